@@ -1,0 +1,84 @@
+//! The command line: `difflab run FILE [ARGS...]`, and `difflab` alone for the REPL.
+
+use crate::runtime::error::ErrorKind;
+use crate::runtime::Session;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// difflab: a scripting lab for diffusion-model research.
+#[derive(Parser, Debug)]
+#[command(name = "difflab", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do; with no command, start the REPL.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The sub-commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a Rhai script; the arguments after FILE are visible to it as `ARGS`.
+    Run {
+        /// The script to run.
+        file: PathBuf,
+        /// Arguments for the script.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Start the interactive REPL (the default).
+    Repl,
+}
+
+/// Exit status of a run stopped by Ctrl-C, as shells report SIGINT.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Run { file, args }) => run_file(&file, args),
+        Some(Command::Repl) | None => crate::repl::run(),
+    }
+}
+
+/// Runs one script file to the end: exit 0, 1 on an error (printed as
+/// `FILE:LINE:COL: message` with the source line), 130 when interrupted.
+pub fn run_file(file: &std::path::Path, args: Vec<String>) -> ExitCode {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{}: cannot read the script: {e}", file.display());
+            return ExitCode::from(1);
+        }
+    };
+    install_interrupt_handler();
+    let name = file.display().to_string();
+    let mut session = Session::new(args);
+    match session.eval(&name, &text) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) if e.kind == ErrorKind::Interrupted => {
+            eprintln!("interrupted");
+            ExitCode::from(EXIT_INTERRUPTED)
+        }
+        Err(e) => {
+            eprintln!("{}", session.render_error(&e));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Makes Ctrl-C (SIGINT) ask the running script to stop; a second Ctrl-C
+/// while the first is still pending ends the process at once.
+pub fn install_interrupt_handler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = ctrlc::set_handler(|| {
+            if crate::interrupt::is_requested() {
+                eprintln!("interrupted");
+                std::process::exit(EXIT_INTERRUPTED as i32);
+            }
+            crate::interrupt::request();
+        });
+    });
+}

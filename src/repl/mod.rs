@@ -1,0 +1,115 @@
+//! The terminal REPL on reedline: multi-line input decided by Rhai's parser,
+//! Tab completion, syntax highlighting, persistent history, `:` commands, and
+//! Ctrl-C that cancels a running line without losing the session.
+
+mod commands;
+mod completer;
+mod highlighter;
+mod prompt;
+mod validator;
+
+use crate::runtime::error::ErrorKind;
+use crate::runtime::{repr::repr, Session};
+use reedline::{
+    default_emacs_keybindings, ColumnarMenu, Emacs, FileBackedHistory, KeyCode, KeyModifiers, MenuBuilder, Reedline,
+    ReedlineEvent, ReedlineMenu, Signal,
+};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+/// How many lines the history file keeps.
+const HISTORY_LINES: usize = 10_000;
+
+/// The history file in the user's data directory (`~/.local/share/difflab/history.txt` on Linux).
+pub fn history_path() -> Option<std::path::PathBuf> {
+    let dir = dirs::data_dir()?.join("difflab");
+    std::fs::create_dir_all(&dir).ok()?;
+    Some(dir.join("history.txt"))
+}
+
+/// What an input did: go on, or leave the REPL.
+pub enum Flow {
+    /// Read the next input.
+    Continue,
+    /// Exit.
+    Quit,
+}
+
+/// Evaluates one input and prints its value or its error.
+pub fn evaluate(session: &mut Session, name: &str, text: &str) {
+    match session.eval(name, text) {
+        Ok(value) => {
+            if let Some(text) = repr(&value) {
+                println!("{text}");
+            }
+        }
+        Err(e) if e.kind == ErrorKind::Interrupted => eprintln!("interrupted"),
+        Err(e) => eprintln!("{}", session.render_error(&e)),
+    }
+}
+
+fn editor(session: &Arc<Mutex<Session>>) -> Reedline {
+    let mut keybindings = default_emacs_keybindings();
+    keybindings.add_binding(
+        KeyModifiers::NONE,
+        KeyCode::Tab,
+        ReedlineEvent::UntilFound(vec![ReedlineEvent::Menu("completion_menu".into()), ReedlineEvent::MenuNext]),
+    );
+    let menu = ColumnarMenu::default().with_name("completion_menu");
+    let mut editor = Reedline::create()
+        .with_validator(Box::new(validator::RhaiValidator::new()))
+        .with_completer(Box::new(completer::RhaiCompleter::new(session.clone())))
+        .with_highlighter(Box::new(highlighter::RhaiHighlighter::new()))
+        .with_menu(ReedlineMenu::EngineCompleter(Box::new(menu)))
+        .with_quick_completions(true)
+        .with_partial_completions(true)
+        .with_edit_mode(Box::new(Emacs::new(keybindings)));
+    if let Some(path) = history_path() {
+        if let Ok(history) = FileBackedHistory::with_file(HISTORY_LINES, path) {
+            editor = editor.with_history(Box::new(history));
+        }
+    }
+    editor
+}
+
+/// Runs the REPL until `:quit` or Ctrl-D.
+pub fn run() -> ExitCode {
+    crate::cli::install_interrupt_handler();
+    let session = Arc::new(Mutex::new(Session::new(vec![])));
+    let mut editor = editor(&session);
+    let prompt = prompt::RhaiPrompt;
+    println!(
+        "difflab {} (Rhai over candle). help() lists built-ins, :help the REPL commands, Ctrl-D quits.",
+        env!("CARGO_PKG_VERSION")
+    );
+    let mut count = 0usize;
+    loop {
+        match editor.read_line(&prompt) {
+            Ok(Signal::Success(input)) => {
+                if input.trim().is_empty() {
+                    continue;
+                }
+                count += 1;
+                let mut session = session.lock().unwrap_or_else(|p| p.into_inner());
+                let flow = match input.trim_start().strip_prefix(':') {
+                    Some(command) => commands::run(&mut session, command.trim()),
+                    None => {
+                        evaluate(&mut session, &format!("<repl:{count}>"), &input);
+                        Flow::Continue
+                    }
+                };
+                if let Flow::Quit = flow {
+                    break;
+                }
+            }
+            Ok(Signal::CtrlC) => continue,
+            Ok(Signal::CtrlD) => break,
+            Ok(_) => continue,
+            Err(e) => {
+                eprintln!("difflab: the terminal failed: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,62 @@
+//! Every built-in a script can call, one plugin module per group. Each module
+//! is the single registration point of its functions: their `///` docs and
+//! parameter names feed `help`, REPL completion and Jupyter inspect.
+
+pub mod arith;
+pub mod autograd;
+pub mod core;
+pub mod create;
+pub mod math;
+pub mod optim;
+pub mod reduce;
+pub mod shape;
+pub mod values;
+
+use rhai::{Dynamic, Engine, Map, Module};
+
+/// A number argument: an int or a float (`3` or `3.0`).
+pub type Number = Dynamic;
+/// A tensor, or anything that converts to one: a number or a nested array.
+pub type TensorLike = Dynamic;
+/// An option map such as `#{ lr: 1e-3 }`.
+pub type Options = Map;
+/// What an optimizer trains: a parameter tensor or an array of them.
+pub type Params = Dynamic;
+
+/// A group of built-ins as `help()` lists them.
+pub struct Group {
+    /// The heading.
+    pub name: &'static str,
+    /// Builds the Rhai module holding the group's functions.
+    pub module: fn() -> Module,
+}
+
+/// Every group, in the order `help()` shows them.
+pub const GROUPS: &[Group] = &[
+    Group { name: "core", module: core::module },
+    Group { name: "create tensors", module: create::module },
+    Group { name: "arithmetic and comparison", module: arith::module },
+    Group { name: "math", module: math::module },
+    Group { name: "reductions", module: reduce::module },
+    Group { name: "shape", module: shape::module },
+    Group { name: "values and types", module: values::module },
+    Group { name: "autograd", module: autograd::module },
+    Group { name: "optimizers", module: optim::module },
+];
+
+/// Registers the names scripts see for difflab's types.
+pub fn register_types(engine: &mut Engine) {
+    engine.register_type_with_name::<crate::tensor::Tensor>("Tensor");
+    engine.register_type_with_name::<crate::nn::optim::Optimizer>("Optimizer");
+}
+
+/// Registers every group's functions and the `@` operator into `engine`.
+pub fn register_all(engine: &mut Engine) {
+    register_types(engine);
+    for group in GROUPS {
+        engine.register_global_module((group.module)().into());
+    }
+    engine
+        .register_custom_operator("@", 180)
+        .expect("`@` is a reserved symbol Rhai allows as a custom operator");
+}

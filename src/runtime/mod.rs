@@ -1,0 +1,18 @@
+//! The script runtime: the Rhai engine with every built-in registered, the
+//! session that keeps state across evaluations, help, errors, output routing,
+//! the shipped stdlib modules, and interruption.
+
+pub mod api;
+pub mod complete;
+pub mod convert;
+pub mod engine;
+pub mod error;
+pub mod help;
+pub mod options;
+pub mod output;
+pub mod repr;
+pub mod session;
+pub mod stdlib;
+
+pub use error::ScriptError;
+pub use session::{Completeness, Session};

@@ -1,0 +1,117 @@
+//! Option maps (`#{ lr: 1e-3, steps: 10 }`): unknown keys and wrong types are
+//! errors that name the key and list what is accepted.
+
+use super::convert::{describe, number};
+use crate::error::Result;
+use crate::tensor::{create::Placement, device::parse_device, dtype::parse_dtype, DType};
+use rhai::{Dynamic, Map};
+
+/// A checked option map.
+pub struct Options {
+    map: Map,
+    accepted: &'static [&'static str],
+}
+
+impl Options {
+    /// Checks that every key of `map` is one of `accepted`.
+    pub fn new(map: Map, accepted: &'static [&'static str]) -> Result<Self> {
+        if let Some(key) = map.keys().find(|k| !accepted.contains(&k.as_str())) {
+            crate::bail!("unknown option `{key}`; accepted: {}", accepted.join(", "));
+        }
+        Ok(Self { map, accepted })
+    }
+
+    /// No options: every lookup gives its default.
+    pub fn empty(accepted: &'static [&'static str]) -> Self {
+        Self { map: Map::new(), accepted }
+    }
+
+    fn get(&self, key: &str) -> Option<&Dynamic> {
+        debug_assert!(self.accepted.contains(&key), "option `{key}` read but not declared");
+        self.map.get(key).filter(|v| !v.is_unit())
+    }
+
+    fn wrong(key: &str, expected: &str, got: &Dynamic) -> crate::Error {
+        crate::Error::new(format!("option `{key}` must be {expected}, got {}", describe(got)))
+    }
+
+    /// A number option.
+    pub fn f64_or(&self, key: &str, default: f64) -> Result<f64> {
+        Ok(self.opt_f64(key)?.unwrap_or(default))
+    }
+
+    /// A number option that may be absent.
+    pub fn opt_f64(&self, key: &str) -> Result<Option<f64>> {
+        self.get(key).map(|v| number(v).map_err(|_| Self::wrong(key, "a number", v))).transpose()
+    }
+
+    /// A non-negative integer option.
+    pub fn usize_or(&self, key: &str, default: usize) -> Result<usize> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => match v.as_int() {
+                Ok(i) if i >= 0 => Ok(i as usize),
+                _ => Err(Self::wrong(key, "an integer >= 0", v)),
+            },
+        }
+    }
+
+    /// A true/false option.
+    pub fn bool_or(&self, key: &str, default: bool) -> Result<bool> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => v.as_bool().map_err(|_| Self::wrong(key, "true or false", v)),
+        }
+    }
+
+    /// A string option that may be absent.
+    pub fn opt_string(&self, key: &str) -> Result<Option<String>> {
+        self.get(key)
+            .map(|v| v.clone().into_string().map_err(|_| Self::wrong(key, "a string", v)))
+            .transpose()
+    }
+
+    /// A pair of numbers given as a two-element array.
+    pub fn pair_or(&self, key: &str, default: (f64, f64)) -> Result<(f64, f64)> {
+        let Some(v) = self.get(key) else { return Ok(default) };
+        let items = v.as_array_ref().map_err(|_| Self::wrong(key, "an array of two numbers", v))?;
+        match items.as_slice() {
+            [a, b] => Ok((number(a).map_err(|_| Self::wrong(key, "an array of two numbers", v))?, number(b).map_err(|_| Self::wrong(key, "an array of two numbers", v))?)),
+            _ => Err(Self::wrong(key, "an array of two numbers", v)),
+        }
+    }
+
+    /// The `dtype` and `device` options of a constructor, `fallback` dtype when absent.
+    pub fn placement(&self, fallback: DType) -> Result<Placement> {
+        let mut at = Placement { dtype: fallback, ..Placement::default() };
+        if let Some(name) = self.opt_string("dtype")? {
+            at.dtype = parse_dtype(&name).map_err(|e| e.context("option `dtype`"))?;
+        }
+        if let Some(name) = self.opt_string("device")? {
+            at.device = parse_device(&name).map_err(|e| e.context("option `device`"))?;
+        }
+        Ok(at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, Dynamic)]) -> Map {
+        pairs.iter().map(|(k, v)| ((*k).into(), v.clone())).collect()
+    }
+
+    #[test]
+    fn unknown_keys_list_the_accepted_ones() {
+        let err = Options::new(map(&[("lrr", Dynamic::from(1.0))]), &["lr", "eps"]).err().unwrap();
+        assert_eq!(err.message(), "unknown option `lrr`; accepted: lr, eps");
+    }
+
+    #[test]
+    fn types_are_checked_and_ints_are_numbers() {
+        let o = Options::new(map(&[("lr", Dynamic::from(1_i64)), ("steps", Dynamic::from("x"))]), &["lr", "steps"]).unwrap();
+        assert_eq!(o.f64_or("lr", 0.0).unwrap(), 1.0);
+        assert_eq!(o.usize_or("steps", 1).unwrap_err().message(), "option `steps` must be an integer >= 0, got the string \"x\"");
+    }
+}

@@ -1,0 +1,49 @@
+//! How a value is written when a REPL line or notebook cell ends with it:
+//! tensors in full (`tensor([...], shape=..)`), strings quoted, arrays and
+//! maps element by element.
+
+use crate::nn::optim::Optimizer;
+use crate::tensor::{format, Tensor};
+use rhai::Dynamic;
+
+/// The representation of a value, or `None` for `()` (nothing to show).
+pub fn repr(value: &Dynamic) -> Option<String> {
+    if value.is_unit() {
+        return None;
+    }
+    Some(write(value))
+}
+
+fn write(value: &Dynamic) -> String {
+    if let Some(t) = value.read_lock::<Tensor>() {
+        return format::repr(&t).unwrap_or_else(|e| format!("<tensor: {e}>"));
+    }
+    if let Some(o) = value.read_lock::<Optimizer>() {
+        return o.to_string();
+    }
+    if let Ok(s) = value.clone().into_string() {
+        return format!("{s:?}");
+    }
+    if let Ok(items) = value.as_array_ref() {
+        let parts: Vec<String> = items.iter().map(write).collect();
+        return format!("[{}]", parts.join(", "));
+    }
+    if let Some(map) = value.read_lock::<rhai::Map>() {
+        let parts: Vec<String> = map.iter().map(|(k, v)| format!("{k}: {}", write(v))).collect();
+        return format!("#{{{}}}", parts.join(", "));
+    }
+    format!("{value:?}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_written_like_literals() {
+        assert_eq!(repr(&Dynamic::UNIT), None);
+        assert_eq!(repr(&Dynamic::from("a")).unwrap(), "\"a\"");
+        let arr: rhai::Array = vec![Dynamic::from(1_i64), Dynamic::from(2.5)];
+        assert_eq!(repr(&Dynamic::from_array(arr)).unwrap(), "[1, 2.5]");
+    }
+}

@@ -1,0 +1,153 @@
+//! Constructors: filled, ranged, identity, random, and from flat data.
+
+use super::{dtype::DEFAULT_FLOAT, rng, shape::fmt_dims, DType, Device, Tensor};
+use crate::error::Result;
+
+/// Where and in what element type a constructor puts its tensor.
+#[derive(Clone, Debug)]
+pub struct Placement {
+    /// The element type.
+    pub dtype: DType,
+    /// The device.
+    pub device: Device,
+}
+
+impl Default for Placement {
+    fn default() -> Self {
+        Self { dtype: DEFAULT_FLOAT, device: super::device::default_device() }
+    }
+}
+
+/// A tensor of the given shape filled with `value`.
+pub fn full(shape: &[usize], value: f64, at: &Placement) -> Result<Tensor> {
+    let t = candle_core::Tensor::full(value, shape, &Device::Cpu)?.to_dtype(at.dtype)?;
+    Ok(Tensor(t.to_device(&at.device)?))
+}
+
+/// A tensor of zeros.
+pub fn zeros(shape: &[usize], at: &Placement) -> Result<Tensor> {
+    Ok(Tensor(candle_core::Tensor::zeros(shape, at.dtype, &at.device)?))
+}
+
+/// A tensor of ones.
+pub fn ones(shape: &[usize], at: &Placement) -> Result<Tensor> {
+    Ok(Tensor(candle_core::Tensor::ones(shape, at.dtype, &at.device)?))
+}
+
+/// Builds a tensor from row-major `f64` values, converted to the placement's dtype.
+pub fn from_f64(values: Vec<f64>, shape: &[usize], at: &Placement) -> Result<Tensor> {
+    let count: usize = shape.iter().product();
+    if values.len() != count {
+        crate::bail!("{} values cannot fill shape {}", values.len(), fmt_dims(shape));
+    }
+    let t = candle_core::Tensor::from_vec(values, shape, &Device::Cpu)?.to_dtype(at.dtype)?;
+    Ok(Tensor(t.to_device(&at.device)?))
+}
+
+/// Builds an `i64` tensor (or the placement's dtype) from row-major integers.
+pub fn from_i64(values: Vec<i64>, shape: &[usize], at: &Placement) -> Result<Tensor> {
+    let count: usize = shape.iter().product();
+    if values.len() != count {
+        crate::bail!("{} values cannot fill shape {}", values.len(), fmt_dims(shape));
+    }
+    let t = candle_core::Tensor::from_vec(values, shape, &Device::Cpu)?.to_dtype(at.dtype)?;
+    Ok(Tensor(t.to_device(&at.device)?))
+}
+
+/// Evenly spaced values `start, start + step, ...` below `end` (above, for a negative step).
+pub fn arange(start: f64, end: f64, step: f64, at: &Placement) -> Result<Tensor> {
+    if step == 0.0 || !step.is_finite() {
+        crate::bail!("step must be a non-zero finite number, got {step}");
+    }
+    let count = ((end - start) / step).ceil().max(0.0) as usize;
+    let values: Vec<f64> = (0..count).map(|i| start + i as f64 * step).collect();
+    from_f64(values, &[count], at)
+}
+
+/// `count` evenly spaced values from `start` to `end`, both included.
+pub fn linspace(start: f64, end: f64, count: usize, at: &Placement) -> Result<Tensor> {
+    let values: Vec<f64> = match count {
+        0 => vec![],
+        1 => vec![start],
+        _ => {
+            let step = (end - start) / (count - 1) as f64;
+            (0..count).map(|i| if i == count - 1 { end } else { start + i as f64 * step }).collect()
+        }
+    };
+    from_f64(values, &[count], at)
+}
+
+/// The `n × n` identity matrix.
+pub fn eye(n: usize, at: &Placement) -> Result<Tensor> {
+    let mut values = vec![0.0; n * n];
+    for i in 0..n {
+        values[i * n + i] = 1.0;
+    }
+    from_f64(values, &[n, n], at)
+}
+
+/// Standard-normal draws from the seeded generator.
+pub fn randn(shape: &[usize], at: &Placement) -> Result<Tensor> {
+    require_float(at.dtype, "randn")?;
+    from_f64(rng::normal(shape.iter().product()), shape, at)
+}
+
+/// Draws uniform on `[0, 1)` from the seeded generator.
+pub fn rand(shape: &[usize], at: &Placement) -> Result<Tensor> {
+    require_float(at.dtype, "rand")?;
+    from_f64(rng::uniform(shape.iter().product(), 0.0, 1.0), shape, at)
+}
+
+/// Integers uniform on `[low, high)` from the seeded generator.
+pub fn randint(low: i64, high: i64, shape: &[usize], at: &Placement) -> Result<Tensor> {
+    if high <= low {
+        crate::bail!("the range [{low}, {high}) is empty");
+    }
+    from_i64(rng::integers(shape.iter().product(), low, high), shape, at)
+}
+
+/// A random permutation of `0..n` as an `i64` tensor.
+pub fn randperm(n: usize, device: &Device) -> Result<Tensor> {
+    let order: Vec<i64> = rng::permutation(n).into_iter().map(|i| i as i64).collect();
+    from_i64(order, &[n], &Placement { dtype: DType::I64, device: device.clone() })
+}
+
+fn require_float(dtype: DType, what: &str) -> Result<()> {
+    if !dtype.is_float() {
+        crate::bail!("{what} draws real numbers; dtype {} is not a float type", dtype.as_str());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f64s(t: &Tensor) -> Vec<f64> {
+        t.to_f64_vec().unwrap()
+    }
+
+    #[test]
+    fn ranges_match_numpy() {
+        let at = Placement::default();
+        assert_eq!(f64s(&arange(0.0, 5.0, 2.0, &at).unwrap()), vec![0.0, 2.0, 4.0]);
+        assert_eq!(f64s(&arange(3.0, 0.0, -1.0, &at).unwrap()), vec![3.0, 2.0, 1.0]);
+        assert_eq!(f64s(&linspace(0.0, 1.0, 5, &at).unwrap()), vec![0.0, 0.25, 0.5, 0.75, 1.0]);
+        assert_eq!(f64s(&eye(2, &at).unwrap()), vec![1.0, 0.0, 0.0, 1.0]);
+        assert!(arange(0.0, 1.0, 0.0, &at).is_err());
+    }
+
+    #[test]
+    fn random_constructors_follow_the_seed() {
+        let _serial = rng::serial();
+        let at = Placement { dtype: DType::F64, device: Device::Cpu };
+        rng::seed(3);
+        let a = randn(&[4, 2], &at).unwrap();
+        rng::seed(3);
+        let b = randn(&[4, 2], &at).unwrap();
+        assert_eq!(f64s(&a), f64s(&b));
+        assert_eq!(a.dims(), &[4, 2]);
+        let i = randint(0, 3, &[1000], &Placement { dtype: DType::I64, device: Device::Cpu }).unwrap();
+        assert!(f64s(&i).iter().all(|v| [0.0, 1.0, 2.0].contains(v)));
+    }
+}
