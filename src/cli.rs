@@ -53,6 +53,7 @@ pub fn run_file(file: &std::path::Path, args: Vec<String>) -> ExitCode {
         }
     };
     install_interrupt_handler();
+    crate::runtime::progress_bar::TerminalBars::install_if_terminal();
     let name = file.display().to_string();
     let mut session = Session::new(args);
     match session.eval(&name, &text) {

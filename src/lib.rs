@@ -2,16 +2,21 @@
 //!
 //! The layers, each depending only on the ones listed before it:
 //! - [`tensor`]: the script-facing tensor over candle, devices, dtypes and the seeded RNG;
-//! - [`nn`]: optimizers (and networks);
-//! - [`runtime`]: the Rhai engine with every built-in registered, help, errors and interruption;
-//! - [`repl`]: the terminal front end.
+//! - [`nn`]: denoiser networks, the noise-level classifier, optimizers, EMA, checkpoints;
+//! - [`diffusion`]: schedules, parameterizations, the training loss, Gaussian mixtures;
+//! - [`data`]: toy and image data sets, loaders, minibatches;
+//! - [`runtime`]: the Rhai engine with every built-in registered, help, errors, progress and interruption;
+//! - [`repl`] and [`cli`]: the terminal front ends.
 //!
-//! [`error`] and [`interrupt`] are shared by all layers.
+//! [`error`], [`interrupt`] and [`progress`] are shared by all layers.
 
 pub mod cli;
+pub mod data;
+pub mod diffusion;
 pub mod error;
 pub mod interrupt;
 pub mod nn;
+pub mod progress;
 pub mod repl;
 pub mod runtime;
 pub mod tensor;

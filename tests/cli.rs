@@ -1,24 +1,16 @@
 //! `difflab run` as a user runs it: outputs, exit codes, error messages, interrupts.
 
+mod common;
+
+use common::{difflab, run_file};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn difflab() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_difflab"))
-}
-
-fn run_file(path: &Path, args: &[&str]) -> Output {
-    difflab().arg("run").arg(path).args(args).output().unwrap()
-}
 
 /// Runs `source` as a script file and returns (exit code, stdout, stderr).
 fn run_source(source: &str) -> (i32, String, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("script.rhai");
-    std::fs::write(&path, source).unwrap();
-    let out = run_file(&path, &[]);
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    let r = common::run_source(source);
+    (r.code, r.stdout, r.stderr)
 }
 
 #[test]
@@ -109,6 +101,19 @@ fn bad_scripts_give_one_clear_message_and_no_panic() {
         ("fn f(a) { a.matmul(a) }\nf(ones([2, 3]))", "script.rhai:1:13: matmul: cannot multiply [2, 3] by [2, 3]"),
         ("let x = 5 +", "script.rhai:1:12:"),
         ("ones([2]).frobnicate()", "unknown function frobnicate(Tensor)"),
+        ("device(\"cuda\")", "device: this difflab binary was built without CUDA"),
+        ("mlp(#{ dim: 2, hiden: [8] })", "mlp: unknown option `hiden`; accepted: dim, hidden, act"),
+        ("mlp(#{ hidden: [] })", "mlp: hidden must list at least one layer width"),
+        ("unet(#{ image: [1, 7, 7], mults: [1, 2] })", "unet: 7×7 images cannot be halved 1 times"),
+        ("let n = mlp(#{ dim: 2 });\nn.forward(ones([4, 3]), 0.5)", "forward: the MLP takes [N, 2] inputs, got [4, 3]"),
+        ("load(\"missing.safetensors\")", "load: missing.safetensors: No such file"),
+        ("save_tensors(\"junk.safetensors\", #{ a: ones([2]) });\nload(\"junk.safetensors\")", "load: junk.safetensors: has no difflab metadata"),
+        ("vp_linear(#{ steps: 1 })", "vp_linear: steps must be at least 2, got 1"),
+        ("vp_cosine().timesteps(4, #{ spacing: \"cubic\" })", "timesteps: unknown spacing \"cubic\"; expected one of uniform, logsnr"),
+        ("diffusion_loss(mlp(#{}), vp_cosine(), ones([4, 2]), #{ pred: \"noise\" })", "diffusion_loss: unknown pred \"noise\"; expected one of eps, x0, v, score, edm"),
+        ("gaussians_grid(8, 1.0, 0.1)", "gaussians_grid: k must be a perfect square"),
+        ("import \"train\" as tr;\ntr::train(mlp(#{}), vp_cosine(), swirl(64), #{ stepz: 3 })", "train: unknown option `stepz`; accepted: steps, batch"),
+        ("cross_entropy(zeros([2, 3]), tensor([0, 3]))", "cross_entropy: label 3 is outside 0..3"),
     ];
     for (script, expected) in cases {
         let (code, _, stderr) = run_source(script);

@@ -1,13 +1,20 @@
 //! First-order optimizers over parameters: AdamW and SGD with momentum,
-//! following PyTorch's update rules and defaults.
+//! following PyTorch's update rules and defaults, with a learning-rate
+//! schedule, gradient clipping by global norm, and state that can be saved
+//! and restored to resume training.
 
-use crate::error::Result;
+use super::checkpoint;
+use super::lr_schedule::LrSchedule;
+use crate::error::{Error, Result};
 use crate::tensor::{autograd::store_grads, Tensor};
 use candle_core::Var;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
 
 /// Hyper-parameters of AdamW (Loshchilov & Hutter 2019, "Decoupled Weight Decay
 /// Regularization", Algorithm 2), PyTorch's defaults.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AdamWConfig {
     /// learning rate
     pub lr: f64,
@@ -28,7 +35,7 @@ impl Default for AdamWConfig {
 }
 
 /// Hyper-parameters of stochastic gradient descent with momentum (PyTorch's `SGD`).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct SgdConfig {
     /// learning rate
     pub lr: f64,
@@ -55,6 +62,8 @@ pub struct Optimizer {
     params: Vec<Var>,
     rule: Rule,
     steps: u64,
+    schedule: LrSchedule,
+    clip: Option<f64>,
 }
 
 fn vars(params: &[Tensor]) -> Result<Vec<Var>> {
@@ -86,7 +95,7 @@ impl Optimizer {
         }
         let params = vars(params)?;
         let n = params.len();
-        Ok(Self { params, rule: Rule::AdamW { config, m: vec![None; n], v: vec![None; n] }, steps: 0 })
+        Ok(Self::with_rule(params, Rule::AdamW { config, m: vec![None; n], v: vec![None; n] }))
     }
 
     /// SGD (with optional momentum) over `params`.
@@ -97,18 +106,43 @@ impl Optimizer {
         }
         let params = vars(params)?;
         let n = params.len();
-        Ok(Self { params, rule: Rule::Sgd { config, buf: vec![None; n] }, steps: 0 })
+        Ok(Self::with_rule(params, Rule::Sgd { config, buf: vec![None; n] }))
     }
 
-    /// The current learning rate.
-    pub fn lr(&self) -> f64 {
+    fn with_rule(params: Vec<Var>, rule: Rule) -> Self {
+        Self { params, rule, steps: 0, schedule: LrSchedule::default(), clip: None }
+    }
+
+    /// Sets the learning-rate schedule (a factor on the base rate per step).
+    pub fn set_schedule(&mut self, schedule: LrSchedule) {
+        self.schedule = schedule;
+    }
+
+    /// Clips gradients to this global L2 norm before each step (`None`: no clipping).
+    pub fn set_clip(&mut self, max_norm: Option<f64>) -> Result<()> {
+        if let Some(c) = max_norm {
+            if !(c > 0.0 && c.is_finite()) {
+                crate::bail!("clip must be a positive number, got {c}");
+            }
+        }
+        self.clip = max_norm;
+        Ok(())
+    }
+
+    /// The base learning rate (before the schedule's factor).
+    pub fn base_lr(&self) -> f64 {
         match &self.rule {
             Rule::AdamW { config, .. } => config.lr,
             Rule::Sgd { config, .. } => config.lr,
         }
     }
 
-    /// Changes the learning rate (for schedules).
+    /// The learning rate the next step will use.
+    pub fn lr(&self) -> f64 {
+        self.base_lr() * self.schedule.factor(self.steps)
+    }
+
+    /// Changes the base learning rate.
     pub fn set_lr(&mut self, lr: f64) -> Result<()> {
         check_lr(lr)?;
         match &mut self.rule {
@@ -128,20 +162,22 @@ impl Optimizer {
         self.params.iter().map(|v| Tensor::from_candle(v.as_tensor().clone())).collect()
     }
 
-    /// Back-propagates `loss` and updates every parameter once. The gradients
-    /// stay readable through [`Tensor::grad`].
-    pub fn step(&mut self, loss: &Tensor) -> Result<()> {
+    /// Back-propagates `loss`, updates every parameter once, and returns the
+    /// loss value. The gradients stay readable through [`Tensor::grad`].
+    pub fn step(&mut self, loss: &Tensor) -> Result<f64> {
         let value = loss.to_scalar_f64()?;
         if !value.is_finite() {
             crate::bail!("the loss is {value} at step {}; stopping before it corrupts the parameters", self.steps + 1);
         }
         let grads = loss.gradients()?;
+        let lr = self.lr();
+        let scale = self.clip_scale(&grads)?;
         self.steps += 1;
         let t = self.steps as i32;
         for (i, var) in self.params.iter().enumerate() {
             let Some(g) = grads.get(var.as_tensor()) else { continue };
             let theta = var.as_tensor().detach();
-            let g = g.detach();
+            let g = if scale < 1.0 { (g.detach() * scale)? } else { g.detach() };
             let updated = match &mut self.rule {
                 Rule::AdamW { config: c, m, v } => {
                     let m_new = match &m[i] {
@@ -154,11 +190,11 @@ impl Optimizer {
                     };
                     let m_hat = (&m_new / (1.0 - c.beta1.powi(t)))?;
                     let v_hat = (&v_new / (1.0 - c.beta2.powi(t)))?;
-                    let decayed = (&theta * (1.0 - c.lr * c.weight_decay))?;
+                    let decayed = (&theta * (1.0 - lr * c.weight_decay))?;
                     let step = (m_hat / (v_hat.sqrt()? + c.eps)?)?;
                     m[i] = Some(m_new);
                     v[i] = Some(v_new);
-                    (decayed - (step * c.lr)?)?
+                    (decayed - (step * lr)?)?
                 }
                 Rule::Sgd { config: c, buf } => {
                     let mut d = g;
@@ -173,12 +209,108 @@ impl Optimizer {
                         d = if c.nesterov { (d + (&b * c.momentum)?)? } else { b.clone() };
                         buf[i] = Some(b);
                     }
-                    (theta - (d * c.lr)?)?
+                    (theta - (d * lr)?)?
                 }
             };
             var.set(&updated)?;
         }
         store_grads(grads);
+        Ok(value)
+    }
+
+    /// The factor that brings the gradients' global norm down to the clip value (1 when below it).
+    fn clip_scale(&self, grads: &candle_core::backprop::GradStore) -> Result<f64> {
+        let Some(max) = self.clip else { return Ok(1.0) };
+        let mut total = 0.0;
+        for var in &self.params {
+            if let Some(g) = grads.get(var.as_tensor()) {
+                total += g.sqr()?.sum_all()?.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
+            }
+        }
+        let norm = total.sqrt();
+        Ok(if norm > max { max / (norm + 1e-6) } else { 1.0 })
+    }
+
+    fn rule_name(&self) -> &'static str {
+        match &self.rule {
+            Rule::AdamW { .. } => "adamw",
+            Rule::Sgd { .. } => "sgd",
+        }
+    }
+
+    /// Saves the moment buffers, step count, configuration and schedule.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let (config, buffers) = match &self.rule {
+            Rule::AdamW { config, m, v } => (serde_json::to_string(config), vec![("m", m), ("v", v)]),
+            Rule::Sgd { config, buf } => (serde_json::to_string(config), vec![("buf", buf)]),
+        };
+        let mut tensors = Vec::new();
+        for (name, list) in buffers {
+            for (i, t) in list.iter().enumerate() {
+                if let Some(t) = t {
+                    tensors.push((format!("{name}.{i}"), t.clone()));
+                }
+            }
+        }
+        let metadata = HashMap::from([
+            (checkpoint::KIND_KEY.to_string(), "optimizer".to_string()),
+            ("rule".to_string(), self.rule_name().to_string()),
+            ("config".to_string(), config.map_err(|e| Error::new(e.to_string()))?),
+            ("schedule".to_string(), serde_json::to_string(&self.schedule).map_err(|e| Error::new(e.to_string()))?),
+            ("clip".to_string(), self.clip.map_or("none".into(), |c| c.to_string())),
+            ("steps".to_string(), self.steps.to_string()),
+            ("params".to_string(), self.params.len().to_string()),
+        ]);
+        checkpoint::write(path, &tensors, metadata)
+    }
+
+    /// Restores state saved by [`Optimizer::save`] from an optimizer of the same
+    /// kind over parameters of the same shapes.
+    pub fn load(&mut self, path: &Path) -> Result<()> {
+        let device = self.params.first().map_or(candle_core::Device::Cpu, |v| v.as_tensor().device().clone());
+        let c = checkpoint::read(path, &device)?;
+        let meta = |key: &str| -> Result<&String> {
+            c.metadata.get(key).ok_or_else(|| Error::new(format!("{}: not an optimizer state file (no `{key}`)", path.display())))
+        };
+        if meta(checkpoint::KIND_KEY)? != "optimizer" {
+            crate::bail!("{}: not an optimizer state file", path.display());
+        }
+        let rule = meta("rule")?;
+        if rule != self.rule_name() {
+            crate::bail!("{}: holds {rule} state, but this optimizer is {}", path.display(), self.rule_name());
+        }
+        if meta("params")? != &self.params.len().to_string() {
+            crate::bail!("{}: saved for {} parameter tensors, this optimizer has {}", path.display(), meta("params")?, self.params.len());
+        }
+        let bad = |what: &str| Error::new(format!("{}: bad {what}", path.display()));
+        let take = |name: &str, i: usize, like: &Var| -> Result<Option<candle_core::Tensor>> {
+            match c.tensors.get(&format!("{name}.{i}")) {
+                Some(t) if t.dims() == like.as_tensor().dims() => Ok(Some(t.to_dtype(like.as_tensor().dtype())?)),
+                Some(t) => crate::bail!("{}: {name}.{i} has shape {:?}, the parameter {:?}", path.display(), t.dims(), like.as_tensor().dims()),
+                None => Ok(None),
+            }
+        };
+        match &mut self.rule {
+            Rule::AdamW { config, m, v } => {
+                *config = serde_json::from_str(meta("config")?).map_err(|_| bad("config"))?;
+                for (i, var) in self.params.iter().enumerate() {
+                    m[i] = take("m", i, var)?;
+                    v[i] = take("v", i, var)?;
+                }
+            }
+            Rule::Sgd { config, buf } => {
+                *config = serde_json::from_str(meta("config")?).map_err(|_| bad("config"))?;
+                for (i, var) in self.params.iter().enumerate() {
+                    buf[i] = take("buf", i, var)?;
+                }
+            }
+        }
+        self.schedule = serde_json::from_str(meta("schedule")?).map_err(|_| bad("schedule"))?;
+        self.clip = match meta("clip")?.as_str() {
+            "none" => None,
+            c => Some(c.parse().map_err(|_| bad("clip"))?),
+        };
+        self.steps = meta("steps")?.parse().map_err(|_| bad("step count"))?;
         Ok(())
     }
 }
@@ -239,6 +371,36 @@ mod tests {
             opt.step(&quadratic(&x)).unwrap();
         }
         assert!((x.to_scalar_f64().unwrap() - 3.0).abs() < 1e-2);
+    }
+
+    #[test]
+    fn clipping_scales_the_step_and_state_round_trips() {
+        let x = start();
+        let mut opt = Optimizer::sgd(&[x.clone()], SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() }).unwrap();
+        opt.set_clip(Some(1.0)).unwrap();
+        opt.step(&quadratic(&x)).unwrap(); // g = -6 clipped to about -1
+        assert!((x.to_scalar_f64().unwrap() - 0.1).abs() < 1e-6);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("opt.safetensors");
+        opt.save(&path).unwrap();
+        let y = start();
+        let mut again = Optimizer::sgd(&[y.clone()], SgdConfig { lr: 0.5, ..Default::default() }).unwrap();
+        again.load(&path).unwrap();
+        assert_eq!((again.steps(), again.base_lr()), (1, 0.1));
+        let adam = Optimizer::adamw(&[y], AdamWConfig::default()).unwrap();
+        let mut adam = adam;
+        assert!(adam.load(&path).unwrap_err().message().contains("holds sgd state"));
+    }
+
+    #[test]
+    fn the_schedule_sets_the_step_size() {
+        let x = start();
+        let mut opt = Optimizer::sgd(&[x.clone()], SgdConfig { lr: 0.1, ..Default::default() }).unwrap();
+        opt.set_schedule(LrSchedule::new("constant", 2, 0, 0.0).unwrap());
+        assert!((opt.lr() - 0.05).abs() < 1e-15);
+        opt.step(&quadratic(&x)).unwrap(); // lr 0.05, g = -6
+        assert!((x.to_scalar_f64().unwrap() - 0.3).abs() < 1e-12);
+        assert!((opt.lr() - 0.1).abs() < 1e-15);
     }
 
     #[test]

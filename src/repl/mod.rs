@@ -75,6 +75,7 @@ fn editor(session: &Arc<Mutex<Session>>) -> Reedline {
 /// Runs the REPL until `:quit` or Ctrl-D.
 pub fn run() -> ExitCode {
     crate::cli::install_interrupt_handler();
+    crate::runtime::progress_bar::TerminalBars::install_if_terminal();
     let session = Arc::new(Mutex::new(Session::new(vec![])));
     let mut editor = editor(&session);
     let prompt = prompt::RhaiPrompt;

@@ -180,6 +180,55 @@ pub fn to_nested(t: &Tensor) -> Result<Dynamic> {
     Ok(build(&values, t.dims(), &leaf))
 }
 
+/// A JSON value as a Rhai value: objects become maps, arrays arrays, numbers
+/// ints when integral and floats otherwise.
+pub fn from_json(v: serde_json::Value) -> Dynamic {
+    use serde_json::Value;
+    match v {
+        Value::Null => Dynamic::UNIT,
+        Value::Bool(b) => Dynamic::from_bool(b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Dynamic::from_int(i),
+            None => Dynamic::from_float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => Dynamic::from(s),
+        Value::Array(a) => Dynamic::from_array(a.into_iter().map(from_json).collect()),
+        Value::Object(o) => Dynamic::from_map(o.into_iter().map(|(k, v)| (k.into(), from_json(v))).collect::<rhai::Map>()),
+    }
+}
+
+/// A Rhai value as JSON; tensors become nested arrays of numbers.
+pub fn to_json(v: &Dynamic) -> Result<serde_json::Value> {
+    use serde_json::Value;
+    if v.is_unit() {
+        return Ok(Value::Null);
+    }
+    if let Ok(b) = v.as_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Ok(i) = v.as_int() {
+        return Ok(Value::from(i));
+    }
+    if let Ok(f) = v.as_float() {
+        return serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .ok_or_else(|| crate::Error::new(format!("{f} cannot be written as JSON (JSON has no NaN or infinity)")));
+    }
+    if let Ok(s) = v.clone().into_string() {
+        return Ok(Value::String(s));
+    }
+    if let Some(t) = v.read_lock::<Tensor>() {
+        return to_json(&to_nested(&t)?);
+    }
+    if let Ok(a) = v.as_array_ref() {
+        return Ok(Value::Array(a.iter().map(to_json).collect::<Result<_>>()?));
+    }
+    if let Some(m) = v.read_lock::<rhai::Map>() {
+        return Ok(Value::Object(m.iter().map(|(k, v)| Ok((k.to_string(), to_json(v)?))).collect::<Result<_>>()?));
+    }
+    crate::bail!("{} cannot be written as JSON", describe(v))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +247,15 @@ mod tests {
         assert_eq!(format!("{back:?}"), "[[1, 2], [3, 4]]");
         let f = from_nested(&arr(vec![1.into(), 2.5.into()]), inferred).unwrap();
         assert_eq!(f.dtype(), DType::F32);
+    }
+
+    #[test]
+    fn json_round_trips_and_tensors_become_arrays() {
+        let v: serde_json::Value = serde_json::from_str(r#"{"a": [1, 2.5, "x", null], "b": {"c": true}}"#).unwrap();
+        assert_eq!(to_json(&from_json(v.clone())).unwrap(), v);
+        let t = from_nested(&arr(vec![1.into(), 2.into()]), inferred).unwrap();
+        assert_eq!(to_json(&Dynamic::from(t)).unwrap().to_string(), "[1,2]");
+        assert!(to_json(&Dynamic::from_float(f64::NAN)).is_err());
     }
 
     #[test]

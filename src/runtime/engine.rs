@@ -12,7 +12,6 @@ pub fn build_engine() -> Engine {
     engine.on_debug(|text, _source, _pos| output::eprint(text));
     engine.on_progress(|_| crate::interrupt::is_requested().then_some(Dynamic::UNIT));
     engine.set_module_resolver(stdlib::Resolver::default());
-    engine.set_fail_on_invalid_map_property(true);
     engine.set_max_call_levels(256);
     engine.set_max_expr_depths(256, 256);
     engine

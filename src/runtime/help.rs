@@ -9,23 +9,46 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-/// One built-in name, with every signature it has.
+/// One form of a built-in: a signature, its doc and its group.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Entry {
-    /// The name scripts call.
-    pub name: String,
+pub struct Form {
+    /// Readable signature: `randn(shape: array, options: Options) -> Tensor`, or `Optimizer.lr -> float`.
+    pub signature: String,
+    /// The doc text (first sentence: the summary).
+    pub doc: String,
     /// The group `help()` lists it under.
     pub group: String,
-    /// Readable signatures: `randn(shape: array, options: map) -> Tensor`.
-    pub signatures: Vec<String>,
-    /// The doc text (first line: the summary).
-    pub doc: String,
+    /// The type of the value it applies to (the first parameter, or a property's owner).
+    pub receiver: Option<String>,
+}
+
+/// One built-in name, with every form it has.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// The name scripts write (`randn`, `lr` for the property `opt.lr`, `[]` for indexing).
+    pub name: String,
+    /// The forms, in registration order.
+    pub forms: Vec<Form>,
 }
 
 impl Entry {
-    /// The first line of the doc.
-    pub fn summary(&self) -> &str {
-        self.doc.lines().next().unwrap_or("")
+    /// The summary of the first documented form.
+    pub fn summary(&self) -> String {
+        self.forms.iter().find(|f| !f.doc.is_empty()).map(|f| summary_of(&f.doc)).unwrap_or_default()
+    }
+
+    /// Every signature.
+    pub fn signatures(&self) -> Vec<&str> {
+        self.forms.iter().map(|f| f.signature.as_str()).collect()
+    }
+}
+
+/// The first sentence of a doc's first paragraph.
+fn summary_of(doc: &str) -> String {
+    let paragraph: String = doc.split("\n\n").next().unwrap_or("").lines().map(str::trim).collect::<Vec<_>>().join(" ");
+    match paragraph.find(". ") {
+        Some(i) => paragraph[..=i].to_string(),
+        None => paragraph,
     }
 }
 
@@ -34,6 +57,9 @@ pub struct Catalog {
     entries: BTreeMap<String, Entry>,
     groups: Vec<(String, Vec<String>)>,
 }
+
+/// Names that every value has and `help()` need not list.
+const HIDDEN: &[&str] = &["to_string", "to_debug"];
 
 #[derive(Deserialize)]
 struct Metadata {
@@ -96,19 +122,30 @@ fn doc_text(comments: &[String]) -> String {
         .to_string()
 }
 
-fn signature(name: &str, params: &[ParamMeta], ret: &str) -> String {
-    let params: Vec<String> = params
+/// The script name, readable signature and receiver type of a registered function
+/// (properties `get$x`/`set$x` become `Type.x`, the indexer `Type[int]`).
+fn describe_fn(name: &str, params: &[ParamMeta], ret: &str) -> (String, String, Option<String>) {
+    let shown: Vec<(Option<String>, String)> = params
         .iter()
-        .map(|p| match (&p.name, &p.typ) {
-            (Some(n), Some(t)) if n != "_" => format!("{n}: {}", pretty_type(t)),
-            (_, Some(t)) => pretty_type(t),
-            (Some(n), None) => n.clone(),
-            (None, None) => "?".into(),
-        })
+        .map(|p| (p.name.clone().filter(|n| n != "_"), p.typ.as_deref().map(pretty_type).unwrap_or_else(|| "?".into())))
         .collect();
+    let receiver = shown.first().map(|(_, t)| t.clone());
     let ret = pretty_type(ret);
     let arrow = if ret.is_empty() { String::new() } else { format!(" -> {ret}") };
-    format!("{name}({}){arrow}", params.join(", "))
+    let owner = receiver.clone().unwrap_or_default();
+    if let Some(prop) = name.strip_prefix("get$") {
+        return (prop.to_string(), format!("{owner}.{prop}{arrow}"), receiver);
+    }
+    if let Some(prop) = name.strip_prefix("set$") {
+        let value = shown.get(1).map(|(_, t)| t.clone()).unwrap_or_default();
+        return (prop.to_string(), format!("{owner}.{prop} = {value}"), receiver);
+    }
+    if name == "index$get$" {
+        let index = shown.get(1).map(|(_, t)| t.clone()).unwrap_or_default();
+        return ("[]".into(), format!("{owner}[{index}]{arrow}"), receiver);
+    }
+    let list: Vec<String> = shown.iter().map(|(n, t)| n.as_ref().map_or(t.clone(), |n| format!("{n}: {t}"))).collect();
+    (name.to_string(), format!("{name}({}){arrow}", list.join(", ")), receiver)
 }
 
 impl Catalog {
@@ -121,40 +158,37 @@ impl Catalog {
             let json = engine.gen_fn_metadata_to_json(false).unwrap_or_default();
             let meta: Metadata = serde_json::from_str(&json).unwrap_or(Metadata { functions: vec![] });
             for f in meta.functions {
-                let sig = signature(&f.name, &f.params, &f.return_type);
-                catalog.add(&f.name, group.name, sig, doc_text(&f.doc_comments));
+                let (name, signature, receiver) = describe_fn(&f.name, &f.params, &f.return_type);
+                catalog.add(&name, Form { signature, doc: doc_text(&f.doc_comments), group: group.name.to_string(), receiver });
             }
         }
         for (module, text) in stdlib::MODULES {
             let Ok(ast) = super::engine::build_engine().compile(text) else { continue };
             let group = format!("stdlib \"{module}\" (import \"{module}\" as {module};)");
-            for f in ast.iter_functions().filter(|f| f.access != rhai::FnAccess::Private) {
+            for f in ast.iter_functions().filter(|f| f.access != rhai::FnAccess::Private && !f.name.starts_with("anon$")) {
                 let name = format!("{module}::{}", f.name);
-                let sig = format!("{name}({})", f.params.join(", "));
+                let signature = format!("{name}({})", f.params.join(", "));
                 let comments: Vec<String> = f.comments.iter().map(|c| c.to_string()).collect();
-                catalog.add(&name, &group, sig, doc_text(&comments));
+                catalog.add(&name, Form { signature, doc: doc_text(&comments), group: group.clone(), receiver: None });
             }
         }
         catalog
     }
 
-    fn add(&mut self, name: &str, group: &str, signature: String, doc: String) {
-        let entry = self.entries.entry(name.to_string()).or_insert_with(|| Entry {
-            name: name.to_string(),
-            group: group.to_string(),
-            signatures: vec![],
-            doc: String::new(),
-        });
-        if !entry.signatures.contains(&signature) {
-            entry.signatures.push(signature);
+    fn add(&mut self, name: &str, form: Form) {
+        let group = form.group.clone();
+        let entry = self.entries.entry(name.to_string()).or_insert_with(|| Entry { name: name.to_string(), forms: vec![] });
+        if entry.forms.iter().any(|f| f.signature == form.signature) {
+            return;
         }
-        if entry.doc.is_empty() {
-            entry.doc = doc;
+        entry.forms.push(form);
+        if HIDDEN.contains(&name) {
+            return;
         }
-        match self.groups.iter_mut().find(|(g, _)| g == group) {
+        match self.groups.iter_mut().find(|(g, _)| *g == group) {
             Some((_, names)) if names.iter().any(|n| n == name) => {}
             Some((_, names)) => names.push(name.to_string()),
-            None => self.groups.push((group.to_string(), vec![name.to_string()])),
+            None => self.groups.push((group, vec![name.to_string()])),
         }
     }
 
@@ -168,20 +202,13 @@ impl Catalog {
         self.entries.keys().map(String::as_str)
     }
 
-    /// Every name that can follow a `.` (a function whose first parameter is
-    /// of type `type_name`), sorted.
+    /// Every name that can follow a `.` on a value of type `type_name`
+    /// (methods whose first parameter has that type, and properties), sorted.
     pub fn methods_of(&self, type_name: &str) -> Vec<&str> {
         self.entries
             .values()
-            .filter(|e| {
-                e.signatures.iter().any(|s| {
-                    s.split_once('(')
-                        .and_then(|(_, rest)| rest.split([',', ')']).next())
-                        .and_then(|first| first.rsplit(": ").next())
-                        == Some(type_name)
-                })
-            })
-            .filter(|e| e.name.chars().next().is_some_and(|c| c.is_alphabetic()))
+            .filter(|e| e.forms.iter().any(|f| f.receiver.as_deref() == Some(type_name)))
+            .filter(|e| e.name.chars().next().is_some_and(|c| c.is_alphabetic()) && !HIDDEN.contains(&e.name.as_str()))
             .map(|e| e.name.as_str())
             .collect()
     }
@@ -191,36 +218,50 @@ impl Catalog {
         let mut out = String::from("difflab built-ins (help(\"name\") for one of them):\n");
         for (group, names) in &self.groups {
             out.push_str(&format!("\n{group}\n"));
-            let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
-            for name in names {
-                let summary = self.entries[name].summary();
-                out.push_str(&format!("  {name:<width$}  {summary}\n"));
+            let shown: Vec<(String, String)> = names
+                .iter()
+                .map(|n| {
+                    let e = &self.entries[n];
+                    let form = e.forms.iter().find(|f| &f.group == group && !f.doc.is_empty()).or(e.forms.first());
+                    let label = match form.map(|f| f.signature.as_str()) {
+                        Some(sig) if n == "[]" => sig.split(" ->").next().unwrap_or(sig).to_string(),
+                        Some(sig) if sig.contains('.') && !sig.contains('(') => format!(".{n}"),
+                        _ => n.clone(),
+                    };
+                    (label, form.map(|f| summary_of(&f.doc)).unwrap_or_default())
+                })
+                .collect();
+            let width = shown.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0);
+            for (label, summary) in shown {
+                out.push_str(&format!("  {label:<width$}  {summary}\n"));
             }
         }
         out.trim_end().to_string()
     }
 
-    /// The `help("name")` page: signatures and doc, or suggestions.
+    /// The `help("name")` page: every form with its doc, or suggestions.
     pub fn describe(&self, name: &str) -> String {
-        match self.get(name) {
-            Some(e) => {
-                let mut out = e.signatures.join("\n");
-                if !e.doc.is_empty() {
-                    out.push_str("\n\n");
-                    out.push_str(&e.doc);
-                }
-                out.push_str(&format!("\n\n(group: {})", e.group));
-                out
-            }
-            None => {
-                let close = self.similar(name);
-                if close.is_empty() {
-                    format!("no built-in named `{name}`; help() lists them all")
-                } else {
-                    format!("no built-in named `{name}`; did you mean {}?", close.join(", "))
-                }
+        let Some(e) = self.get(name.trim_start_matches('.')) else {
+            let close = self.similar(name);
+            return if close.is_empty() {
+                format!("no built-in named `{name}`; help() lists them all")
+            } else {
+                format!("no built-in named `{name}`; did you mean {}?", close.join(", "))
+            };
+        };
+        // Undocumented overloads belong to the documented form registered before them.
+        let mut blocks: Vec<(Vec<&str>, &str)> = Vec::new();
+        for f in &e.forms {
+            match blocks.last_mut() {
+                Some((sigs, doc)) if f.doc.is_empty() || f.doc == *doc => sigs.push(&f.signature),
+                _ => blocks.push((vec![&f.signature], &f.doc)),
             }
         }
+        blocks
+            .into_iter()
+            .map(|(sigs, doc)| if doc.is_empty() { sigs.join("\n") } else { format!("{}\n\n{doc}", sigs.join("\n")) })
+            .collect::<Vec<_>>()
+            .join("\n\n")
     }
 
     /// Names close to `name` (a common prefix or a small edit distance).
@@ -247,7 +288,7 @@ impl Catalog {
             .collect();
         let shown = format!("{name}({})", args.join(", "));
         match self.get(name) {
-            Some(e) => format!("{}: no form takes ({}); expected one of:\n  {}", super::error::builtin_label(name), args.join(", "), e.signatures.join("\n  ")),
+            Some(e) => format!("{}: no form takes ({}); expected one of:\n  {}", super::error::builtin_label(name), args.join(", "), e.signatures().join("\n  ")),
             None => {
                 let close = self.similar(name);
                 if close.is_empty() {
@@ -297,15 +338,22 @@ mod tests {
     fn every_group_has_documented_entries() {
         let c = catalog();
         let randn = c.get("randn").expect("randn is registered");
-        assert_eq!(randn.group, "create tensors");
-        assert!(randn.signatures.contains(&"randn(shape: array) -> Tensor".to_string()), "{:?}", randn.signatures);
+        assert_eq!(randn.forms[0].group, "create tensors");
+        assert!(randn.signatures().contains(&"randn(shape: array) -> Tensor"), "{:?}", randn.signatures());
         assert!(randn.summary().starts_with("Standard-normal draws"));
         for (group, names) in &c.groups {
             for name in names {
-                assert!(!c.entries[name].doc.is_empty(), "{name} in {group} has no doc");
+                let documented = c.entries[name].forms.iter().any(|f| &f.group == group && !f.doc.is_empty());
+                assert!(documented, "{name} in {group} has no doc");
             }
         }
         assert!(c.get("fit::minimize").is_some());
+        let lr = c.get("lr").expect("the optimizer's lr property");
+        assert!(lr.signatures().contains(&"Optimizer.lr -> float") && lr.signatures().contains(&"Optimizer.lr = Number"), "{:?}", lr.signatures());
+        assert!(c.index().contains("\n  .lr "), "properties are listed with a dot");
+        let save = c.describe("save");
+        assert!(save.contains("save(net: Network, path: string)\n\nSaves the weights with the architecture"), "{save}");
+        assert!(save.contains("Saves the optimizer's state"), "{save}");
     }
 
     #[test]

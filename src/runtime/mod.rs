@@ -10,8 +10,10 @@ pub mod error;
 pub mod help;
 pub mod options;
 pub mod output;
+pub mod progress_bar;
 pub mod repr;
 pub mod session;
+pub mod shared;
 pub mod stdlib;
 
 pub use error::ScriptError;

@@ -71,6 +71,23 @@ impl Options {
             .transpose()
     }
 
+    /// An array option that may be absent.
+    pub fn opt_array(&self, key: &str) -> Result<Option<rhai::Array>> {
+        self.get(key)
+            .map(|v| v.as_array_ref().map(|a| a.clone()).map_err(|_| Self::wrong(key, "an array", v)))
+            .transpose()
+    }
+
+    /// A map option that may be absent.
+    pub fn opt_map(&self, key: &str) -> Result<Option<Map>> {
+        self.get(key).map(|v| v.read_lock::<Map>().map(|m| m.clone()).ok_or_else(|| Self::wrong(key, "a map", v))).transpose()
+    }
+
+    /// Any value given for `key`.
+    pub fn opt_value(&self, key: &str) -> Option<Dynamic> {
+        self.get(key).cloned()
+    }
+
     /// A pair of numbers given as a two-element array.
     pub fn pair_or(&self, key: &str, default: (f64, f64)) -> Result<(f64, f64)> {
         let Some(v) = self.get(key) else { return Ok(default) };

@@ -18,8 +18,8 @@ fn write(value: &Dynamic) -> String {
     if let Some(t) = value.read_lock::<Tensor>() {
         return format::repr(&t).unwrap_or_else(|e| format!("<tensor: {e}>"));
     }
-    if let Some(o) = value.read_lock::<Optimizer>() {
-        return o.to_string();
+    if let Some(o) = value.read_lock::<crate::runtime::shared::Shared<Optimizer>>() {
+        return o.lock().to_string();
     }
     if let Ok(s) = value.clone().into_string() {
         return format!("{s:?}");

@@ -11,6 +11,7 @@ use std::sync::Mutex;
 pub const MODULES: &[(&str, &str)] = &[
     ("fit", include_str!("../../stdlib/fit.rhai")),
     ("stats", include_str!("../../stdlib/stats.rhai")),
+    ("train", include_str!("../../stdlib/train.rhai")),
 ];
 
 /// The source of a shipped module.

@@ -13,6 +13,16 @@ mod api {
         rng::seed(n as u64);
     }
 
+    /// Makes a device ("cpu", "cuda", "cuda:1") the default for new tensors and networks; returns its name.
+    #[rhai_fn(name = "device", return_raw)]
+    pub fn set_device(ctx: NativeCallContext, name: &str) -> Result<String, Box<rhai::EvalAltResult>> {
+        crate::runtime::error::guard(&ctx, || {
+            let device = crate::tensor::device::parse_device(name)?;
+            crate::tensor::device::set_default_device(device.clone());
+            Ok(crate::tensor::device::device_name(&device))
+        })
+    }
+
     /// Lists every built-in by group, with its one-line doc.
     #[rhai_fn(name = "help")]
     pub fn help_index() {
@@ -23,6 +33,21 @@ mod api {
     #[rhai_fn(name = "help")]
     pub fn help_name(name: &str) {
         output::page(&help::catalog().describe(name));
+    }
+
+    /// Checks a script function's option map against the accepted keys.
+    /// An unknown key is an error naming `function`, the key and the accepted keys:
+    /// `expect_options("train", options, ["steps", "lr"])`.
+    #[rhai_fn(return_raw)]
+    pub fn expect_options(ctx: NativeCallContext, function: &str, options: rhai::Map, accepted: rhai::Array) -> Result<(), Box<rhai::EvalAltResult>> {
+        let names: Vec<String> = accepted.iter().map(|v| v.to_string()).collect();
+        match options.keys().find(|k| !names.iter().any(|n| n == k.as_str())) {
+            None => Ok(()),
+            Some(key) => Err(crate::runtime::error::script_error(
+                format!("{function}: unknown option `{key}`; accepted: {}", names.join(", ")),
+                ctx.call_position(),
+            )),
+        }
     }
 
     /// Prints a value to standard error (a notebook shows it as stderr).

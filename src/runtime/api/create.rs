@@ -129,7 +129,7 @@ mod api {
         guard(&ctx, || create::rand(t.dims(), &like(&t)))
     }
 
-    /// Values 0, 1, ... below `end`: `arange(5)`; integers give i64, floats f32 (as NumPy).
+    /// The values 0, 1, 2, … below `end`: `arange(5)`; integers give i64, floats f32 (as NumPy).
     #[rhai_fn(return_raw)]
     pub fn arange(ctx: NativeCallContext, end: Number) -> RhaiResult<Tensor> {
         guard(&ctx, || arange_in(&Dynamic::from_int(0), &end, &Dynamic::from_int(1), Options::new()))

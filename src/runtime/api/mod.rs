@@ -6,12 +6,18 @@ pub mod arith;
 pub mod autograd;
 pub mod core;
 pub mod create;
+pub mod data;
+pub mod diffusion;
+pub mod files;
 pub mod math;
+pub mod nn;
 pub mod optim;
 pub mod reduce;
 pub mod shape;
+pub mod training;
 pub mod values;
 
+use crate::runtime::shared;
 use rhai::{Dynamic, Engine, Map, Module};
 
 /// A number argument: an int or a float (`3` or `3.0`).
@@ -42,12 +48,22 @@ pub const GROUPS: &[Group] = &[
     Group { name: "values and types", module: values::module },
     Group { name: "autograd", module: autograd::module },
     Group { name: "optimizers", module: optim::module },
+    Group { name: "networks", module: nn::module },
+    Group { name: "training", module: training::module },
+    Group { name: "schedules and losses", module: diffusion::module },
+    Group { name: "data", module: data::module },
+    Group { name: "files", module: files::module },
 ];
 
 /// Registers the names scripts see for difflab's types.
 pub fn register_types(engine: &mut Engine) {
     engine.register_type_with_name::<crate::tensor::Tensor>("Tensor");
-    engine.register_type_with_name::<crate::nn::optim::Optimizer>("Optimizer");
+    engine.register_type_with_name::<shared::Shared<crate::nn::optim::Optimizer>>("Optimizer");
+    engine.register_type_with_name::<crate::nn::network::Network>("Network");
+    engine.register_type_with_name::<shared::Shared<crate::nn::ema::Ema>>("Ema");
+    engine.register_type_with_name::<crate::diffusion::schedule::Schedule>("Schedule");
+    engine.register_type_with_name::<crate::diffusion::mixture::Mixture>("Mixture");
+    engine.register_type_with_name::<training::ScriptProgress>("Progress");
 }
 
 /// Registers every group's functions and the `@` operator into `engine`.

@@ -5,21 +5,36 @@ use crate::runtime::convert::{describe, tensors};
 use crate::tensor::Tensor;
 use rhai::plugin::*;
 
-/// The tensors of a `params` argument: one parameter or an array of them.
+/// The tensors of a `params` argument: a network, one parameter, or an array of them.
 fn param_list(params: &Dynamic) -> crate::Result<Vec<Tensor>> {
+    if let Some(net) = params.read_lock::<crate::nn::network::Network>() {
+        return Ok(net.params());
+    }
     if let Some(t) = params.read_lock::<Tensor>() {
         return Ok(vec![t.clone()]);
     }
     match params.as_array_ref() {
         Ok(a) => tensors(&a),
-        Err(_) => crate::bail!("params must be a parameter tensor or an array of them, got {}", describe(params)),
+        Err(_) => crate::bail!("params must be a network, a parameter tensor or an array of them, got {}", describe(params)),
     }
+}
+
+/// Applies the options every optimizer shares: `schedule`, `warmup`, `total`, `floor`, `clip`.
+fn common(opt: &mut crate::nn::optim::Optimizer, o: &crate::runtime::options::Options) -> crate::Result<()> {
+    let decay = o.opt_string("schedule")?.unwrap_or_else(|| "constant".into());
+    let schedule = crate::nn::lr_schedule::LrSchedule::new(&decay, o.usize_or("warmup", 0)? as u64, o.usize_or("total", 0)? as u64, o.f64_or("floor", 0.0)?)?;
+    opt.set_schedule(schedule);
+    opt.set_clip(o.opt_f64("clip")?)
 }
 
 #[export_module]
 mod api {
-    use super::param_list;
-    use crate::nn::optim::{AdamWConfig, Optimizer, SgdConfig};
+    use super::{common, param_list};
+    use crate::nn::optim::{AdamWConfig, SgdConfig};
+    use crate::runtime::shared::Shared;
+
+    /// An optimizer as scripts hold it: shared by every variable that refers to it.
+    pub type Optimizer = Shared<crate::nn::optim::Optimizer>;
     use crate::runtime::api::{Number, Options, Params};
     use crate::runtime::convert::number_arg;
     use crate::runtime::error::{guard, RhaiResult};
@@ -27,11 +42,13 @@ mod api {
     use crate::tensor::Tensor;
     use rhai::{FLOAT, INT};
 
-    const ADAMW_KEYS: &[&str] = &["lr", "betas", "eps", "weight_decay"];
-    const SGD_KEYS: &[&str] = &["lr", "momentum", "dampening", "weight_decay", "nesterov"];
+    const ADAMW_KEYS: &[&str] = &["lr", "betas", "eps", "weight_decay", "schedule", "warmup", "total", "floor", "clip"];
+    const SGD_KEYS: &[&str] = &["lr", "momentum", "dampening", "weight_decay", "nesterov", "schedule", "warmup", "total", "floor", "clip"];
 
-    /// AdamW (Loshchilov & Hutter 2019) over `params` (a parameter or an array of them).
-    /// Options (PyTorch's defaults): `#{ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0.01 }`.
+    /// AdamW (Loshchilov & Hutter 2019) over `params` (a network, a parameter or an array of them).
+    /// Options (PyTorch's defaults): `#{ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0.01 }`;
+    /// every optimizer also takes `schedule` ("constant"|"cosine"|"linear"), `warmup` (steps), `total`
+    /// (the step where decay ends), `floor` (final factor) and `clip` (max global gradient norm).
     #[rhai_fn(return_raw)]
     pub fn adamw(ctx: NativeCallContext, params: Params, options: Options) -> RhaiResult<Optimizer> {
         guard(&ctx, || {
@@ -45,7 +62,9 @@ mod api {
                 eps: o.f64_or("eps", d.eps)?,
                 weight_decay: o.f64_or("weight_decay", d.weight_decay)?,
             };
-            Optimizer::adamw(&param_list(&params)?, config)
+            let mut opt = crate::nn::optim::Optimizer::adamw(&param_list(&params)?, config)?;
+            common(&mut opt, &o)?;
+            Ok(Shared::new(opt))
         })
     }
     #[rhai_fn(name = "adamw", return_raw)]
@@ -54,7 +73,8 @@ mod api {
     }
 
     /// Stochastic gradient descent over `params`, with optional momentum (PyTorch's rule).
-    /// Options: `#{ lr: 1e-3, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false }`.
+    /// Options: `#{ lr: 1e-3, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false }`, and the
+    /// shared `schedule`, `warmup`, `total`, `floor`, `clip` (see adamw).
     #[rhai_fn(return_raw)]
     pub fn sgd(ctx: NativeCallContext, params: Params, options: Options) -> RhaiResult<Optimizer> {
         guard(&ctx, || {
@@ -66,7 +86,9 @@ mod api {
                 weight_decay: o.f64_or("weight_decay", 0.0)?,
                 nesterov: o.bool_or("nesterov", false)?,
             };
-            Optimizer::sgd(&param_list(&params)?, config)
+            let mut opt = crate::nn::optim::Optimizer::sgd(&param_list(&params)?, config)?;
+            common(&mut opt, &o)?;
+            Ok(Shared::new(opt))
         })
     }
     #[rhai_fn(name = "sgd", return_raw)]
@@ -74,40 +96,53 @@ mod api {
         sgd(ctx, params, Options::new())
     }
 
-    /// Back-propagates `loss` and updates every parameter once; a NaN or infinite loss is an error.
+    /// Back-propagates `loss`, updates every parameter once and returns the loss value;
+    /// a NaN or infinite loss is an error naming the step.
     #[rhai_fn(return_raw)]
-    pub fn step(ctx: NativeCallContext, opt: &mut Optimizer, loss: Tensor) -> RhaiResult<()> {
-        guard(&ctx, || opt.step(&loss))
+    pub fn step(ctx: NativeCallContext, opt: &mut Optimizer, loss: Tensor) -> RhaiResult<FLOAT> {
+        guard(&ctx, || opt.lock().step(&loss))
     }
 
-    /// The learning rate.
+    /// The learning rate the next step uses (the base rate times the schedule's factor).
     #[rhai_fn(get = "lr")]
     pub fn lr(opt: &mut Optimizer) -> FLOAT {
-        opt.lr()
+        opt.lock().lr()
     }
 
-    /// Sets the learning rate: `opt.lr = 1e-4`.
+    /// Sets the base learning rate: `opt.lr = 1e-4`.
     #[rhai_fn(set = "lr", return_raw)]
     pub fn set_lr(ctx: NativeCallContext, opt: &mut Optimizer, lr: Number) -> RhaiResult<()> {
-        guard(&ctx, || opt.set_lr(number_arg("lr", &lr)?))
+        guard(&ctx, || opt.lock().set_lr(number_arg("lr", &lr)?))
     }
 
     /// How many steps the optimizer has taken.
     #[rhai_fn(get = "steps")]
     pub fn steps(opt: &mut Optimizer) -> INT {
-        opt.steps() as INT
+        opt.lock().steps() as INT
     }
 
     /// The parameters the optimizer updates.
     #[rhai_fn(get = "params")]
     pub fn params(opt: &mut Optimizer) -> rhai::Array {
-        opt.params().into_iter().map(Dynamic::from).collect()
+        opt.lock().params().into_iter().map(Dynamic::from).collect()
+    }
+
+    /// Saves the optimizer's state (moments, step count, schedule) to resume training later.
+    #[rhai_fn(name = "save", return_raw)]
+    pub fn save(ctx: NativeCallContext, opt: &mut Optimizer, path: &str) -> RhaiResult<()> {
+        guard(&ctx, || opt.lock().save(std::path::Path::new(path)))
+    }
+
+    /// Restores state saved by `opt.save(path)` into an optimizer of the same kind and parameters.
+    #[rhai_fn(name = "load", return_raw)]
+    pub fn load(ctx: NativeCallContext, opt: &mut Optimizer, path: &str) -> RhaiResult<()> {
+        guard(&ctx, || opt.lock().load(std::path::Path::new(path)))
     }
 
     /// A one-line summary: the rule, learning rate, parameter count and steps.
     #[rhai_fn(name = "to_string", name = "to_debug")]
     pub fn describe_optimizer(opt: &mut Optimizer) -> String {
-        opt.to_string()
+        opt.lock().to_string()
     }
 }
 

@@ -12,8 +12,8 @@ const REDUCTIONS: &[(&str, Reduce, &str)] = &[
     ("mean", Reduce::Mean, "The mean"),
     ("max", Reduce::Max, "The largest element"),
     ("min", Reduce::Min, "The smallest element"),
-    ("var", Reduce::Var, "The unbiased variance (divides by n − 1)"),
-    ("std", Reduce::Std, "The unbiased standard deviation (divides by n − 1)"),
+    ("var", Reduce::Var, "The unbiased variance (n − 1 in the denominator)"),
+    ("std", Reduce::Std, "The unbiased standard deviation (n − 1 in the denominator)"),
     ("argmax", Reduce::Argmax, "The index (i64) of the largest element"),
     ("argmin", Reduce::Argmin, "The index (i64) of the smallest element"),
 ];
@@ -23,7 +23,7 @@ pub fn module() -> Module {
     let mut m = Module::new();
     for &(name, op, what) in REDUCTIONS {
         let doc = format!(
-            "/// {what} of all elements (a 0-d tensor), or along `dim` (negative counts from the end); `keepdim` keeps the reduced dimension with size 1."
+            "/// {what}: of every element (a 0-d tensor) or along `dim`.\n/// A negative `dim` counts from the end; `keepdim` keeps the reduced dimension with size 1."
         );
         FuncRegistration::new(name)
             .with_comments([doc.clone()])

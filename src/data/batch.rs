@@ -1,0 +1,93 @@
+//! Working with data sets stored as tensors whose first dimension indexes
+//! examples: random minibatches, shuffling, splitting, and scaling to [-1, 1].
+
+use crate::error::Result;
+use crate::tensor::{rng, Tensor};
+
+/// Row indices of a random minibatch of `n` from `len` rows: distinct when
+/// `n <= len` (a partial shuffle), drawn with replacement otherwise.
+pub fn batch_indices(len: usize, n: usize) -> Result<Vec<u32>> {
+    if len == 0 {
+        crate::bail!("cannot draw a batch from an empty data set");
+    }
+    if n <= len {
+        let mut order = rng::permutation(len);
+        order.truncate(n);
+        Ok(order.into_iter().map(|i| i as u32).collect())
+    } else {
+        Ok(rng::integers(n, 0, len as i64).into_iter().map(|i| i as u32).collect())
+    }
+}
+
+/// The rows `indices` of `x`.
+pub fn take_rows(x: &Tensor, indices: &[u32]) -> Result<Tensor> {
+    let idx = candle_core::Tensor::new(indices, x.device())?;
+    Ok(Tensor::from_candle(x.candle().index_select(&idx, 0)?))
+}
+
+fn first_dim(x: &Tensor) -> Result<usize> {
+    match x.dims().first() {
+        Some(&n) => Ok(n),
+        None => crate::bail!("a data set needs a first dimension that indexes examples; got a 0-d tensor"),
+    }
+}
+
+/// A random minibatch of `n` rows of `x`.
+pub fn batch(x: &Tensor, n: usize) -> Result<Tensor> {
+    take_rows(x, &batch_indices(first_dim(x)?, n)?)
+}
+
+/// The rows of `x` in random order.
+pub fn shuffle(x: &Tensor) -> Result<Tensor> {
+    let n = first_dim(x)?;
+    take_rows(x, &batch_indices(n, n)?)
+}
+
+/// The first `fraction` of the rows and the rest.
+pub fn split(x: &Tensor, fraction: f64) -> Result<(Tensor, Tensor)> {
+    if !(0.0..=1.0).contains(&fraction) {
+        crate::bail!("the fraction must be in [0, 1], got {fraction}");
+    }
+    let n = first_dim(x)?;
+    let k = (n as f64 * fraction).round() as usize;
+    Ok((x.narrow(0, 0, k)?, x.narrow(0, k as i64, n - k)?))
+}
+
+/// `x` mapped linearly from [lo, hi] to [-1, 1].
+pub fn normalize(x: &Tensor, lo: f64, hi: f64) -> Result<Tensor> {
+    if !(hi > lo) {
+        crate::bail!("need lo < hi, got {lo} and {hi}");
+    }
+    Ok(Tensor::from_candle(x.candle().affine(2.0 / (hi - lo), -(hi + lo) / (hi - lo))?))
+}
+
+/// `x` mapped linearly from [-1, 1] back to [lo, hi].
+pub fn denormalize(x: &Tensor, lo: f64, hi: f64) -> Result<Tensor> {
+    if !(hi > lo) {
+        crate::bail!("need lo < hi, got {lo} and {hi}");
+    }
+    Ok(Tensor::from_candle(x.candle().affine((hi - lo) / 2.0, (hi + lo) / 2.0)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tensor::create::{arange, Placement};
+
+    #[test]
+    fn batches_are_distinct_rows_and_scaling_round_trips() {
+        let x = arange(0.0, 10.0, 1.0, &Placement::default()).unwrap().reshape(&[5, 2]).unwrap();
+        let b = batch(&x, 5).unwrap();
+        let mut firsts: Vec<i64> = b.to_f64_vec().unwrap().chunks(2).map(|c| c[0] as i64).collect();
+        firsts.sort();
+        assert_eq!(firsts, vec![0, 2, 4, 6, 8]);
+        assert_eq!(batch(&x, 12).unwrap().dims(), &[12, 2]);
+        let (a, rest) = split(&x, 0.6).unwrap();
+        assert_eq!((a.dims()[0], rest.dims()[0]), (3, 2));
+        let n = normalize(&x, 0.0, 9.0).unwrap();
+        let v = n.to_f64_vec().unwrap();
+        assert!((v[0] + 1.0).abs() < 1e-6 && (v[9] - 1.0).abs() < 1e-6);
+        let back = denormalize(&n, 0.0, 9.0).unwrap().to_f64_vec().unwrap();
+        assert!(back.iter().zip(x.to_f64_vec().unwrap()).all(|(a, b)| (a - b).abs() < 1e-5));
+    }
+}

@@ -1,0 +1,246 @@
+//! The denoising training loss: noise data at random times, ask the network,
+//! and compare. Weightings follow Salimans & Ho (2022, sec. 4) and EDM.
+
+use super::parameterization::{per_row, target, x0_from, EdmPrecond, Pred};
+use super::schedule::Schedule;
+use crate::error::Result;
+use crate::nn::embed::TimeInput;
+use crate::nn::network::Network;
+use crate::tensor::{rng, Tensor};
+
+/// How per-example errors are weighted, written in x0-space as w·‖x̂0 − x0‖².
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Weighting {
+    /// The plain MSE of the prediction target itself (ε-MSE for eps, v-MSE for v, ...).
+    Simple,
+    /// w = SNR = α²/σ² (equal to ε-MSE).
+    Snr,
+    /// w = max(SNR, 1) (Salimans & Ho's "truncated SNR").
+    SnrTrunc,
+    /// w = SNR + 1 (equal to v-MSE).
+    SnrPlus1,
+    /// EDM's λ(σ) = (σ² + σ_data²)/(σ σ_data)².
+    Edm,
+}
+
+/// The names of the weightings.
+pub const WEIGHTINGS: &[&str] = &["simple", "snr", "snr_trunc", "snr+1", "edm"];
+
+impl Weighting {
+    /// Parses a weighting name.
+    pub fn parse(name: &str) -> Result<Self> {
+        Ok(match name {
+            "simple" | "mse" => Weighting::Simple,
+            "snr" => Weighting::Snr,
+            "snr_trunc" | "truncated_snr" => Weighting::SnrTrunc,
+            "snr+1" | "snr_plus_1" => Weighting::SnrPlus1,
+            "edm" => Weighting::Edm,
+            other => crate::bail!("unknown weighting \"{other}\"; expected one of {}", WEIGHTINGS.join(", ")),
+        })
+    }
+}
+
+/// How training times are drawn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TimeSampling {
+    /// t uniform on [t_min, t_max].
+    Uniform {
+        /// lower end
+        t_min: f64,
+        /// upper end
+        t_max: f64,
+    },
+    /// ln σ̃ ~ N(mean, std²) for the VE noise level σ̃ = σ/α (EDM's P_mean = −1.2, P_std = 1.2).
+    LogNormal {
+        /// mean of ln σ̃
+        mean: f64,
+        /// standard deviation of ln σ̃
+        std: f64,
+    },
+}
+
+/// The options of [`diffusion_loss`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LossOptions {
+    /// What the network predicts.
+    pub pred: Pred,
+    /// The weighting.
+    pub weighting: Weighting,
+    /// How times are drawn.
+    pub times: TimeSampling,
+}
+
+impl LossOptions {
+    /// The defaults for a schedule: uniform times over its range, or EDM's log-normal for EDM.
+    pub fn default_times(s: &Schedule) -> TimeSampling {
+        match s {
+            Schedule::Edm { .. } => TimeSampling::LogNormal { mean: -1.2, std: 1.2 },
+            _ => TimeSampling::Uniform { t_min: s.t_min(), t_max: s.t_max() },
+        }
+    }
+}
+
+/// Draws `n` training times.
+pub fn sample_times(s: &Schedule, n: usize, times: TimeSampling) -> Vec<f64> {
+    match times {
+        TimeSampling::Uniform { t_min, t_max } => rng::uniform(n, t_min, t_max),
+        TimeSampling::LogNormal { mean, std } => {
+            let (lo, hi) = (s.t_min(), s.t_max());
+            rng::normal(n).into_iter().map(|z| s.t_of_edm_sigma((mean + std * z).exp()).clamp(lo, hi)).collect()
+        }
+    }
+}
+
+/// The network's noise input at times `t`: t itself, or the VE noise level σ/α.
+pub fn noise_input(input: TimeInput, s: &Schedule, t: &[f64]) -> Vec<f64> {
+    match input {
+        TimeInput::T => t.to_vec(),
+        TimeInput::LogSigma => t.iter().map(|&t| s.edm_sigma(t)).collect(),
+    }
+}
+
+/// The network's output and everything needed to read it, for data `x0` noised at times `t`.
+pub struct Noised {
+    /// x = α x0 + σ ε
+    pub x: candle_core::Tensor,
+    /// The noise ε.
+    pub eps: candle_core::Tensor,
+    /// α per row.
+    pub alpha: candle_core::Tensor,
+    /// σ per row.
+    pub sigma: candle_core::Tensor,
+    /// EDM's (c_skip, c_out) per row, for the edm prediction.
+    pub precond: Option<(candle_core::Tensor, candle_core::Tensor)>,
+    /// The network output.
+    pub out: candle_core::Tensor,
+}
+
+/// Noises `x0` at times `t` with fresh noise and runs the network on it.
+pub fn noise_and_predict(net: &Network, s: &Schedule, x0: &Tensor, t: &[f64], pred: Pred) -> Result<Noised> {
+    let input = net.time_input().ok_or_else(|| crate::Error::new("a classifier cannot be trained as a denoiser"))?;
+    let x0c = x0.candle();
+    let (a, sg): (Vec<f64>, Vec<f64>) = t.iter().map(|&t| (s.alpha(t), s.sigma(t))).unzip();
+    let alpha = per_row(&a, x0c)?;
+    let sigma = per_row(&sg, x0c)?;
+    let eps = crate::tensor::create::randn(x0.dims(), &crate::tensor::create::Placement { dtype: x0.dtype(), device: x0.device().clone() })?
+        .into_candle();
+    let x = x0c.broadcast_mul(&alpha)?.add(&eps.broadcast_mul(&sigma)?)?;
+    let c = Tensor::from_candle(per_row(&noise_input(input, s, t), x0c)?.flatten_all()?);
+    let (net_in, precond) = if pred == Pred::Edm {
+        let pre: Vec<EdmPrecond> = a.iter().zip(&sg).map(|(a, sg)| EdmPrecond::new(sg / a, s.sigma_data())).collect();
+        let c_in = per_row(&pre.iter().map(|p| p.c_in).collect::<Vec<_>>(), x0c)?;
+        let c_skip = per_row(&pre.iter().map(|p| p.c_skip).collect::<Vec<_>>(), x0c)?;
+        let c_out = per_row(&pre.iter().map(|p| p.c_out).collect::<Vec<_>>(), x0c)?;
+        (x.broadcast_div(&alpha)?.broadcast_mul(&c_in)?, Some((c_skip, c_out)))
+    } else {
+        (x.clone(), None)
+    };
+    let out = net.forward(&Tensor::from_candle(net_in), &c)?.into_candle();
+    Ok(Noised { x, eps, alpha, sigma, precond, out })
+}
+
+/// The mean over the batch of the weighted denoising error of `net` on `x0`.
+pub fn diffusion_loss(net: &Network, s: &Schedule, x0: &Tensor, opts: &LossOptions) -> Result<Tensor> {
+    if x0.rank() < 2 || x0.dims()[0] == 0 {
+        crate::bail!("x0 must be a batch [N, ...] with N >= 1, got shape {:?}", x0.dims());
+    }
+    if !x0.is_float() {
+        crate::bail!("x0 must be a float tensor, got {}", x0.dtype().as_str());
+    }
+    let n = x0.dims()[0];
+    let t = sample_times(s, n, opts.times);
+    let nz = noise_and_predict(net, s, x0, &t, opts.pred)?;
+    let pre = nz.precond.as_ref().map(|(a, b)| (a, b));
+    let per_example = |sq: candle_core::Tensor| -> Result<candle_core::Tensor> { Ok(sq.flatten_from(1)?.mean(1)?) };
+    let loss = match opts.weighting {
+        Weighting::Simple => {
+            let goal = target(opts.pred, x0.candle(), &nz.eps, &nz.alpha, &nz.sigma, pre)?;
+            let diff = if opts.pred == Pred::Score {
+                // σ²‖ŝ − s‖² = ‖σ ŝ + ε‖², the denoising score matching weight of Song et al.
+                nz.out.broadcast_mul(&nz.sigma)?.add(&nz.eps)?
+            } else {
+                nz.out.sub(&goal)?
+            };
+            per_example(diff.sqr()?)?.mean_all()?
+        }
+        w => {
+            let x0_hat = x0_from(opts.pred, &nz.out, &nz.x, &nz.alpha, &nz.sigma, pre)?;
+            let weights: Vec<f64> = t
+                .iter()
+                .map(|&t| {
+                    let snr = (s.alpha(t) / s.sigma(t)).powi(2);
+                    match w {
+                        Weighting::Snr => snr,
+                        Weighting::SnrTrunc => snr.max(1.0),
+                        Weighting::SnrPlus1 => snr + 1.0,
+                        Weighting::Edm => EdmPrecond::weight(s.edm_sigma(t), s.sigma_data()),
+                        Weighting::Simple => unreachable!("handled above"),
+                    }
+                })
+                .collect();
+            let w = candle_core::Tensor::from_vec(weights, n, &candle_core::Device::Cpu)?.to_dtype(x0.dtype())?.to_device(x0.device())?;
+            per_example(x0_hat.sub(x0.candle())?.sqr()?)?.mul(&w)?.mean_all()?
+        }
+    };
+    Ok(Tensor::from_candle(loss))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::layers::Act;
+    use crate::nn::mlp::MlpConfig;
+    use crate::nn::network::Architecture;
+    use crate::tensor::create::{randn, Placement};
+
+    fn net(input: TimeInput) -> Network {
+        let arch = Architecture::Mlp(MlpConfig {
+            dim: 2,
+            hidden: vec![32],
+            act: Act::Silu,
+            fourier: 0,
+            fourier_scale: 1.0,
+            time_embed: input,
+            time_dim: 8,
+            out: 2,
+        });
+        Network::new(arch, &Placement::default()).unwrap()
+    }
+
+    #[test]
+    fn snr_weighting_equals_eps_mse() {
+        // With the same times and noise, the SNR-weighted x0 error equals the ε-MSE.
+        let _serial = rng::serial();
+        let s = Schedule::vp_cosine(0.008).unwrap();
+        let n = net(TimeInput::T);
+        let x0 = randn(&[64, 2], &Placement::default()).unwrap();
+        let run = |w| {
+            rng::seed(5);
+            let opts = LossOptions { pred: Pred::Eps, weighting: w, times: LossOptions::default_times(&s) };
+            diffusion_loss(&n, &s, &x0, &opts).unwrap().to_scalar_f64().unwrap()
+        };
+        let (simple, snr) = (run(Weighting::Simple), run(Weighting::Snr));
+        assert!((simple - snr).abs() < 1e-4 * simple, "{simple} vs {snr}");
+    }
+
+    #[test]
+    fn every_pred_and_weighting_gives_a_finite_differentiable_loss() {
+        let schedules = [Schedule::vp_linear(1e-4, 0.02, 1000).unwrap(), Schedule::edm(0.002, 80.0, 7.0, 0.5).unwrap()];
+        for s in &schedules {
+            for input in [TimeInput::T, TimeInput::LogSigma] {
+                let n = net(input);
+                let x0 = randn(&[16, 2], &Placement::default()).unwrap();
+                for p in crate::diffusion::parameterization::PREDS {
+                    for w in WEIGHTINGS {
+                        let opts = LossOptions { pred: Pred::parse(p).unwrap(), weighting: Weighting::parse(w).unwrap(), times: LossOptions::default_times(s) };
+                        let loss = diffusion_loss(&n, s, &x0, &opts).unwrap();
+                        let v = loss.to_scalar_f64().unwrap();
+                        assert!(v.is_finite() && v >= 0.0, "{} {p} {w}: {v}", s.name());
+                        let grads = loss.gradients().unwrap();
+                        assert!(grads.get(n.store().params()[0].1.as_tensor()).is_some());
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Step lists for samplers: times from noisy to clean under several spacings,
+//! their noise levels, and the Karras et al. (2022, eq. 5) σ sequence.
+
+use super::schedule::Schedule;
+use crate::error::Result;
+
+/// How sampling times are spread between the schedule's ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spacing {
+    /// Uniform in t.
+    Uniform,
+    /// Uniform in log-SNR.
+    LogSnr,
+    /// Quadratic in t, dense near t = 0 (DDIM's "quad" selection, Song et al. 2021).
+    Quadratic,
+    /// EDM's ρ = 7 spacing of σ (Karras et al. 2022, eq. 5).
+    Karras,
+    /// Discrete steps `k·T/n + 1` (DDIM / diffusers "leading"; Lin et al. 2024, table 2).
+    Leading,
+    /// Discrete steps ending exactly at T (Lin et al. 2024, "trailing").
+    Trailing,
+}
+
+/// The names of the spacings, as scripts write them.
+pub const SPACINGS: &[&str] = &["uniform", "logsnr", "quadratic", "karras", "leading", "trailing"];
+
+impl Spacing {
+    /// Parses a spacing name.
+    pub fn parse(name: &str) -> Result<Self> {
+        Ok(match name {
+            "uniform" => Spacing::Uniform,
+            "logsnr" => Spacing::LogSnr,
+            "quadratic" => Spacing::Quadratic,
+            "karras" => Spacing::Karras,
+            "leading" => Spacing::Leading,
+            "trailing" => Spacing::Trailing,
+            other => crate::bail!("unknown spacing \"{other}\"; expected one of {}", SPACINGS.join(", ")),
+        })
+    }
+}
+
+/// `n` σ values from σ_max down to σ_min, ρ-spaced, followed by 0 (k-diffusion's `get_sigmas_karras`).
+pub fn karras_sigmas(n: usize, sigma_min: f64, sigma_max: f64, rho: f64) -> Result<Vec<f64>> {
+    if n == 0 {
+        crate::bail!("the number of steps must be at least 1");
+    }
+    if !(0.0 < sigma_min && sigma_min < sigma_max) || rho <= 0.0 {
+        crate::bail!("need 0 < sigma_min < sigma_max and rho > 0, got {sigma_min}, {sigma_max}, {rho}");
+    }
+    let (lo, hi) = (sigma_min.powf(1.0 / rho), sigma_max.powf(1.0 / rho));
+    let mut out: Vec<f64> = (0..n)
+        .map(|i| {
+            let ramp = if n == 1 { 0.0 } else { i as f64 / (n - 1) as f64 };
+            (hi + ramp * (lo - hi)).powf(rho)
+        })
+        .collect();
+    out.push(0.0);
+    Ok(out)
+}
+
+/// `n + 1` decreasing times for `n` sampling steps: `n` noisy times, then the end time
+/// (t_min of the schedule, or 0 for the discrete spacings and Karras).
+pub fn timesteps(s: &Schedule, n: usize, spacing: Spacing) -> Result<Vec<f64>> {
+    if n == 0 {
+        crate::bail!("the number of steps must be at least 1");
+    }
+    let (t0, t1) = (s.t_min(), s.t_max());
+    let frac = |i: usize| i as f64 / n as f64;
+    // from `a` at i = 0 to exactly `b` at i = n
+    let lerp = |a: f64, b: f64, i: usize| if i == n { b } else { a + frac(i) * (b - a) };
+    Ok(match spacing {
+        Spacing::Uniform => (0..=n).map(|i| lerp(t1, t0, i)).collect(),
+        Spacing::Quadratic => (0..=n).map(|i| t0 + (t1 - t0) * (1.0 - frac(i)).powi(2)).collect(),
+        Spacing::LogSnr => {
+            let (l1, l0) = (s.logsnr(t1), s.logsnr(t0));
+            (0..=n).map(|i| if i == n { t0 } else { s.t_of_logsnr(lerp(l1, l0, i)) }).collect()
+        }
+        Spacing::Karras => {
+            let sigmas = karras_sigmas(n, s.edm_sigma(t0), s.edm_sigma(t1), 7.0)?;
+            let mut ts: Vec<f64> = sigmas[..n].iter().map(|&sg| s.t_of_edm_sigma(sg)).collect();
+            ts.push(0.0);
+            ts
+        }
+        Spacing::Leading | Spacing::Trailing => {
+            let big = s.discrete_steps().unwrap_or(1000);
+            if n > big {
+                crate::bail!("{n} steps are more than the schedule's {big} discrete steps");
+            }
+            let ratio = big as f64 / n as f64;
+            let mut ts: Vec<f64> = (0..n)
+                .map(|k| {
+                    let index = if spacing == Spacing::Leading {
+                        ((n - 1 - k) as f64 * (big / n) as f64).round() + 1.0
+                    } else {
+                        (big as f64 - k as f64 * ratio).round()
+                    };
+                    index / big as f64
+                })
+                .collect();
+            ts.push(0.0);
+            ts
+        }
+    })
+}
+
+/// `n + 1` VE/EDM noise levels σ/α for `n` sampling steps, ending in 0 — what
+/// samplers take. Karras spacing uses the closed form over the schedule's σ range.
+pub fn sigma_steps(s: &Schedule, n: usize, spacing: Spacing) -> Result<Vec<f64>> {
+    if spacing == Spacing::Karras {
+        return karras_sigmas(n, s.edm_sigma(s.t_min()), s.edm_sigma(s.t_max()), 7.0);
+    }
+    let mut sigmas: Vec<f64> = timesteps(s, n, spacing)?.into_iter().map(|t| s.edm_sigma(t)).collect();
+    if let Some(last) = sigmas.last_mut() {
+        *last = 0.0;
+    }
+    Ok(sigmas)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn karras_sigmas_follow_the_closed_form() {
+        let sig = karras_sigmas(5, 0.002, 80.0, 7.0).unwrap();
+        assert_eq!(sig.len(), 6);
+        for (i, &s) in sig[..5].iter().enumerate() {
+            let want = (80f64.powf(1.0 / 7.0) + i as f64 / 4.0 * (0.002f64.powf(1.0 / 7.0) - 80f64.powf(1.0 / 7.0))).powf(7.0);
+            assert!((s - want).abs() < 1e-12 * want, "{i}: {s} vs {want}");
+        }
+        assert!((sig[0] - 80.0).abs() < 1e-10 && (sig[4] - 0.002).abs() < 1e-15 && sig[5] == 0.0);
+    }
+
+    #[test]
+    fn spacings_decrease_and_hit_their_ends() {
+        let s = Schedule::vp_linear(1e-4, 0.02, 1000).unwrap();
+        for name in SPACINGS {
+            let ts = timesteps(&s, 10, Spacing::parse(name).unwrap()).unwrap();
+            assert_eq!(ts.len(), 11, "{name}");
+            assert!(ts.windows(2).all(|w| w[0] > w[1]), "{name}: {ts:?}");
+        }
+        let trailing = timesteps(&s, 4, Spacing::Trailing).unwrap();
+        assert_eq!(trailing, vec![1.0, 0.75, 0.5, 0.25, 0.0]);
+        let leading = timesteps(&s, 4, Spacing::Leading).unwrap();
+        assert_eq!(leading, vec![0.751, 0.501, 0.251, 0.001, 0.0]);
+        let uniform = timesteps(&s, 2, Spacing::Uniform).unwrap();
+        assert_eq!(uniform, vec![1.0, 0.5005, 0.001]);
+        let ls = timesteps(&s, 4, Spacing::LogSnr).unwrap();
+        let lambdas: Vec<f64> = ls.iter().map(|&t| s.logsnr(t)).collect();
+        let step = lambdas[1] - lambdas[0];
+        assert!(lambdas.windows(2).all(|w| ((w[1] - w[0]) - step).abs() < 1e-6), "{lambdas:?}");
+        assert!(Spacing::parse("cubic").unwrap_err().message().contains("uniform, logsnr"));
+    }
+}

@@ -1,0 +1,144 @@
+//! safetensors files: networks with their architecture in the metadata (so
+//! `load(path)` rebuilds them with no other input), optimizer and EMA state,
+//! and plain named tensors. Writes are atomic: a temporary file, then a rename.
+
+use super::network::{Architecture, Network};
+use crate::error::{Error, Result};
+use crate::tensor::{create::Placement, Device};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The metadata key that marks difflab files and says what they hold.
+pub const KIND_KEY: &str = "difflab";
+/// The metadata key holding a network's architecture as JSON.
+pub const ARCH_KEY: &str = "architecture";
+
+/// Named tensors and string metadata, as read from a file.
+pub struct Contents {
+    /// The tensors by name.
+    pub tensors: HashMap<String, candle_core::Tensor>,
+    /// The metadata.
+    pub metadata: HashMap<String, String>,
+}
+
+/// Writes named tensors and metadata to `path` atomically.
+pub fn write(path: &Path, tensors: &[(String, candle_core::Tensor)], metadata: HashMap<String, String>) -> Result<()> {
+    let contiguous: Vec<(String, candle_core::Tensor)> =
+        tensors.iter().map(|(n, t)| Ok((n.clone(), t.contiguous()?.to_device(&Device::Cpu)?))).collect::<Result<_>>()?;
+    let bytes = safetensors::serialize(contiguous.iter().map(|(n, t)| (n.as_str(), t)), Some(metadata))
+        .map_err(|e| Error::new(format!("{}: cannot encode: {e}", path.display())))?;
+    write_atomically(path, &bytes)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        crate::bail!("{}: the folder {} does not exist", path.display(), dir.display());
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        crate::bail!("{}: cannot write: {e}", path.display());
+    }
+    Ok(())
+}
+
+/// Reads every tensor and the metadata of a safetensors file.
+pub fn read(path: &Path, device: &Device) -> Result<Contents> {
+    let bytes = std::fs::read(path).map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
+        .map_err(|e| Error::new(format!("{}: not a valid safetensors file ({e})", path.display())))?;
+    let metadata = meta.metadata().clone().unwrap_or_default();
+    let tensors = candle_core::safetensors::load_buffer(&bytes, device)
+        .map_err(|e| Error::from(e).context(format!("{}: cannot read the tensors", path.display())))?;
+    Ok(Contents { tensors, metadata })
+}
+
+/// Saves a network with its architecture.
+pub fn save_network(net: &Network, path: &Path) -> Result<()> {
+    let arch = serde_json::to_string(net.architecture()).map_err(|e| Error::new(e.to_string()))?;
+    let metadata = HashMap::from([(KIND_KEY.to_string(), "network".to_string()), (ARCH_KEY.to_string(), arch)]);
+    write(path, &net.store().named_tensors(), metadata)
+}
+
+/// Loads a network saved by [`save_network`] onto `device`.
+pub fn load_network(path: &Path, device: &Device) -> Result<Network> {
+    let contents = read(path, device)?;
+    let kind = contents.metadata.get(KIND_KEY).map(String::as_str);
+    if kind != Some("network") {
+        let what = kind.map_or("has no difflab metadata".to_string(), |k| format!("holds a difflab {k}, not a network"));
+        crate::bail!("{}: {what}; read plain tensors with load_tensors(path)", path.display());
+    }
+    let arch_json = contents
+        .metadata
+        .get(ARCH_KEY)
+        .ok_or_else(|| Error::new(format!("{}: the architecture is missing from the metadata", path.display())))?;
+    let arch: Architecture = serde_json::from_str(arch_json)
+        .map_err(|e| Error::new(format!("{}: the architecture cannot be read ({e})", path.display())))?;
+    let dtype = contents.tensors.values().next().map_or(crate::tensor::dtype::DEFAULT_FLOAT, |t| t.dtype());
+    // Building the skeleton draws initial weights; keep the caller's random stream as it was.
+    let saved = crate::tensor::rng::with_rng(|rng| rng.clone());
+    let built = Network::new(arch, &Placement { dtype, device: device.clone() });
+    crate::tensor::rng::with_rng(|rng| *rng = saved);
+    let mut net = built?;
+    net.store_mut().load(&contents.tensors).map_err(|e| e.context(path.display()))?;
+    Ok(net)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::embed::TimeInput;
+    use crate::nn::layers::Act;
+    use crate::nn::mlp::MlpConfig;
+    use crate::tensor::create::randn;
+
+    fn net() -> Network {
+        let arch = Architecture::Mlp(MlpConfig {
+            dim: 2,
+            hidden: vec![8],
+            act: Act::Relu,
+            fourier: 2,
+            fourier_scale: 1.0,
+            time_embed: TimeInput::LogSigma,
+            time_dim: 4,
+            out: 2,
+        });
+        Network::new(arch, &Placement::default()).unwrap()
+    }
+
+    #[test]
+    fn networks_round_trip_and_bad_files_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("net.safetensors");
+        let n = net();
+        save_network(&n, &path).unwrap();
+        let back = load_network(&path, &Device::Cpu).unwrap();
+        let x = randn(&[4, 2], &Placement::default()).unwrap();
+        let s = crate::tensor::create::full(&[4], 2.0, &Placement::default()).unwrap();
+        assert_eq!(back.forward(&x, &s).unwrap().to_f64_vec().unwrap(), n.forward(&x, &s).unwrap().to_f64_vec().unwrap());
+
+        let bytes = std::fs::read(&path).unwrap();
+        let cut = dir.path().join("cut.safetensors");
+        std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+        let err = load_network(&cut, &Device::Cpu).unwrap_err();
+        assert!(err.message().starts_with(&format!("{}: ", cut.display())), "{err}");
+
+        let foreign = dir.path().join("foreign.safetensors");
+        write(&foreign, &[("w".into(), candle_core::Tensor::ones(3, candle_core::DType::F32, &Device::Cpu).unwrap())], HashMap::new()).unwrap();
+        assert!(load_network(&foreign, &Device::Cpu).unwrap_err().message().contains("has no difflab metadata"));
+
+        let garbage = dir.path().join("garbage.safetensors");
+        std::fs::write(&garbage, b"not a tensor file at all").unwrap();
+        assert!(load_network(&garbage, &Device::Cpu).unwrap_err().message().contains("not a valid safetensors file"));
+    }
+}

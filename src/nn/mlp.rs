@@ -1,0 +1,86 @@
+//! The denoiser MLP for vector data: Fourier features of `x` (as the 3-layer
+//! MLP of the shortcut-MCMC paper, Chen 2023, built on VDM's 2-D example),
+//! a sinusoidal embedding of the noise level added into every hidden layer,
+//! and a dense output.
+
+use super::embed::{fourier_features, init_time_mlp, time_mlp, TimeInput};
+use super::layers::{linear, per_example, Act};
+use super::params::{Init, ParamStore};
+use crate::error::Result;
+use crate::tensor::{create::Placement, rng};
+use candle_core::Tensor;
+use serde::{Deserialize, Serialize};
+
+/// The shape of a denoiser MLP.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MlpConfig {
+    /// Input dimension.
+    pub dim: usize,
+    /// Widths of the hidden layers.
+    pub hidden: Vec<usize>,
+    /// Activation between layers.
+    pub act: Act,
+    /// Number of random Fourier frequencies of `x` (0: feed `x` as is).
+    pub fourier: usize,
+    /// Standard deviation of the Fourier frequencies.
+    pub fourier_scale: f64,
+    /// What the second input is.
+    pub time_embed: TimeInput,
+    /// Width of the noise-level embedding.
+    pub time_dim: usize,
+    /// Output dimension.
+    pub out: usize,
+}
+
+impl MlpConfig {
+    /// Checks the sizes.
+    pub fn validate(&self) -> Result<()> {
+        if self.dim == 0 || self.out == 0 {
+            crate::bail!("dim and out must be at least 1");
+        }
+        if self.hidden.is_empty() || self.hidden.contains(&0) {
+            crate::bail!("hidden must list at least one layer width, each at least 1, got {:?}", self.hidden);
+        }
+        if self.time_dim < 2 || self.time_dim % 2 != 0 {
+            crate::bail!("time_dim must be an even number >= 2, got {}", self.time_dim);
+        }
+        Ok(())
+    }
+
+    /// Creates the parameters.
+    pub fn init(&self, store: &mut ParamStore, at: &Placement) -> Result<()> {
+        self.validate()?;
+        if self.fourier > 0 {
+            let b = rng::normal(self.dim * self.fourier).into_iter().map(|v| v * self.fourier_scale).collect();
+            store.buffer("fourier.B", crate::tensor::create::from_f64(b, &[self.dim, self.fourier], at)?);
+        }
+        init_time_mlp(store, "time", self.time_dim, self.time_dim, at)?;
+        let mut width = self.dim + 2 * self.fourier;
+        for (i, &h) in self.hidden.iter().enumerate() {
+            store.param(format!("layers.{i}.weight"), &[width, h], Init::fan_in(width), at)?;
+            store.param(format!("layers.{i}.bias"), &[h], Init::fan_in(width), at)?;
+            store.param(format!("layers.{i}.time"), &[self.time_dim, h], Init::fan_in(self.time_dim), at)?;
+            width = h;
+        }
+        store.param("out.weight", &[width, self.out], Init::fan_in(width), at)?;
+        store.param("out.bias", &[self.out], Init::Zeros, at)?;
+        Ok(())
+    }
+
+    /// The output `[N, out]` for inputs `x` (`[N, dim]`) at noise levels `c`.
+    pub fn forward(&self, store: &ParamStore, x: &Tensor, c: &Tensor) -> Result<Tensor> {
+        let (n, d) = x.dims2().map_err(|_| crate::Error::new(format!("the MLP takes [N, {}] inputs, got {:?}", self.dim, x.dims())))?;
+        if d != self.dim {
+            crate::bail!("the MLP takes [N, {}] inputs, got [{n}, {d}]", self.dim);
+        }
+        let c = per_example(c, n, x.dtype())?;
+        let temb = time_mlp(store, "time", self.time_embed, &c, self.time_dim)?;
+        let mut h = if self.fourier > 0 { fourier_features(x, &store.get("fourier.B")?)? } else { x.clone() };
+        for i in 0..self.hidden.len() {
+            let pre = linear(&h, &store.get(&format!("layers.{i}.weight"))?, &store.get(&format!("layers.{i}.bias"))?)?;
+            let cond = temb.matmul(&store.get(&format!("layers.{i}.time"))?)?;
+            h = self.act.apply(&(pre + cond)?)?;
+        }
+        linear(&h, &store.get("out.weight")?, &store.get("out.bias")?)
+    }
+}

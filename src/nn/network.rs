@@ -1,0 +1,284 @@
+//! A network: its architecture (a serialisable config) and its named
+//! parameters. Denoisers (MLP, UNet) take `(x, noise level)`; classifiers take `x`.
+//! Clones share weights and mode, like object references in Python;
+//! [`Network::deep_copy`] makes an independent network.
+
+use super::classifier::{ClassifierConfig, ClassifierInput};
+use super::embed::TimeInput;
+use super::mlp::MlpConfig;
+use super::params::ParamStore;
+use super::unet::UnetConfig;
+use crate::error::Result;
+use crate::tensor::{create::Placement, device::device_name, DType, Device, Tensor};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Every kind of network difflab builds, with its configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Architecture {
+    /// A denoiser MLP for vectors.
+    Mlp(MlpConfig),
+    /// A denoiser UNet for images.
+    Unet(UnetConfig),
+    /// A noise-level classifier.
+    Classifier(ClassifierConfig),
+}
+
+/// An architecture with its parameters.
+#[derive(Clone, Debug)]
+pub struct Network {
+    arch: Architecture,
+    store: ParamStore,
+    training: Arc<AtomicBool>,
+}
+
+impl Network {
+    /// A new network with freshly initialised parameters (from the seeded generator).
+    pub fn new(arch: Architecture, at: &Placement) -> Result<Self> {
+        let mut store = ParamStore::new();
+        match &arch {
+            Architecture::Mlp(c) => c.init(&mut store, at)?,
+            Architecture::Unet(c) => c.init(&mut store, at)?,
+            Architecture::Classifier(c) => c.init(&mut store, at)?,
+        }
+        Ok(Self { arch, store, training: Arc::new(AtomicBool::new(true)) })
+    }
+
+    /// The architecture.
+    pub fn architecture(&self) -> &Architecture {
+        &self.arch
+    }
+
+    /// The parameters and buffers.
+    pub fn store(&self) -> &ParamStore {
+        &self.store
+    }
+
+    /// The parameters and buffers, for loading.
+    pub fn store_mut(&mut self) -> &mut ParamStore {
+        &mut self.store
+    }
+
+    /// What the second input of a denoiser means; `None` for a classifier.
+    pub fn time_input(&self) -> Option<TimeInput> {
+        match &self.arch {
+            Architecture::Mlp(c) => Some(c.time_embed),
+            Architecture::Unet(c) => Some(c.time_embed),
+            Architecture::Classifier(_) => None,
+        }
+    }
+
+    /// Whether this network is a classifier (one input) rather than a denoiser.
+    pub fn is_classifier(&self) -> bool {
+        matches!(self.arch, Architecture::Classifier(_))
+    }
+
+    /// The shape of one input example (without the batch dimension).
+    pub fn input_shape(&self) -> Vec<usize> {
+        match &self.arch {
+            Architecture::Mlp(c) => vec![c.dim],
+            Architecture::Unet(c) => c.image.to_vec(),
+            Architecture::Classifier(c) => match &c.input {
+                ClassifierInput::Vector { dim, .. } => vec![*dim],
+                ClassifierInput::Image { image } => image.to_vec(),
+            },
+        }
+    }
+
+    fn prepare(&self, x: &Tensor) -> Result<candle_core::Tensor> {
+        let device = self.store.device();
+        if !x.device().same_device(&device) {
+            crate::bail!(
+                "the network is on {} but the input is on {}; move one with .to(\"{}\")",
+                device_name(&device),
+                device_name(x.device()),
+                device_name(&device)
+            );
+        }
+        Ok(x.candle().to_dtype(self.store.dtype())?)
+    }
+
+    /// A denoiser's output for inputs `x` at noise levels `c` (one per example,
+    /// or one for all), in the input's dtype.
+    pub fn forward(&self, x: &Tensor, c: &Tensor) -> Result<Tensor> {
+        let xs = self.prepare(x)?;
+        let cs = c.candle().to_device(&self.store.device())?;
+        let out = match &self.arch {
+            Architecture::Mlp(cfg) => cfg.forward(&self.store, &xs, &cs)?,
+            Architecture::Unet(cfg) => cfg.forward(&self.store, &xs, &cs, self.is_training())?,
+            Architecture::Classifier(_) => crate::bail!("a classifier takes one input: clf.forward(x)"),
+        };
+        Ok(Tensor::from_candle(out.to_dtype(out_dtype(x))?))
+    }
+
+    /// A classifier's logits for inputs `x`.
+    pub fn logits(&self, x: &Tensor) -> Result<Tensor> {
+        let xs = self.prepare(x)?;
+        match &self.arch {
+            Architecture::Classifier(cfg) => Ok(Tensor::from_candle(cfg.forward(&self.store, &xs)?.to_dtype(out_dtype(x))?)),
+            _ => crate::bail!("a denoiser takes two inputs: net.forward(x, t)"),
+        }
+    }
+
+    /// The trainable parameters as tensors.
+    pub fn params(&self) -> Vec<Tensor> {
+        self.store.params().iter().map(|(_, v)| Tensor::from_candle(v.as_tensor().clone())).collect()
+    }
+
+    /// The number of trainable scalars.
+    pub fn param_count(&self) -> usize {
+        self.store.count()
+    }
+
+    /// An independent copy with the same weights (a student from a teacher).
+    pub fn deep_copy(&self) -> Result<Self> {
+        Ok(Self { arch: self.arch.clone(), store: self.store.deep_copy()?, training: self.fresh_mode() })
+    }
+
+    /// A copy on `device` (weights are copied; the original stays where it is).
+    pub fn to_device(&self, device: &Device) -> Result<Self> {
+        Ok(Self { arch: self.arch.clone(), store: self.store.converted(device, self.store.dtype())?, training: self.fresh_mode() })
+    }
+
+    /// A copy with float parameters in `dtype`.
+    pub fn to_dtype(&self, dtype: DType) -> Result<Self> {
+        if !dtype.is_float() {
+            crate::bail!("network weights must be floats, not {}", dtype.as_str());
+        }
+        Ok(Self { arch: self.arch.clone(), store: self.store.converted(&self.store.device(), dtype)?, training: self.fresh_mode() })
+    }
+
+    /// Switches dropout on (training) or off (evaluation), for every clone of this network.
+    pub fn set_training(&self, training: bool) {
+        self.training.store(training, Ordering::Relaxed);
+    }
+
+    /// Whether dropout is on.
+    pub fn is_training(&self) -> bool {
+        self.training.load(Ordering::Relaxed)
+    }
+
+    /// A mode flag of its own for a copy, starting in this network's mode.
+    fn fresh_mode(&self) -> Arc<AtomicBool> {
+        Arc::new(AtomicBool::new(self.is_training()))
+    }
+
+    /// A one-line description: kind, sizes, parameter count, device.
+    pub fn describe(&self) -> String {
+        let what = match &self.arch {
+            Architecture::Mlp(c) => format!(
+                "mlp({} → {:?} → {}, fourier {}, {}, time_embed {})",
+                c.dim,
+                c.hidden,
+                c.out,
+                c.fourier,
+                c.act.name(),
+                c.time_embed.name()
+            ),
+            Architecture::Unet(c) => format!(
+                "unet(image {:?}, channels {}, mults {:?}, res_blocks {}, attention_at {:?}, dropout {}, time_embed {})",
+                c.image,
+                c.channels,
+                c.mults,
+                c.res_blocks,
+                c.attention_at,
+                c.dropout,
+                c.time_embed.name()
+            ),
+            Architecture::Classifier(c) => match &c.input {
+                ClassifierInput::Vector { dim, hidden, .. } => format!("classifier({dim} → {hidden:?} → {} classes)", c.classes),
+                ClassifierInput::Image { image } => format!("classifier(image {image:?} → {} classes)", c.classes),
+            },
+        };
+        let mode = if self.is_training() { "train" } else { "eval" };
+        format!(
+            "{what}: {} parameters, {} on {}, {mode} mode",
+            group_digits(self.param_count()),
+            self.store.dtype().as_str(),
+            device_name(&self.store.device())
+        )
+    }
+}
+
+fn out_dtype(x: &Tensor) -> DType {
+    if x.is_float() {
+        x.dtype()
+    } else {
+        crate::tensor::dtype::DEFAULT_FLOAT
+    }
+}
+
+/// `143362` → `143,362`.
+pub fn group_digits(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::layers::Act;
+    use crate::tensor::create::{randn, Placement};
+
+    fn mlp() -> Architecture {
+        Architecture::Mlp(MlpConfig {
+            dim: 2,
+            hidden: vec![16, 16],
+            act: Act::Silu,
+            fourier: 4,
+            fourier_scale: 1.0,
+            time_embed: TimeInput::T,
+            time_dim: 8,
+            out: 2,
+        })
+    }
+
+    #[test]
+    fn mlp_forward_shapes_and_copies() {
+        let net = Network::new(mlp(), &Placement::default()).unwrap();
+        let x = randn(&[5, 2], &Placement::default()).unwrap();
+        let t = crate::tensor::create::full(&[5], 0.3, &Placement::default()).unwrap();
+        let y = net.forward(&x, &t).unwrap();
+        assert_eq!(y.dims(), &[5, 2]);
+        // 2+8 inputs → 16 → 16 → 2, time mlp 8→8→8, time projections 8→16 twice
+        let expected = (10 * 16 + 16) + (16 * 16 + 16) + (16 * 2 + 2) + (8 * 8 + 8) * 2 + 8 * 16 * 2;
+        assert_eq!(net.param_count(), expected);
+        let copy = net.deep_copy().unwrap();
+        assert_eq!(copy.forward(&x, &t).unwrap().to_f64_vec().unwrap(), y.to_f64_vec().unwrap());
+        assert!(net.forward(&randn(&[5, 3], &Placement::default()).unwrap(), &t).unwrap_err().message().contains("[N, 2]"));
+    }
+
+    #[test]
+    fn unet_keeps_the_image_shape() {
+        let arch = Architecture::Unet(UnetConfig {
+            image: [1, 8, 8],
+            channels: 8,
+            mults: vec![1, 2],
+            res_blocks: 1,
+            attention_at: vec![4],
+            dropout: 0.1,
+            time_embed: TimeInput::T,
+        });
+        let net = Network::new(arch, &Placement::default()).unwrap();
+        let x = randn(&[3, 1, 8, 8], &Placement::default()).unwrap();
+        let t = crate::tensor::create::full(&[1], 0.5, &Placement::default()).unwrap();
+        assert_eq!(net.forward(&x, &t).unwrap().dims(), &[3, 1, 8, 8]);
+    }
+
+    #[test]
+    fn architecture_round_trips_through_json() {
+        let json = serde_json::to_string(&mlp()).unwrap();
+        assert!(json.starts_with("{\"kind\":\"mlp\""), "{json}");
+        assert_eq!(serde_json::from_str::<Architecture>(&json).unwrap(), mlp());
+        assert_eq!(group_digits(143362), "143,362");
+    }
+}

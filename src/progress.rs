@@ -1,0 +1,84 @@
+//! Progress of long work (training, sampling, MCMC chains). Library code
+//! reports through a [`Progress`] handle; the front end installs the sink that
+//! shows it: a bar in a terminal, an updating display in a notebook, nothing
+//! when output is not a terminal.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+
+/// Where progress goes.
+pub trait ProgressSink: Send + Sync {
+    /// A task starts; `total` is the number of units when known.
+    fn start(&self, id: u64, label: &str, total: Option<u64>);
+    /// The task has done `position` units; `message` is a short status (`loss 0.031`).
+    fn update(&self, id: u64, position: u64, message: &str);
+    /// The task ended (finished, failed or was interrupted).
+    fn finish(&self, id: u64);
+}
+
+fn sink() -> &'static RwLock<Option<Arc<dyn ProgressSink>>> {
+    static SINK: OnceLock<RwLock<Option<Arc<dyn ProgressSink>>>> = OnceLock::new();
+    SINK.get_or_init(|| RwLock::new(None))
+}
+
+/// Installs the sink (or `None` for silence).
+pub fn set_sink(new: Option<Arc<dyn ProgressSink>>) {
+    *sink().write().unwrap_or_else(|p| p.into_inner()) = new;
+}
+
+fn current() -> Option<Arc<dyn ProgressSink>> {
+    sink().read().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// A running task's progress; it finishes when dropped.
+pub struct Progress {
+    id: u64,
+    position: u64,
+    done: bool,
+}
+
+impl Progress {
+    /// Starts reporting a task.
+    pub fn new(label: &str, total: Option<u64>) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        if let Some(s) = current() {
+            s.start(id, label, total);
+        }
+        Self { id, position: 0, done: false }
+    }
+
+    /// Sets how many units are done, with a status message.
+    pub fn set(&mut self, position: u64, message: &str) {
+        self.position = position;
+        if let Some(s) = current() {
+            s.update(self.id, position, message);
+        }
+    }
+
+    /// One more unit done.
+    pub fn inc(&mut self, message: &str) {
+        self.set(self.position + 1, message);
+    }
+
+    /// How many units are done.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// Ends the task.
+    pub fn finish(&mut self) {
+        if !self.done {
+            self.done = true;
+            if let Some(s) = current() {
+                s.finish(self.id);
+            }
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}

@@ -1,0 +1,132 @@
+//! Networks, schedules, losses, data and checkpoints, driven from scripts as a researcher would.
+
+mod common;
+
+use common::{numbers, run_file, run_ok};
+use std::path::Path;
+
+#[test]
+fn train_swirl_fast_saves_and_reloads_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = std::fs::canonicalize("scripts/train_swirl.rhai").unwrap();
+    let out = common::difflab().current_dir(dir.path()).arg("run").arg(&script).arg("--fast").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("checkpoint swirl.safetensors reloads exactly"), "{stdout}");
+    assert!(dir.path().join("swirl.safetensors").exists());
+}
+
+#[test]
+fn a_noise_level_classifier_beats_chance_clearly() {
+    let out = run_file(Path::new("tests/scripts/noise_classifier.rhai"), &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let accuracy = numbers(&String::from_utf8_lossy(&out.stdout))[0];
+    // 8 classes: chance is 0.125
+    assert!(accuracy > 0.3, "accuracy {accuracy}");
+}
+
+#[test]
+fn training_resumes_exactly_from_saved_network_optimizer_and_ema() {
+    let stdout = run_ok(
+        r#"
+        fn steps(net, opt, avg, data, sched, from, to) {
+            let losses = [];
+            for i in from..to {
+                seed(1000 + i);
+                losses.push(opt.step(diffusion_loss(net, sched, data.batch(64), #{ pred: "v", weighting: "snr+1" })));
+                avg.update(net);
+            }
+            losses
+        }
+        seed(1);
+        let data = moons(512);
+        let sched = vp_logsnr_cosine();
+        let net = mlp(#{ dim: 2, hidden: [32, 32], fourier: 4 });
+        let opt = adamw(net, #{ lr: 2e-3, schedule: "cosine", warmup: 3, total: 20, clip: 1.0 });
+        let avg = ema(net, #{ decay: 0.9 });
+        steps(net, opt, avg, data, sched, 0, 10);
+        net.save("net.safetensors"); opt.save("opt.safetensors"); avg.save("ema.safetensors");
+        let straight = steps(net, opt, avg, data, sched, 10, 20);
+
+        let net2 = load("net.safetensors");
+        let opt2 = adamw(net2, #{ lr: 2e-3 });
+        opt2.load("opt.safetensors");
+        let avg2 = ema(net2, #{});
+        avg2.load("ema.safetensors");
+        let resumed = steps(net2, opt2, avg2, data, sched, 10, 20);
+        print(straight == resumed);
+        seed(7); let a = avg.net.forward(data.slice(0, 0, 8), 0.3);
+        seed(7); let b = avg2.net.forward(data.slice(0, 0, 8), 0.3);
+        print((a - b).abs().max().item());
+        print(opt2.steps);
+        "#,
+    );
+    assert_eq!(stdout, "true\n0.0\n20\n");
+}
+
+#[test]
+fn a_unet_learns_on_the_shipped_digits() {
+    let stdout = run_ok(
+        r#"
+        seed(0);
+        let d = digits();
+        print(d.images.shape());
+        let net = unet(#{ image: [1, 8, 8], channels: 16, mults: [1, 2], attention_at: [4], dropout: 0.1 });
+        let opt = adamw(net, #{ lr: 2e-3 });
+        let sched = vp_cosine();
+        let losses = [];
+        for step in 0..40 {
+            losses.push(opt.step(diffusion_loss(net, sched, d.images.batch(32))));
+        }
+        let first = (losses[0] + losses[1] + losses[2] + losses[3] + losses[4]) / 5.0;
+        let last = (losses[35] + losses[36] + losses[37] + losses[38] + losses[39]) / 5.0;
+        print(last < 0.7 * first);
+        "#,
+    );
+    assert_eq!(stdout, "[1797, 1, 8, 8]\ntrue\n");
+}
+
+#[test]
+fn schedules_from_scripts_match_their_closed_forms() {
+    let stdout = run_ok(
+        r#"
+        let s = vp_cosine();
+        let f = |t| ((t + 0.008) / 1.008 * PI() / 2.0).cos() ** 2;
+        print(s.alpha(0.3) ** 2 - f.call(0.3) / f.call(0.0));
+        print(s.t_of_sigma(s.sigma(0.42)) - 0.42);
+        let e = edm();
+        print(e.sigmas(3, #{ spacing: "karras" }) == karras_sigmas(3, 0.002, 80.0, 7.0));
+        let t = tensor([0.1, 0.5, 0.9]);
+        let a = s.alpha(t); let sg = s.sigma(t);
+        print((a * a + sg * sg - 1.0).abs().max().item() < 1e-6);
+        "#,
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].parse::<f64>().unwrap().abs() < 1e-12, "{stdout}");
+    assert!(lines[1].parse::<f64>().unwrap().abs() < 1e-9, "{stdout}");
+    assert_eq!(&lines[2..], ["true", "true"]);
+}
+
+#[test]
+fn data_sets_have_their_shapes_and_exact_parameters() {
+    let stdout = run_ok(
+        r#"
+        seed(4);
+        let mix = gaussians_ring(8, 4.0, 0.3);
+        print(mix.means.shape());
+        print(mix.sample(1000).mean(0).abs().max().item() < 0.5);
+        let m = mixture(#{ means: [[0.0, 0.0], [3.0, 1.0]], stds: [0.5, 1.0], weights: [1, 3] });
+        print(m.weights);
+        let s = shapes(10, #{ size: 16 });
+        print(s.images.shape());
+        print(s.names);
+        let b = batch(#{ x: arange(10).reshape([5, 2]), y: arange(5) }, 3);
+        print(((b.x.slice(1, 0, 1).squeeze(1) / 2) - b.y).abs().sum().item());
+        print(swirl(100).shape() + moons(10).shape() + rings(10).shape() + checkerboard(10).shape());
+        "#,
+    );
+    assert_eq!(
+        stdout,
+        "[8, 2]\ntrue\n[0.25, 0.75]\n[10, 1, 16, 16]\n[\"circle\", \"square\", \"triangle\"]\n0.0\n[100, 2, 10, 2, 10, 2, 10, 2]\n"
+    );
+}
