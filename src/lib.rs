@@ -5,6 +5,7 @@
 //! - [`nn`]: denoiser networks, the noise-level classifier, optimizers, EMA, checkpoints;
 //! - [`diffusion`]: schedules, parameterizations, the training loss, Gaussian mixtures;
 //! - [`data`]: toy and image data sets, loaders, minibatches;
+//! - [`metrics`]: sample-quality metrics (sliced W2, MMD, energy distance, mode coverage);
 //! - [`runtime`]: the Rhai engine with every built-in registered, help, errors, progress and interruption;
 //! - [`repl`] and [`cli`]: the terminal front ends.
 //!
@@ -15,6 +16,7 @@ pub mod data;
 pub mod diffusion;
 pub mod error;
 pub mod interrupt;
+pub mod metrics;
 pub mod nn;
 pub mod progress;
 pub mod repl;

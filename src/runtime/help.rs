@@ -162,6 +162,7 @@ impl Catalog {
                 catalog.add(&name, Form { signature, doc: doc_text(&f.doc_comments), group: group.name.to_string(), receiver });
             }
         }
+        catalog.list_samplers();
         for (module, text) in stdlib::MODULES {
             let Ok(ast) = super::engine::build_engine().compile(text) else { continue };
             let group = format!("stdlib \"{module}\" (import \"{module}\" as {module};)");
@@ -173,6 +174,20 @@ impl Catalog {
             }
         }
         catalog
+    }
+
+    /// Appends the sampler registry to `sample`'s doc, so `help("sample")` lists every method.
+    fn list_samplers(&mut self) {
+        let Some(form) = self.entries.get_mut("sample").and_then(|e| e.forms.first_mut()) else { return };
+        let width = crate::diffusion::samplers::SAMPLERS.iter().map(|s| s.name.len()).max().unwrap_or(0);
+        let lines: Vec<String> = crate::diffusion::samplers::SAMPLERS
+            .iter()
+            .map(|s| {
+                let keys = if s.keys.is_empty() { String::new() } else { format!(" [{}]", s.keys.join(", ")) };
+                format!("  {:<width$}  {}{keys}", s.name, s.summary)
+            })
+            .collect();
+        form.doc.push_str(&format!("\n\nMethods [their own options]:\n{}", lines.join("\n")));
     }
 
     fn add(&mut self, name: &str, form: Form) {
@@ -354,6 +369,15 @@ mod tests {
         let save = c.describe("save");
         assert!(save.contains("save(net: Network, path: string)\n\nSaves the weights with the architecture"), "{save}");
         assert!(save.contains("Saves the optimizer's state"), "{save}");
+    }
+
+    #[test]
+    fn help_for_sample_lists_every_method() {
+        let text = catalog().describe("sample");
+        for s in crate::diffusion::samplers::SAMPLERS {
+            assert!(text.contains(&format!("  {}", s.name)), "{} missing from:\n{text}", s.name);
+        }
+        assert!(text.contains("[s_churn, s_tmin, s_tmax, s_noise]"));
     }
 
     #[test]

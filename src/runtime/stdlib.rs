@@ -10,6 +10,7 @@ use std::sync::Mutex;
 /// The shipped modules: (name, source).
 pub const MODULES: &[(&str, &str)] = &[
     ("fit", include_str!("../../stdlib/fit.rhai")),
+    ("report", include_str!("../../stdlib/report.rhai")),
     ("stats", include_str!("../../stdlib/stats.rhai")),
     ("train", include_str!("../../stdlib/train.rhai")),
 ];

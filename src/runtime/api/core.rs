@@ -35,6 +35,18 @@ mod api {
         output::page(&help::catalog().describe(name));
     }
 
+    /// A number with `digits` significant digits: fixed notation from 1e-3 to 1e6, scientific outside.
+    #[rhai_fn(return_raw)]
+    pub fn fmt(ctx: NativeCallContext, value: crate::runtime::api::Number, digits: INT) -> Result<String, Box<rhai::EvalAltResult>> {
+        crate::runtime::error::guard(&ctx, || {
+            if let Ok(i) = value.as_int() {
+                return Ok(i.to_string());
+            }
+            let v = crate::runtime::convert::number_arg("value", &value)?;
+            Ok(crate::runtime::convert::significant(v, digits.clamp(1, 17) as usize))
+        })
+    }
+
     /// Checks a script function's option map against the accepted keys.
     /// An unknown key is an error naming `function`, the key and the accepted keys:
     /// `expect_options("train", options, ["steps", "lr"])`.

@@ -10,9 +10,11 @@ pub mod data;
 pub mod diffusion;
 pub mod files;
 pub mod math;
+pub mod metrics;
 pub mod nn;
 pub mod optim;
 pub mod reduce;
+pub mod sample;
 pub mod shape;
 pub mod training;
 pub mod values;
@@ -28,6 +30,8 @@ pub type TensorLike = Dynamic;
 pub type Options = Map;
 /// What an optimizer trains: a parameter tensor or an array of them.
 pub type Params = Dynamic;
+/// What `sample` draws from: a denoiser or a mixture.
+pub type DenoiserLike = Dynamic;
 
 /// A group of built-ins as `help()` lists them.
 pub struct Group {
@@ -51,6 +55,8 @@ pub const GROUPS: &[Group] = &[
     Group { name: "networks", module: nn::module },
     Group { name: "training", module: training::module },
     Group { name: "schedules and losses", module: diffusion::module },
+    Group { name: "sampling", module: sample::module },
+    Group { name: "metrics", module: metrics::module },
     Group { name: "data", module: data::module },
     Group { name: "files", module: files::module },
 ];
@@ -64,6 +70,7 @@ pub fn register_types(engine: &mut Engine) {
     engine.register_type_with_name::<crate::diffusion::schedule::Schedule>("Schedule");
     engine.register_type_with_name::<crate::diffusion::mixture::Mixture>("Mixture");
     engine.register_type_with_name::<training::ScriptProgress>("Progress");
+    engine.register_type_with_name::<sample::ScriptDenoiser>("Denoiser");
 }
 
 /// Registers every group's functions and the `@` operator into `engine`.

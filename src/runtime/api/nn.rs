@@ -174,18 +174,22 @@ mod api {
         guard(&ctx, || net.to_dtype(parse_dtype(dtype)?))
     }
 
-    /// Training mode: dropout on (for every variable holding this network). Returns the network.
-    #[rhai_fn(name = "train")]
+    /// Training mode, dropout on (PyTorch's `train()`; `eval` is a reserved word in Rhai). Returns the network.
     pub fn train_mode(net: &mut Network) -> Network {
         net.set_training(true);
         net.clone()
     }
 
-    /// Evaluation mode: dropout off. Returns the network.
-    #[rhai_fn(name = "eval")]
+    /// Evaluation mode, dropout off (PyTorch's `eval()`). Returns the network.
     pub fn eval_mode(net: &mut Network) -> Network {
         net.set_training(false);
         net.clone()
+    }
+
+    /// Whether the network is in training mode (dropout on).
+    #[rhai_fn(get = "training")]
+    pub fn training(net: &mut Network) -> bool {
+        net.is_training()
     }
 
     /// Saves the weights with the architecture (safetensors, written atomically): `net.save("net.safetensors")`.

@@ -1,0 +1,29 @@
+//! Euler with ancestral noise, as k-diffusion's `sample_euler_ancestral`: each
+//! step splits σ_{i+1} into a deterministic part σ_down reached by an Euler
+//! step and fresh noise σ_up, with σ_up = min(σ_{i+1}, η √(σ_{i+1}²(σ_i² − σ_{i+1}²)/σ_i²))
+//! and σ_down = √(σ_{i+1}² − σ_up²). One noise draw per step into σ > 0.
+
+use super::{axpy, ode_derivative, Params, Run};
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+/// Options `eta` (1), `s_noise` (1).
+pub fn euler_ancestral(run: &mut Run, x: Tensor, sigmas: &[f64], p: &Params) -> Result<Tensor> {
+    let eta = p.number("eta", 1.0)?;
+    let s_noise = p.number("s_noise", 1.0)?;
+    let mut x = x;
+    for i in 0..sigmas.len() - 1 {
+        let (sigma, next) = (sigmas[i], sigmas[i + 1]);
+        let denoised = run.denoise(&x, sigma)?;
+        let up = (eta * (next * next * (sigma * sigma - next * next) / (sigma * sigma)).sqrt()).min(next);
+        let down = (next * next - up * up).sqrt();
+        let d = ode_derivative(&x, &denoised, sigma)?;
+        x = axpy(&x, down - sigma, &d)?;
+        if next > 0.0 && up > 0.0 {
+            let z = run.noise_like(&x)?;
+            x = axpy(&x, s_noise * up, &z)?;
+        }
+        run.step(i, sigma, next, &x, &denoised)?;
+    }
+    Ok(x)
+}

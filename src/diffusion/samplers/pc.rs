@@ -1,0 +1,45 @@
+//! Predictor–corrector sampling (Song et al. 2021, Algs. 4–5, VE form): at each
+//! level, `corrector_steps` Langevin corrections with a step size set by the
+//! target signal-to-noise ratio, ε = 2 (snr ‖z‖ / ‖∇log p‖)² (norms averaged over
+//! the batch), then a reverse-diffusion predictor step to the next level. The
+//! last predictor step, into σ = 0, returns its mean (the denoised estimate).
+//! Noise order per level: the corrector draws, then the predictor draw.
+
+use super::{axpy, Params, Run};
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+/// The mean over rows of the per-row L2 norms.
+fn mean_row_norm(t: &Tensor) -> Result<f64> {
+    let rows = t.candle().flatten_from(1)?.sqr()?.sum(1)?.sqrt()?;
+    Ok(rows.mean_all()?.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?)
+}
+
+/// Options `snr` (0.16, Song et al.'s VE setting) and `corrector_steps` (1); NFE = steps·(1 + corrector_steps).
+pub fn pc(run: &mut Run, x: Tensor, sigmas: &[f64], p: &Params) -> Result<Tensor> {
+    let snr = p.number("snr", 0.16)?;
+    let correctors = p.count("corrector_steps", 1)?;
+    let mut x = x;
+    for i in 0..sigmas.len() - 1 {
+        let (sigma, next) = (sigmas[i], sigmas[i + 1]);
+        for _ in 0..correctors {
+            let denoised = run.denoise(&x, sigma)?;
+            let score = Tensor::from_candle(((denoised.candle() - x.candle())? / (sigma * sigma))?);
+            let z = run.noise_like(&x)?;
+            let ratio = snr * mean_row_norm(&z)? / mean_row_norm(&score)?.max(1e-30);
+            let step = 2.0 * ratio * ratio;
+            x = axpy(&axpy(&x, step, &score)?, (2.0 * step).sqrt(), &z)?;
+        }
+        let denoised = run.denoise(&x, sigma)?;
+        let var = sigma * sigma - next * next;
+        let mean = Tensor::from_candle((x.candle() + ((denoised.candle() - x.candle())? * (var / (sigma * sigma)))?)?);
+        x = if next > 0.0 {
+            let z = run.noise_like(&mean)?;
+            axpy(&mean, var.sqrt(), &z)?
+        } else {
+            mean
+        };
+        run.step(i, sigma, next, &x, &denoised)?;
+    }
+    Ok(x)
+}

@@ -1,0 +1,334 @@
+//! Sampling from scripts: denoisers (wrapped networks, exact mixtures, script
+//! functions), `sample(den, #{ method, steps, ... })` over the sampler
+//! registry, and the exact mixture quantities.
+
+use crate::diffusion::denoiser::Denoiser;
+use crate::diffusion::timesteps::{karras_sigmas, sigma_steps, Spacing};
+use crate::runtime::convert::{describe, number};
+use crate::runtime::error::{from_error, RhaiResult};
+use crate::tensor::{create, create::Placement, Tensor};
+use rhai::plugin::*;
+use rhai::{EvalAltResult, FnPtr};
+use std::cell::RefCell;
+use std::sync::Arc;
+
+/// A denoiser as scripts hold it.
+#[derive(Clone)]
+pub enum ScriptDenoiser {
+    /// A Rust denoiser: a wrapped network or an exact mixture.
+    Native(Arc<dyn Denoiser + Send + Sync>),
+    /// A script function `|x, sigma| -> x0`.
+    Function(FnPtr),
+}
+
+/// A script function used as a denoiser, for one call into the samplers. A
+/// script error inside it is kept whole and reported as it was.
+struct FunctionDenoiser<'a> {
+    ctx: &'a NativeCallContext<'a>,
+    f: FnPtr,
+    failure: RefCell<Option<Box<EvalAltResult>>>,
+}
+
+impl Denoiser for FunctionDenoiser<'_> {
+    fn denoise(&self, x: &Tensor, sigma: &[f64]) -> crate::Result<Tensor> {
+        let s = sigma_value(sigma, x)?;
+        match self.f.call_within_context::<Dynamic>(self.ctx, (Dynamic::from(x.clone()), s)) {
+            Ok(v) => match v.read_lock::<Tensor>() {
+                Some(t) if t.dims() == x.dims() => Ok(t.clone()),
+                Some(t) => crate::bail!("the denoiser function returned shape {:?} for input {:?}", t.dims(), x.dims()),
+                None => crate::bail!("the denoiser function must return a tensor, it returned {}", describe(&v)),
+            },
+            Err(e) => {
+                let interrupted = matches!(*e, EvalAltResult::ErrorTerminated(..));
+                *self.failure.borrow_mut() = Some(e);
+                Err(if interrupted { crate::Error::interrupted() } else { crate::Error::new("the denoiser function failed") })
+            }
+        }
+    }
+
+    fn example_shape(&self) -> Option<Vec<usize>> {
+        None
+    }
+
+    fn sigma_range(&self) -> (f64, f64) {
+        (0.002, 80.0)
+    }
+}
+
+/// σ for a script function: a number, or a `[N]` tensor when rows differ.
+fn sigma_value(sigma: &[f64], x: &Tensor) -> crate::Result<Dynamic> {
+    if sigma.len() == 1 {
+        return Ok(Dynamic::from_float(sigma[0]));
+    }
+    let at = Placement { dtype: x.dtype(), device: x.device().clone() };
+    Ok(Dynamic::from(create::from_f64(sigma.to_vec(), &[sigma.len()], &at)?))
+}
+
+/// σ from a script value: a number, or one per row from a tensor or an array.
+pub fn sigma_arg(v: &Dynamic) -> crate::Result<Vec<f64>> {
+    if let Ok(x) = number(v) {
+        return Ok(vec![x]);
+    }
+    if let Some(t) = v.read_lock::<Tensor>() {
+        return t.to_f64_vec();
+    }
+    if let Ok(a) = v.as_array_ref() {
+        return a.iter().map(number).collect();
+    }
+    crate::bail!("sigma must be a number, a tensor or an array of numbers, got {}", describe(v))
+}
+
+/// Options `sample` reads itself; everything else goes to the method.
+const COMMON: &[&str] = &["method", "steps", "n", "x", "sigmas", "sigma_min", "sigma_max", "rho", "spacing", "noise", "callback", "trajectory", "dtype", "device"];
+
+/// Runs `f` with the Rust denoiser behind `den`, reporting a script function's own error if it failed.
+fn with_denoiser<T>(ctx: &NativeCallContext, den: &ScriptDenoiser, f: impl FnOnce(&dyn Denoiser) -> crate::Result<T>) -> RhaiResult<T> {
+    let label = crate::runtime::error::builtin_label(ctx.fn_name());
+    let pos = ctx.call_position();
+    match den {
+        ScriptDenoiser::Native(d) => crate::runtime::error::catch_panics(|| f(d.as_ref()))
+            .map_err(|p| crate::runtime::error::script_error(format!("{label}: internal error (a bug in difflab; please report it): {p}"), pos))?
+            .map_err(|e| from_error(&label, e, pos)),
+        ScriptDenoiser::Function(fp) => {
+            let adapter = FunctionDenoiser { ctx, f: fp.clone(), failure: RefCell::new(None) };
+            let result = f(&adapter);
+            if let Some(original) = adapter.failure.into_inner() {
+                return Err(original);
+            }
+            result.map_err(|e| from_error(&label, e, pos))
+        }
+    }
+}
+
+/// The σ list of a `sample` call: given, or Karras / a schedule's spacing over the denoiser's range.
+fn sigma_list(o: &crate::runtime::options::Options, den: &dyn Denoiser) -> crate::Result<Vec<f64>> {
+    let sched = den.schedule();
+    if let Some(list) = o.opt_array("sigmas")? {
+        return list.iter().map(number).collect::<crate::Result<Vec<f64>>>().map_err(|e| e.context("option `sigmas`"));
+    }
+    let steps = o.usize_or("steps", 20)?;
+    if steps == 0 {
+        crate::bail!("steps must be at least 1");
+    }
+    let spacing = o.opt_string("spacing")?;
+    match (spacing.as_deref(), sched) {
+        (Some(name), Some(s)) if name != "karras" || o.opt_f64("sigma_min")?.is_none() => sigma_steps(s, steps, Spacing::parse(name)?),
+        (Some(name), None) if name != "karras" => crate::bail!("spacing \"{name}\" needs a schedule: wrap a network with denoiser(net, sched, pred)"),
+        _ => {
+            let (lo, hi) = den.sigma_range();
+            karras_sigmas(steps, o.f64_or("sigma_min", lo)?, o.f64_or("sigma_max", hi)?, o.f64_or("rho", 7.0)?)
+        }
+    }
+}
+
+#[export_module]
+mod api {
+    use super::{sigma_arg, sigma_list, with_denoiser, ScriptDenoiser, COMMON};
+    use crate::diffusion::denoiser::NetworkDenoiser;
+    use crate::diffusion::mixture::Mixture;
+    use crate::diffusion::parameterization::Pred;
+    use crate::diffusion::samplers::{self, Noise, ParamValue, Params, Run, StepInfo};
+    use crate::diffusion::schedule::Schedule;
+    use crate::nn::network::Network;
+    use crate::runtime::api::{DenoiserLike, Options, TensorLike};
+    use crate::runtime::convert::{describe, tensors};
+    use crate::runtime::error::{guard, RhaiResult};
+    use crate::runtime::options;
+    use crate::tensor::{create, Tensor};
+    use rhai::{Array, FnPtr, Map, FLOAT, INT};
+    use std::sync::Arc;
+
+    /// Wraps a trained network as a denoiser D(x, σ): `denoiser(net, sched, "eps")`. The prediction is
+    /// "eps", "x0", "v", "score" or "edm"; VP schedules are handled by rescaling x to α x.
+    #[rhai_fn(name = "denoiser", return_raw)]
+    pub fn from_network(ctx: NativeCallContext, net: Network, sched: Schedule, pred: &str) -> RhaiResult<ScriptDenoiser> {
+        guard(&ctx, || Ok(ScriptDenoiser::Native(Arc::new(NetworkDenoiser::new(net, sched, Pred::parse(pred)?)?))))
+    }
+
+    /// A script function `|x, sigma| -> x0` as a denoiser (sigma is a number, or a tensor when rows differ).
+    #[rhai_fn(name = "denoiser")]
+    pub fn from_function(f: FnPtr) -> ScriptDenoiser {
+        ScriptDenoiser::Function(f)
+    }
+
+    /// The exact denoiser of the mixture: the posterior mean E[x0 | x] under noise σ.
+    #[rhai_fn(name = "denoiser")]
+    pub fn from_mixture(mix: &mut Mixture) -> ScriptDenoiser {
+        ScriptDenoiser::Native(Arc::new(mix.clone()))
+    }
+
+    /// The exact denoiser of one Gaussian N(mean, std² I): `gaussian_denoiser([0.0, 0.0], 1.0)`.
+    #[rhai_fn(return_raw)]
+    pub fn gaussian_denoiser(ctx: NativeCallContext, mean: TensorLike, std: FLOAT) -> RhaiResult<ScriptDenoiser> {
+        guard(&ctx, || {
+            let m = crate::runtime::convert::tensor_like(&mean, None)?.to_f64_vec()?;
+            Ok(ScriptDenoiser::Native(Arc::new(Mixture::new(vec![m], vec![std], vec![1.0])?)))
+        })
+    }
+
+    /// D(x, σ): the denoised estimate of a batch `x` at noise level σ (a number or one per row).
+    #[rhai_fn(name = "denoise", return_raw)]
+    pub fn denoise(ctx: NativeCallContext, den: &mut ScriptDenoiser, x: Tensor, sigma: Dynamic) -> RhaiResult<Tensor> {
+        let s = guard(&ctx, || sigma_arg(&sigma))?;
+        with_denoiser(&ctx, den, |d| d.denoise(&x, &s))
+    }
+
+    /// The score ∇ log p_σ(x) = (D(x, σ) − x)/σ² (exact for mixtures, also at σ = 0).
+    #[rhai_fn(name = "score", return_raw)]
+    pub fn score(ctx: NativeCallContext, den: &mut ScriptDenoiser, x: Tensor, sigma: Dynamic) -> RhaiResult<Tensor> {
+        let s = guard(&ctx, || sigma_arg(&sigma))?;
+        with_denoiser(&ctx, den, |d| d.score(&x, &s))
+    }
+
+    /// The exact posterior mean of the mixture at noise σ (a number or one per row).
+    #[rhai_fn(name = "denoise", return_raw)]
+    pub fn mixture_denoise(ctx: NativeCallContext, mix: &mut Mixture, x: Tensor, sigma: Dynamic) -> RhaiResult<Tensor> {
+        guard(&ctx, || mix.posterior_mean(&x, &sigma_arg(&sigma)?))
+    }
+
+    /// The exact score of the mixture under noise σ: Σ_k r_k (μ_k − x)/(s_k² + σ²).
+    #[rhai_fn(name = "score", return_raw)]
+    pub fn mixture_score(ctx: NativeCallContext, mix: &mut Mixture, x: Tensor, sigma: Dynamic) -> RhaiResult<Tensor> {
+        guard(&ctx, || mix.score_exact(&x, &sigma_arg(&sigma)?))
+    }
+
+    /// The exact log-density log p_σ(x) per row.
+    #[rhai_fn(name = "log_prob", return_raw)]
+    pub fn log_prob(ctx: NativeCallContext, mix: &mut Mixture, x: Tensor, sigma: Dynamic) -> RhaiResult<Tensor> {
+        guard(&ctx, || mix.log_prob(&x, &sigma_arg(&sigma)?))
+    }
+
+    /// p(σ_j | x) `[N, M]` over a grid of levels (an array or tensor) with equal prior mass per level
+    /// (density ∝ 1/σ on a geometric grid), the posterior Denoising MCMC samples σ from.
+    #[rhai_fn(name = "noise_posterior", return_raw)]
+    pub fn noise_posterior(ctx: NativeCallContext, mix: &mut Mixture, x: Tensor, levels: Dynamic) -> RhaiResult<Tensor> {
+        guard(&ctx, || Ok(Tensor::from_candle(mix.noise_log_posterior(&x, &sigma_arg(&levels)?)?.candle().exp()?)))
+    }
+
+    /// Draws samples: `sample(den, #{ method: "heun", steps: 10, n: 4000 })`. Common options: method
+    /// ("heun"), steps (20), n or x (the start, noise at sigmas[0]), sigmas (a decreasing list), or
+    /// sigma_min/sigma_max/rho (Karras spacing over the denoiser's range) or spacing (a schedule's:
+    /// "uniform", "logsnr", "quadratic", "leading", "trailing"), noise (the draws of a stochastic
+    /// method, in its documented order), callback (|info| with i, sigma, x, denoised), trajectory
+    /// (keep every state), dtype, device; plus the method's own options. Returns
+    /// `#{ x, nfe, steps, rounds, sigmas }` (and `trajectory`, `denoised` when asked).
+    #[rhai_fn(return_raw)]
+    pub fn sample(ctx: NativeCallContext, den: DenoiserLike, options: Options) -> RhaiResult<Map> {
+        let den = match den.read_lock::<ScriptDenoiser>().map(|d| d.clone()) {
+            Some(d) => d,
+            None => match den.read_lock::<Mixture>() {
+                Some(m) => ScriptDenoiser::Native(Arc::new(m.clone())),
+                None => {
+                    let got = describe(&den);
+                    return guard(&ctx, || crate::bail!("the first argument must be a denoiser (denoiser(net, sched, pred), mix.denoiser(), denoiser(|x, sigma| ...)) or a mixture, got {got}"));
+                }
+            },
+        };
+        let mut method_params = Params::new();
+        let mut common = Map::new();
+        for (k, v) in options {
+            if COMMON.contains(&k.as_str()) {
+                common.insert(k, v);
+            } else if let Ok(x) = v.as_float().or_else(|_| v.as_int().map(|i| i as f64)) {
+                method_params.set(&k, ParamValue::Number(x));
+            } else if let Ok(b) = v.as_bool() {
+                method_params.set(&k, ParamValue::Flag(b));
+            } else {
+                method_params.set(&k, ParamValue::Text(v.to_string()));
+            }
+        }
+        let o = guard(&ctx, || options::Options::new(common, COMMON))?;
+        let method = guard(&ctx, || Ok(o.opt_string("method")?.unwrap_or_else(|| "heun".into())))?;
+        guard(&ctx, || {
+            samplers::find(&method)?;
+            Ok(())
+        })?;
+        let callback = guard(&ctx, || Ok(o.opt_value("callback")))?
+            .map(|v| v.try_cast::<FnPtr>().ok_or_else(|| crate::Error::new("option `callback` must be a function")))
+            .transpose()
+            .map_err(|e| crate::runtime::error::from_error("sample", e, ctx.call_position()))?;
+        let trajectory = guard(&ctx, || o.bool_or("trajectory", false))?;
+        let noise = guard(&ctx, || match o.opt_array("noise")? {
+            Some(list) => Ok(Noise::Given(tensors(&list)?.into())),
+            None => Ok(Noise::Random),
+        })?;
+        let callback_failure: std::cell::RefCell<Option<Box<rhai::EvalAltResult>>> = std::cell::RefCell::new(None);
+        let result = with_denoiser(&ctx, &den, |d| {
+            let sigmas = sigma_list(&o, d)?;
+            let x = match o.opt_value("x") {
+                Some(v) => crate::runtime::convert::tensor_like(&v, None)?,
+                None => {
+                    let n = o.usize_or("n", 1000)?;
+                    let Some(shape) = d.example_shape() else {
+                        crate::bail!("this denoiser does not know its data shape: give the starting `x`");
+                    };
+                    let mut dims = vec![n];
+                    dims.extend(shape);
+                    let at = o.placement(crate::tensor::dtype::DEFAULT_FLOAT)?;
+                    let z = create::randn(&dims, &at)?;
+                    Tensor::from_candle((z.candle() * sigmas[0])?)
+                }
+            };
+            let mut report = |info: &StepInfo| -> crate::Result<()> {
+                let Some(f) = &callback else { return Ok(()) };
+                let mut m = Map::new();
+                m.insert("i".into(), Dynamic::from_int(info.i as INT));
+                m.insert("sigma".into(), Dynamic::from_float(info.sigma));
+                m.insert("sigma_next".into(), Dynamic::from_float(info.sigma_next));
+                m.insert("x".into(), Dynamic::from(info.x.clone()));
+                m.insert("denoised".into(), Dynamic::from(info.denoised.clone()));
+                match f.call_within_context::<Dynamic>(&ctx, (Dynamic::from_map(m),)) {
+                    Ok(_) => Ok(()),
+                    Err(e) => {
+                        let interrupted = matches!(*e, rhai::EvalAltResult::ErrorTerminated(..));
+                        *callback_failure.borrow_mut() = Some(e);
+                        Err(if interrupted { crate::Error::interrupted() } else { crate::Error::new("the callback failed") })
+                    }
+                }
+            };
+            let cb: Option<&mut dyn FnMut(&StepInfo) -> crate::Result<()>> = if callback.is_some() { Some(&mut report) } else { None };
+            let mut run = Run::new(d, noise, cb, trajectory);
+            let out = samplers::sample(&method, &mut run, x, &sigmas, &method_params)?;
+            Ok((out, run.record, sigmas))
+        });
+        if let Some(original) = callback_failure.into_inner() {
+            return Err(original);
+        }
+        let (x, record, sigmas) = result?;
+        let mut m = Map::new();
+        m.insert("x".into(), Dynamic::from(x));
+        m.insert("nfe".into(), Dynamic::from_int(record.nfe as INT));
+        m.insert("steps".into(), Dynamic::from_int(record.steps as INT));
+        m.insert("rounds".into(), Dynamic::from_int(record.rounds as INT));
+        m.insert("sigmas".into(), Dynamic::from_array(sigmas.into_iter().map(Dynamic::from_float).collect::<Array>()));
+        if let Some(t) = record.trajectory {
+            m.insert("trajectory".into(), Dynamic::from_array(t.into_iter().map(Dynamic::from).collect()));
+        }
+        if let Some(d) = record.denoised {
+            m.insert("denoised".into(), Dynamic::from_array(d.into_iter().map(Dynamic::from).collect()));
+        }
+        Ok(m)
+    }
+
+    /// The names of the registered samplers.
+    pub fn samplers() -> Array {
+        samplers::SAMPLERS.iter().map(|s| Dynamic::from(s.name.to_string())).collect()
+    }
+
+    /// A summary of the denoiser.
+    #[rhai_fn(name = "to_string", name = "to_debug")]
+    pub fn describe_denoiser(den: &mut ScriptDenoiser) -> String {
+        match den {
+            ScriptDenoiser::Native(d) => {
+                let (lo, hi) = d.sigma_range();
+                format!("denoiser over σ ∈ [{lo}, {hi}]")
+            }
+            ScriptDenoiser::Function(f) => format!("denoiser {}", f.fn_name()),
+        }
+    }
+}
+
+/// The module of sampling built-ins.
+pub fn module() -> Module {
+    exported_module!(api)
+}

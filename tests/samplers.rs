@@ -1,0 +1,133 @@
+//! `sample` from scripts: every method, the reference vectors through read_json,
+//! wrapped networks, and the errors a user meets.
+
+mod common;
+
+use common::{run_ok, run_source};
+
+#[test]
+fn a_script_reproduces_the_reference_heun_run_in_f64() {
+    let out = run_ok(&format!(
+        r#"
+        let ref = read_json("{}/tests/data/ring8.json");
+        let p = ref.problem;
+        let mix = mixture(#{{ means: p.means, stds: p.stds, weights: p.weights }});
+        let x_t = tensor(ref.initial_noise.x_T, #{{ dtype: "f64" }});
+        for run in ref.runs {{
+            if run.sampler == "heun" || run.sampler == "euler_maruyama" {{
+                let opts = #{{ method: run.sampler, x: x_t, sigmas: run.sigmas }};
+                if run.noise != () {{
+                    opts.noise = run.noise.map(|z| tensor(z, #{{ dtype: "f64" }}));
+                }}
+                let out = sample(mix.denoiser(), opts);
+                let err = (out.x - tensor(run.output, #{{ dtype: "f64" }})).abs().max().item();
+                print(`${{run.sampler}} ${{run.steps}} ${{out.nfe == run.nfe}} ${{err < 1e-9}}`);
+            }}
+        }}
+        "#,
+        env!("CARGO_MANIFEST_DIR")
+    ));
+    assert_eq!(out, "heun 5 true true\neuler_maruyama 5 true true\nheun 10 true true\neuler_maruyama 10 true true\n");
+}
+
+#[test]
+fn every_method_samples_the_ring_and_reports_its_nfe() {
+    let out = run_ok(
+        r#"
+        seed(2);
+        let mix = gaussians_ring(8, 4.0, 0.3);
+        for m in samplers() {
+            let out = sample(mix.denoiser(), #{ method: m, steps: 10, n: 500, dtype: "f64" });
+            let r = (out.x * out.x).sum(1).sqrt().mean().item();
+            print(`${m} ${out.nfe} ${out.steps} ${r > 3.5 && r < 4.6}`);
+        }
+        "#,
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    let expected_nfe = [("euler", 10), ("heun", 19), ("dpmpp_2m", 10), ("ddim", 10), ("ddpm", 10), ("euler_ancestral", 10), ("edm_stochastic", 19), ("euler_maruyama", 10), ("pc", 20)];
+    for (name, nfe) in expected_nfe {
+        assert!(lines.contains(&format!("{name} {nfe} 10 true").as_str()), "{name}: {out}");
+    }
+    let rk = lines.iter().find(|l| l.starts_with("rk45 ")).unwrap();
+    assert!(rk.ends_with(" true"), "{rk}");
+}
+
+#[test]
+fn trajectories_callbacks_and_script_denoisers() {
+    let out = run_ok(
+        r#"
+        seed(0);
+        let mix = gaussians_ring(8, 4.0, 0.3);
+        let seen = [];
+        let out = sample(mix.denoiser(), #{ method: "euler", steps: 4, n: 16, trajectory: true,
+                                            callback: |info| seen.push(info.sigma) });
+        print(out.trajectory.len());
+        print(out.denoised.len());
+        print(seen.len());
+        let mine = denoiser(|x, sigma| mix.denoise(x, sigma));
+        let a = sample(mine, #{ method: "heun", steps: 5, x: out.trajectory[0] });
+        let b = sample(mix, #{ method: "heun", steps: 5, x: out.trajectory[0] });
+        print((a.x - b.x).abs().max().item());
+        "#,
+    );
+    assert_eq!(out, "5\n4\n4\n0.0\n");
+}
+
+#[test]
+fn bad_sampling_requests_are_clear_errors() {
+    let cases = [
+        ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"magic\" })", "sample: unknown method \"magic\"; the samplers are euler, heun, dpmpp_2m"),
+        ("sample(gaussians_ring(8, 4.0, 0.3), #{ steps: 0 })", "sample: steps must be at least 1"),
+        ("sample(gaussians_ring(8, 4.0, 0.3), #{ sigmas: [1.0, 2.0, 0.0] })", "sample: sigmas must decrease strictly, but sigmas[1] = 2 follows 1"),
+        ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"heun\", eta: 1.0 })", "sample: method \"heun\" takes no option `eta`"),
+        ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"euler_maruyama\", steps: 3, n: 2, noise: [randn([2, 2])] })", "sample: the sampler needs more noise draws than the `noise` list holds"),
+        ("sample(denoiser(|x, s| x), #{ steps: 3 })", "sample: this denoiser does not know its data shape: give the starting `x`"),
+        ("sample(denoiser(|x, s| x.frobnicate()), #{ steps: 3, x: randn([2, 2]) })", "unknown function frobnicate(Tensor)"),
+        ("sample(ones([2]), #{})", "sample: the first argument must be a denoiser"),
+        ("gaussians_ring(8, 4.0, 0.3).denoise(randn([4, 3]), 1.0)", "denoise: the mixture takes [N, 2] points, got [4, 3]"),
+    ];
+    for (script, expected) in cases {
+        let r = run_source(script);
+        assert_eq!(r.code, 1, "{script}: {}", r.stderr);
+        assert!(r.stderr.lines().next().unwrap_or("").contains(expected), "{script}\n  expected: {expected}\n  got: {}", r.stderr);
+    }
+}
+
+#[test]
+fn a_trained_network_samples_through_its_wrapper() {
+    let out = run_ok(
+        r#"
+        seed(1);
+        let data = gaussians_ring(4, 1.0, 0.05).sample(2048);
+        let sched = vp_cosine();
+        let net = mlp(#{ dim: 2, hidden: [64, 64], fourier: 4 });
+        let opt = adamw(net, #{ lr: 3e-3, weight_decay: 0.0 });
+        for step in 0..300 { opt.step(diffusion_loss(net, sched, data.batch(256))); }
+        let den = denoiser(net.eval_mode(), sched, "eps");
+        let out = sample(den, #{ method: "heun", steps: 12, n: 400 });
+        print(out.x.shape());
+        let r = (out.x * out.x).sum(1).sqrt();
+        print(r.mean().item() > 0.7 && r.mean().item() < 1.3);
+        let t = sample(den, #{ method: "ddim", steps: 8, n: 10, spacing: "uniform" });
+        print(t.sigmas.len());
+        "#,
+    );
+    assert_eq!(out, "[400, 2]\ntrue\n9\n");
+}
+
+#[test]
+fn compare_samplers_prints_a_row_per_method_and_step_count() {
+    let out = common::run_file(std::path::Path::new("scripts/compare_samplers.rhai"), &["--fast"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("method           steps  NFE  sliced W2   mode TV  within 3σ"), "{stdout}");
+    for method in ["euler", "heun", "dpmpp_2m", "ddim", "ddpm", "euler_ancestral", "edm_stochastic", "euler_maruyama", "pc", "rk45"] {
+        for steps in [5, 10] {
+            let row = stdout.lines().any(|l| {
+                let cells: Vec<&str> = l.split_whitespace().collect();
+                cells.len() == 6 && cells[0] == method && cells[1] == steps.to_string() && cells[3].parse::<f64>().is_ok_and(|w| w > 0.0)
+            });
+            assert!(row, "no row for {method} at {steps} steps:\n{stdout}");
+        }
+    }
+}
