@@ -13,6 +13,12 @@ pub struct Cli {
     /// What to do; with no command, start the REPL.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// The folder figures are saved to.
+    #[arg(long, global = true, default_value = crate::runtime::save_figures::DEFAULT_DIR)]
+    pub out: PathBuf,
+    /// How the REPL shows figures: auto (detect the terminal), kitty, iterm, sixel, or off (save files).
+    #[arg(long, global = true, default_value = "auto")]
+    pub images: String,
 }
 
 /// The sub-commands.
@@ -37,13 +43,23 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Run { file, args }) => run_file(&file, args),
-        Some(Command::Repl) | None => crate::repl::run(),
+        Some(Command::Run { file, args }) => {
+            crate::runtime::output::set_sink(std::sync::Arc::new(crate::runtime::save_figures::SaveFigures::new(cli.out)));
+            run_file(&file, args)
+        }
+        Some(Command::Repl) | None => match crate::repl::inline_image::ImageMode::parse(&cli.images) {
+            Ok(mode) => crate::repl::run(mode, cli.out),
+            Err(e) => {
+                eprintln!("difflab: --images: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
 
 /// Runs one script file to the end: exit 0, 1 on an error (printed as
 /// `FILE:LINE:COL: message` with the source line), 130 when interrupted.
+/// Figures shown with `show` go to the installed output sink.
 pub fn run_file(file: &std::path::Path, args: Vec<String>) -> ExitCode {
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,

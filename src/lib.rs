@@ -6,6 +6,7 @@
 //! - [`diffusion`]: schedules, parameterizations, the training loss, Gaussian mixtures;
 //! - [`data`]: toy and image data sets, loaders, minibatches;
 //! - [`metrics`]: sample-quality metrics (sliced W2, MMD, energy distance, mode coverage);
+//! - [`plot`]: figures rendered to PNG and SVG with an embedded font;
 //! - [`runtime`]: the Rhai engine with every built-in registered, help, errors, progress and interruption;
 //! - [`repl`] and [`cli`]: the terminal front ends.
 //!
@@ -18,6 +19,7 @@ pub mod error;
 pub mod interrupt;
 pub mod metrics;
 pub mod nn;
+pub mod plot;
 pub mod progress;
 pub mod repl;
 pub mod runtime;

@@ -14,8 +14,13 @@ const ASK_CURSOR: &str = "\x1b[6n";
 
 impl Repl {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    fn start_with(args: &[&str]) -> Self {
         let home = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_difflab"));
+        cmd.args(args).current_dir(home.path());
         cmd.env("HOME", home.path()).env("XDG_DATA_HOME", home.path().join("data")).env("TERM", "xterm");
         let pty = spawn_command(cmd, Some(20_000)).unwrap();
         let mut repl = Repl { pty, _home: home };
@@ -117,4 +122,15 @@ fn ctrl_d_leaves_and_history_is_written() {
     r.pty.exp_eof().unwrap();
     let history = std::fs::read_to_string(r._home.path().join("data/difflab/history.txt")).unwrap();
     assert!(history.contains("let remembered = 1;"), "{history}");
+}
+
+#[test]
+fn figures_are_drawn_inline_or_saved() {
+    let mut r = Repl::start_with(&["--images", "kitty"]);
+    r.eval("scatter(randn([50, 2]))", "\x1b_Ga=T,f=100");
+    let mut r = Repl::start_with(&["--images", "off", "--out", "figs"]);
+    r.eval("let f = line([3, 1, 2]);", "");
+    r.eval("f", "saved figs/figure-1.png");
+    r.eval("show(f)", "saved figs/figure-2.png");
+    assert!(r._home.path().join("figs/figure-2.png").exists());
 }

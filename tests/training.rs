@@ -14,6 +14,8 @@ fn train_swirl_fast_saves_and_reloads_exactly() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("checkpoint swirl.safetensors reloads exactly"), "{stdout}");
     assert!(dir.path().join("swirl.safetensors").exists());
+    // progress bars only appear on a terminal: nothing noisy when stderr is a pipe
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 mod commands;
 mod completer;
 mod highlighter;
+pub mod inline_image;
 mod prompt;
 mod validator;
 
@@ -35,14 +36,23 @@ pub enum Flow {
     Quit,
 }
 
-/// Evaluates one input and prints its value or its error.
+/// Evaluates one input and shows its value (a figure drawn or saved, anything
+/// else printed) or its error.
 pub fn evaluate(session: &mut Session, name: &str, text: &str) {
     match session.eval(name, text) {
-        Ok(value) => {
-            if let Some(text) = repr(&value) {
-                println!("{text}");
+        Ok(value) => match crate::runtime::display::rich(&value) {
+            Some(Ok(item)) => {
+                if let Err(e) = crate::runtime::output::display(&item) {
+                    eprintln!("cannot show the figure: {e}");
+                }
             }
-        }
+            Some(Err(e)) => eprintln!("cannot render the figure: {e}"),
+            None => {
+                if let Some(text) = repr(&value) {
+                    println!("{text}");
+                }
+            }
+        },
         Err(e) if e.kind == ErrorKind::Interrupted => eprintln!("interrupted"),
         Err(e) => eprintln!("{}", session.render_error(&e)),
     }
@@ -72,10 +82,11 @@ fn editor(session: &Arc<Mutex<Session>>) -> Reedline {
     editor
 }
 
-/// Runs the REPL until `:quit` or Ctrl-D.
-pub fn run() -> ExitCode {
+/// Runs the REPL until `:quit` or Ctrl-D; figures are drawn with `images` or saved into `out_dir`.
+pub fn run(images: inline_image::ImageMode, out_dir: std::path::PathBuf) -> ExitCode {
     crate::cli::install_interrupt_handler();
     crate::runtime::progress_bar::TerminalBars::install_if_terminal();
+    crate::runtime::output::set_sink(Arc::new(inline_image::TerminalOutput::new(images, out_dir)));
     let session = Arc::new(Mutex::new(Session::new(vec![])));
     let mut editor = editor(&session);
     let prompt = prompt::RhaiPrompt;

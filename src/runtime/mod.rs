@@ -5,6 +5,7 @@
 pub mod api;
 pub mod complete;
 pub mod convert;
+pub mod display;
 pub mod engine;
 pub mod error;
 pub mod help;
@@ -12,6 +13,7 @@ pub mod options;
 pub mod output;
 pub mod progress_bar;
 pub mod repr;
+pub mod save_figures;
 pub mod session;
 pub mod shared;
 pub mod stdlib;

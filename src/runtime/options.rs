@@ -9,25 +9,20 @@ use rhai::{Dynamic, Map};
 /// A checked option map.
 pub struct Options {
     map: Map,
-    accepted: &'static [&'static str],
+    accepted: Vec<String>,
 }
 
 impl Options {
     /// Checks that every key of `map` is one of `accepted`.
-    pub fn new(map: Map, accepted: &'static [&'static str]) -> Result<Self> {
+    pub fn new(map: Map, accepted: &[&str]) -> Result<Self> {
         if let Some(key) = map.keys().find(|k| !accepted.contains(&k.as_str())) {
             crate::bail!("unknown option `{key}`; accepted: {}", accepted.join(", "));
         }
-        Ok(Self { map, accepted })
-    }
-
-    /// No options: every lookup gives its default.
-    pub fn empty(accepted: &'static [&'static str]) -> Self {
-        Self { map: Map::new(), accepted }
+        Ok(Self { map, accepted: accepted.iter().map(|k| k.to_string()).collect() })
     }
 
     fn get(&self, key: &str) -> Option<&Dynamic> {
-        debug_assert!(self.accepted.contains(&key), "option `{key}` read but not declared");
+        debug_assert!(self.accepted.iter().any(|k| k == key), "option `{key}` read but not declared");
         self.map.get(key).filter(|v| !v.is_unit())
     }
 

@@ -1,6 +1,7 @@
 //! Where script output goes. The front end installs a sink: the terminal for
 //! `difflab run` and the REPL, stream messages for the Jupyter kernel.
 
+use super::display::Rich;
 use std::io::Write;
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -13,6 +14,12 @@ pub trait Output: Send + Sync {
     /// A help page. Terminals print it; notebooks may show it in a pager.
     fn page(&self, text: &str) {
         self.print(text);
+    }
+
+    /// Something to look at (a figure). Without a better way, its text form is printed.
+    fn display(&self, item: &Rich) -> crate::Result<()> {
+        self.print(&item.text);
+        Ok(())
     }
 }
 
@@ -53,6 +60,11 @@ pub fn print(text: &str) {
 /// Prints a line to the current sink's standard error.
 pub fn eprint(text: &str) {
     current().eprint(text);
+}
+
+/// Shows a rich item through the current sink.
+pub fn display(item: &Rich) -> crate::Result<()> {
+    current().display(item)
 }
 
 /// Shows a help page through the current sink.

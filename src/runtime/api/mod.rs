@@ -13,6 +13,7 @@ pub mod math;
 pub mod metrics;
 pub mod nn;
 pub mod optim;
+pub mod plot;
 pub mod reduce;
 pub mod sample;
 pub mod shape;
@@ -58,6 +59,7 @@ pub const GROUPS: &[Group] = &[
     Group { name: "sampling", module: sample::module },
     Group { name: "metrics", module: metrics::module },
     Group { name: "data", module: data::module },
+    Group { name: "plots", module: plot::module },
     Group { name: "files", module: files::module },
 ];
 
@@ -71,6 +73,7 @@ pub fn register_types(engine: &mut Engine) {
     engine.register_type_with_name::<crate::diffusion::mixture::Mixture>("Mixture");
     engine.register_type_with_name::<training::ScriptProgress>("Progress");
     engine.register_type_with_name::<sample::ScriptDenoiser>("Denoiser");
+    engine.register_type_with_name::<crate::plot::Figure>("Figure");
 }
 
 /// Registers every group's functions and the `@` operator into `engine`.

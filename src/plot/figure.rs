@@ -1,0 +1,268 @@
+//! A figure: what it shows ([`Kind`]) and how it is framed ([`Frame`]), rendered
+//! to RGB pixels, PNG bytes or an SVG document.
+
+use super::{chart, font, grid::Grid, images::ImageGrid, series};
+use crate::error::{Error, Result};
+use image::ImageEncoder;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+/// Title, axis labels, limits, log axes and size.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Frame {
+    /// The title above the plot.
+    pub title: String,
+    /// The x-axis label.
+    pub xlabel: String,
+    /// The y-axis label.
+    pub ylabel: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// The x range (from the data when `None`).
+    pub xlim: Option<(f64, f64)>,
+    /// The y range (from the data when `None`).
+    pub ylim: Option<(f64, f64)>,
+    /// A logarithmic x axis.
+    pub xlog: bool,
+    /// A logarithmic y axis.
+    pub ylog: bool,
+}
+
+impl Default for Frame {
+    fn default() -> Self {
+        Self { title: String::new(), xlabel: String::new(), ylabel: String::new(), width: 640, height: 480, xlim: None, ylim: None, xlog: false, ylog: false }
+    }
+}
+
+/// What a figure shows.
+#[derive(Clone, Debug)]
+pub enum Kind {
+    /// Point sets.
+    Scatter(Vec<series::Points>),
+    /// Curves.
+    Line(Vec<series::Curve>),
+    /// 1-D histograms with `bins` bins, as densities or counts.
+    Hist {
+        /// The data sets.
+        series: Vec<series::Values>,
+        /// The number of bins.
+        bins: usize,
+        /// Normalise to a probability density.
+        density: bool,
+    },
+    /// A 2-D histogram drawn as a heat map.
+    Density {
+        /// The points.
+        points: Vec<(f64, f64)>,
+        /// Bins per axis.
+        bins: usize,
+    },
+    /// A grid of images.
+    Images(ImageGrid),
+    /// 2-D paths of particles, over optional background points.
+    Trajectories {
+        /// One path per particle.
+        paths: Vec<Vec<(f64, f64)>>,
+        /// Points drawn faintly behind the paths (e.g. the data).
+        background: Option<Vec<(f64, f64)>>,
+    },
+    /// Figures side by side.
+    Grid(Grid),
+}
+
+/// The affine map from data to pixels of a 2-D chart (for tests and overlays).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mapping {
+    /// Data x at the left and right of the plotting area.
+    pub x: (f64, f64),
+    /// Data y at the bottom and top.
+    pub y: (f64, f64),
+    /// Pixel columns of `x.0` and `x.1`.
+    pub px: (i32, i32),
+    /// Pixel rows of `y.0` and `y.1`.
+    pub py: (i32, i32),
+}
+
+impl Mapping {
+    /// The pixel of data point (x, y).
+    pub fn pixel(&self, x: f64, y: f64) -> (i32, i32) {
+        let fx = (x - self.x.0) / (self.x.1 - self.x.0);
+        let fy = (y - self.y.0) / (self.y.1 - self.y.0);
+        let col = self.px.0 as f64 + fx * (self.px.1 - self.px.0) as f64;
+        let row = self.py.0 as f64 + fy * (self.py.1 - self.py.0) as f64;
+        (col.round() as i32, row.round() as i32)
+    }
+}
+
+/// A figure.
+#[derive(Clone, Debug)]
+pub struct Figure {
+    /// What it shows.
+    pub kind: Kind,
+    /// How it is framed.
+    pub frame: Frame,
+}
+
+/// A plotters error as a difflab error.
+pub fn draw_error(e: impl std::fmt::Display) -> Error {
+    Error::new(format!("cannot draw the figure: {e}"))
+}
+
+impl Figure {
+    /// A figure of `kind` in `frame`.
+    pub fn new(kind: Kind, frame: Frame) -> Result<Self> {
+        let (w, h) = (frame.width, frame.height);
+        if !(64..=8192).contains(&w) || !(64..=8192).contains(&h) {
+            crate::bail!("the size must be between 64 and 8192 pixels a side, got {w}×{h}");
+        }
+        chart::check_log_axes(&kind, &frame)?;
+        Ok(Self { kind, frame })
+    }
+
+    /// Draws into any plotters area; returns the data-to-pixel map of a 2-D chart.
+    pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<Option<Mapping>> {
+        match &self.kind {
+            Kind::Images(grid) => grid.draw(area, &self.frame).map(|_| None),
+            Kind::Grid(grid) => grid.draw(area, &self.frame).map(|_| None),
+            other => chart::draw(other, &self.frame, area).map(Some),
+        }
+    }
+
+    /// The figure as RGB pixels (`width × height × 3`), with its data-to-pixel map.
+    pub fn render_rgb(&self) -> Result<(Vec<u8>, Option<Mapping>)> {
+        font::ensure_registered();
+        let (w, h) = (self.frame.width, self.frame.height);
+        let mut buf = vec![255u8; (w * h * 3) as usize];
+        let mapping = {
+            let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+            root.fill(&WHITE).map_err(draw_error)?;
+            let m = self.draw(&root)?;
+            root.present().map_err(draw_error)?;
+            m
+        };
+        Ok((buf, mapping))
+    }
+
+    /// The figure as PNG bytes.
+    pub fn png(&self) -> Result<Vec<u8>> {
+        let (buf, _) = self.render_rgb()?;
+        encode_png(&buf, self.frame.width, self.frame.height)
+    }
+
+    /// The figure as an SVG document.
+    pub fn svg(&self) -> Result<String> {
+        font::ensure_registered();
+        let mut out = String::new();
+        {
+            let root = SVGBackend::with_string(&mut out, (self.frame.width, self.frame.height)).into_drawing_area();
+            root.fill(&WHITE).map_err(draw_error)?;
+            self.draw(&root)?;
+            root.present().map_err(draw_error)?;
+        }
+        Ok(out)
+    }
+
+    /// Writes the figure to `path`: PNG or SVG by the extension.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_lowercase);
+        let bytes = match ext.as_deref() {
+            Some("png") => self.png()?,
+            Some("svg") => self.svg()?.into_bytes(),
+            _ => crate::bail!("{}: the file name must end in .png or .svg", path.display()),
+        };
+        crate::nn::checkpoint::write_atomically(path, &bytes)
+    }
+
+    /// A one-line description.
+    pub fn describe(&self) -> String {
+        let what = match &self.kind {
+            Kind::Scatter(s) => format!("scatter of {} series", s.len()),
+            Kind::Line(s) => format!("line plot of {} series", s.len()),
+            Kind::Hist { series, .. } => format!("histogram of {} series", series.len()),
+            Kind::Density { .. } => "2-D density".into(),
+            Kind::Images(g) => format!("grid of {} images", g.len()),
+            Kind::Trajectories { paths, .. } => format!("{} trajectories", paths.len()),
+            Kind::Grid(g) => format!("grid of {} figures", g.len()),
+        };
+        let title = if self.frame.title.is_empty() { String::new() } else { format!(" \"{}\"", self.frame.title) };
+        format!("figure{title}: {what}, {}×{} px", self.frame.width, self.frame.height)
+    }
+
+    /// The text evcxr reads as rich output: the base64 PNG between
+    /// `EVCXR_BEGIN_CONTENT image/png` and `EVCXR_END_CONTENT`.
+    pub fn evcxr_content(&self) -> Result<String> {
+        use base64::Engine;
+        Ok(format!("EVCXR_BEGIN_CONTENT image/png\n{}\nEVCXR_END_CONTENT", base64::engine::general_purpose::STANDARD.encode(self.png()?)))
+    }
+
+    /// evcxr's display convention: with `:dep difflab` in an evcxr notebook, a
+    /// figure that ends a cell is shown inline.
+    pub fn evcxr_display(&self) {
+        match self.evcxr_content() {
+            Ok(text) => println!("{text}"),
+            Err(e) => println!("{e}"),
+        }
+    }
+}
+
+/// Encodes RGB pixels as PNG.
+pub fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(rgb, width, height, image::ExtendedColorType::Rgb8)
+        .map_err(|e| Error::new(format!("cannot encode PNG: {e}")))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::palette::TAB10;
+
+    fn scatter(sets: Vec<(Vec<(f64, f64)>, &str)>) -> Figure {
+        let series = sets
+            .into_iter()
+            .map(|(xy, label)| series::Points { label: label.into(), xy, color: None, alpha: 1.0, size: 5 })
+            .collect();
+        Figure::new(Kind::Scatter(series), Frame { width: 400, height: 300, ..Frame::default() }).unwrap()
+    }
+
+    #[test]
+    fn scatter_points_land_on_their_pixels_in_their_colour() {
+        let blue = vec![(0.0, 0.0), (1.0, 1.0), (2.0, 0.5)];
+        let orange = vec![(0.5, 1.5), (1.5, -0.5)];
+        let fig = scatter(vec![(blue.clone(), ""), (orange.clone(), "")]);
+        let (rgb, mapping) = fig.render_rgb().unwrap();
+        let m = mapping.expect("a scatter has a data-to-pixel map");
+        let pixel = |x: f64, y: f64| {
+            let (c, r) = m.pixel(x, y);
+            let i = ((r as u32 * 400 + c as u32) * 3) as usize;
+            (rgb[i], rgb[i + 1], rgb[i + 2])
+        };
+        for (x, y) in blue {
+            assert_eq!(pixel(x, y), (TAB10[0].0, TAB10[0].1, TAB10[0].2), "blue point ({x}, {y})");
+        }
+        for (x, y) in orange {
+            assert_eq!(pixel(x, y), (TAB10[1].0, TAB10[1].1, TAB10[1].2), "orange point ({x}, {y})");
+        }
+        // a spot far from every point stays background
+        let (r, g, b) = pixel(1.9, 1.4);
+        assert!(r > 200 && g > 200 && b > 200, "background at an empty spot: {:?}", (r, g, b));
+    }
+
+    #[test]
+    fn png_and_svg_encodings_and_the_evcxr_convention() {
+        let fig = scatter(vec![(vec![(0.0, 0.0), (1.0, 1.0)], "pts")]);
+        let png = fig.png().unwrap();
+        let decoded = image::load_from_memory(&png).unwrap();
+        assert_eq!((decoded.width(), decoded.height()), (400, 300));
+        let svg = fig.svg().unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("pts"), "the legend text is in the SVG");
+        let evcxr = fig.evcxr_content().unwrap();
+        assert!(evcxr.starts_with("EVCXR_BEGIN_CONTENT image/png\niVBORw0KGgo") && evcxr.ends_with("\nEVCXR_END_CONTENT"));
+        assert!(Figure::new(Kind::Scatter(vec![]), Frame { width: 10, ..Frame::default() }).is_err());
+    }
+}

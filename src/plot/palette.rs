@@ -1,0 +1,57 @@
+//! Series colours: matplotlib's "tab10" cycle, and colour names scripts may use.
+
+use crate::error::Result;
+use plotters::style::RGBColor;
+
+/// The tab10 colours in order.
+pub const TAB10: [RGBColor; 10] = [
+    RGBColor(0x1f, 0x77, 0xb4),
+    RGBColor(0xff, 0x7f, 0x0e),
+    RGBColor(0x2c, 0xa0, 0x2c),
+    RGBColor(0xd6, 0x27, 0x28),
+    RGBColor(0x94, 0x67, 0xbd),
+    RGBColor(0x8c, 0x56, 0x4b),
+    RGBColor(0xe3, 0x77, 0xc2),
+    RGBColor(0x7f, 0x7f, 0x7f),
+    RGBColor(0xbc, 0xbd, 0x22),
+    RGBColor(0x17, 0xbe, 0xcf),
+];
+
+/// The colour of series `i` in the cycle.
+pub fn cycle(i: usize) -> RGBColor {
+    TAB10[i % TAB10.len()]
+}
+
+/// A colour from a name (`"blue"`, `"tab:orange"`, ...) or `#rrggbb`.
+pub fn parse(name: &str) -> Result<RGBColor> {
+    let key = name.trim().trim_start_matches("tab:").to_lowercase();
+    if let Some(hex) = key.strip_prefix('#') {
+        if hex.len() == 6 {
+            if let Ok(v) = u32::from_str_radix(hex, 16) {
+                return Ok(RGBColor((v >> 16) as u8, (v >> 8) as u8, v as u8));
+            }
+        }
+        crate::bail!("bad colour \"{name}\": write #rrggbb");
+    }
+    let named = [
+        ("blue", 0), ("orange", 1), ("green", 2), ("red", 3), ("purple", 4), ("brown", 5), ("pink", 6), ("gray", 7), ("grey", 7), ("olive", 8), ("cyan", 9),
+    ];
+    match named.iter().find(|(n, _)| *n == key) {
+        Some((_, i)) => Ok(TAB10[*i]),
+        None if key == "black" => Ok(RGBColor(0, 0, 0)),
+        None => crate::bail!("unknown colour \"{name}\"; use #rrggbb or one of blue, orange, green, red, purple, brown, pink, gray, olive, cyan, black"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_hex() {
+        assert_eq!(parse("tab:orange").unwrap(), TAB10[1]);
+        assert_eq!(parse("#102030").unwrap(), RGBColor(0x10, 0x20, 0x30));
+        assert!(parse("mauve").is_err());
+        assert_eq!(cycle(11), TAB10[1]);
+    }
+}
