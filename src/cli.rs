@@ -34,6 +34,32 @@ pub enum Command {
     },
     /// Start the interactive REPL (the default).
     Repl,
+    /// Serve a Jupyter kernel for CONNECTION_FILE, or `kernel install` the kernelspec.
+    #[command(args_conflicts_with_subcommands = true)]
+    Kernel {
+        /// What to do instead of serving.
+        #[command(subcommand)]
+        action: Option<KernelAction>,
+        /// The connection file Jupyter passes when it starts the kernel.
+        connection_file: Option<PathBuf>,
+    },
+}
+
+/// Kernel management.
+#[derive(Subcommand, Debug)]
+pub enum KernelAction {
+    /// Write the kernelspec ("difflab (Rhai)") where Jupyter finds it.
+    Install {
+        /// Into the user's Jupyter data folder (the default).
+        #[arg(long, conflicts_with_all = ["sys_prefix", "prefix"])]
+        user: bool,
+        /// Into the active Python environment (virtualenv or conda).
+        #[arg(long, conflicts_with = "prefix")]
+        sys_prefix: bool,
+        /// Into PREFIX/share/jupyter/kernels.
+        #[arg(long)]
+        prefix: Option<PathBuf>,
+    },
 }
 
 /// Exit status of a run stopped by Ctrl-C, as shells report SIGINT.
@@ -46,6 +72,29 @@ pub fn main() -> ExitCode {
         Some(Command::Run { file, args }) => {
             crate::runtime::output::set_sink(std::sync::Arc::new(crate::runtime::save_figures::SaveFigures::new(cli.out)));
             run_file(&file, args)
+        }
+        Some(Command::Kernel { action: Some(KernelAction::Install { user: _, sys_prefix, prefix }), .. }) => {
+            use crate::kernel::install::{install, Target};
+            let target = match (sys_prefix, prefix) {
+                (true, _) => Target::SysPrefix,
+                (_, Some(p)) => Target::Prefix(p),
+                _ => Target::User,
+            };
+            match install(&target) {
+                Ok(dir) => {
+                    println!("installed the difflab kernelspec in {}", dir.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("difflab kernel install: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Some(Command::Kernel { action: None, connection_file: Some(file) }) => crate::kernel::serve(&file),
+        Some(Command::Kernel { action: None, connection_file: None }) => {
+            eprintln!("difflab kernel: give the connection file (Jupyter does), or `difflab kernel install`");
+            ExitCode::from(2)
         }
         Some(Command::Repl) | None => match crate::repl::inline_image::ImageMode::parse(&cli.images) {
             Ok(mode) => crate::repl::run(mode, cli.out),
@@ -68,7 +117,7 @@ pub fn run_file(file: &std::path::Path, args: Vec<String>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    install_interrupt_handler();
+    install_interrupt_handler(true);
     crate::runtime::progress_bar::TerminalBars::install_if_terminal();
     let name = file.display().to_string();
     let mut session = Session::new(args);
@@ -85,13 +134,14 @@ pub fn run_file(file: &std::path::Path, args: Vec<String>) -> ExitCode {
     }
 }
 
-/// Makes Ctrl-C (SIGINT) ask the running script to stop; a second Ctrl-C
-/// while the first is still pending ends the process at once.
-pub fn install_interrupt_handler() {
+/// Makes Ctrl-C (SIGINT) ask the running script to stop. With `exit_on_second`,
+/// a second Ctrl-C while the first is still pending ends the process at once
+/// (for a terminal user stuck in a long native call; a kernel never does).
+pub fn install_interrupt_handler(exit_on_second: bool) {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let _ = ctrlc::set_handler(|| {
-            if crate::interrupt::is_requested() {
+        let _ = ctrlc::set_handler(move || {
+            if exit_on_second && crate::interrupt::is_requested() {
                 eprintln!("interrupted");
                 std::process::exit(EXIT_INTERRUPTED as i32);
             }

@@ -8,7 +8,7 @@
 //! - [`metrics`]: sample-quality metrics (sliced W2, MMD, energy distance, mode coverage);
 //! - [`plot`]: figures rendered to PNG and SVG with an embedded font;
 //! - [`runtime`]: the Rhai engine with every built-in registered, help, errors, progress and interruption;
-//! - [`repl`] and [`cli`]: the terminal front ends.
+//! - [`repl`], [`kernel`] and [`cli`]: the front ends (terminal REPL, Jupyter kernel, command line).
 //!
 //! [`error`], [`interrupt`] and [`progress`] are shared by all layers.
 
@@ -17,6 +17,7 @@ pub mod data;
 pub mod diffusion;
 pub mod error;
 pub mod interrupt;
+pub mod kernel;
 pub mod metrics;
 pub mod nn;
 pub mod plot;

@@ -1,10 +1,15 @@
 //! Progress of long work (training, sampling, MCMC chains). Library code
 //! reports through a [`Progress`] handle; the front end installs the sink that
 //! shows it: a bar in a terminal, an updating display in a notebook, nothing
-//! when output is not a terminal.
+//! when output is not a terminal. Work that ends within half a second shows
+//! nothing at all.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
+use std::time::{Duration, Instant};
+
+/// How long work runs before its progress is shown.
+pub const SHOW_AFTER: Duration = Duration::from_millis(500);
 
 /// Where progress goes.
 pub trait ProgressSink: Send + Sync {
@@ -33,27 +38,34 @@ fn current() -> Option<Arc<dyn ProgressSink>> {
 /// A running task's progress; it finishes when dropped.
 pub struct Progress {
     id: u64,
+    label: String,
+    total: Option<u64>,
     position: u64,
+    started: Instant,
+    shown: bool,
     done: bool,
 }
 
 impl Progress {
-    /// Starts reporting a task.
+    /// Starts timing a task; it is shown once it has run for [`SHOW_AFTER`].
     pub fn new(label: &str, total: Option<u64>) -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
-        if let Some(s) = current() {
-            s.start(id, label, total);
-        }
-        Self { id, position: 0, done: false }
+        Self { id, label: label.to_string(), total, position: 0, started: Instant::now(), shown: false, done: false }
     }
 
     /// Sets how many units are done, with a status message.
     pub fn set(&mut self, position: u64, message: &str) {
         self.position = position;
-        if let Some(s) = current() {
-            s.update(self.id, position, message);
+        let Some(s) = current() else { return };
+        if !self.shown {
+            if self.started.elapsed() < SHOW_AFTER {
+                return;
+            }
+            self.shown = true;
+            s.start(self.id, &self.label, self.total);
         }
+        s.update(self.id, position, message);
     }
 
     /// One more unit done.
@@ -70,7 +82,7 @@ impl Progress {
     pub fn finish(&mut self) {
         if !self.done {
             self.done = true;
-            if let Some(s) = current() {
+            if let (true, Some(s)) = (self.shown, current()) {
                 s.finish(self.id);
             }
         }

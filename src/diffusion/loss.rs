@@ -210,7 +210,6 @@ mod tests {
     #[test]
     fn snr_weighting_equals_eps_mse() {
         // With the same times and noise, the SNR-weighted x0 error equals the ε-MSE.
-        let _serial = rng::serial();
         let s = Schedule::vp_cosine(0.008).unwrap();
         let n = net(TimeInput::T);
         let x0 = randn(&[64, 2], &Placement::default()).unwrap();

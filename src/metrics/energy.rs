@@ -36,7 +36,6 @@ mod tests {
 
     #[test]
     fn identical_sets_are_at_zero_and_point_masses_at_twice_their_gap() {
-        let _s = rng::serial();
         rng::seed(3);
         let v = rng::normal(600);
         let (a, b) = (points(v.clone(), 200, 3), points(v, 200, 3));

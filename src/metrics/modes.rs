@@ -151,7 +151,6 @@ mod tests {
 
     #[test]
     fn the_device_path_agrees_with_the_host_path() {
-        let _s = rng::serial();
         rng::seed(4);
         let mix = Mixture::new(vec![vec![0.0, 0.0, 0.0], vec![3.0, 0.0, 1.0], vec![-2.0, 2.0, 0.0]], vec![0.5, 1.0, 2.0], vec![1.0, 1.0, 2.0]).unwrap();
         let (x, _) = mix.sample_with_labels(30_000, &Placement { dtype: DType::F64, device: candle_core::Device::Cpu }).unwrap();
@@ -166,7 +165,6 @@ mod tests {
 
     #[test]
     fn sampled_mixtures_are_covered_in_higher_dimensions() {
-        let _s = rng::serial();
         rng::seed(8);
         let means = (0..4).map(|k| (0..16).map(|j| if j == k { 10.0 } else { 0.0 }).collect()).collect();
         let mix = Mixture::new(means, vec![1.0; 4], vec![1.0; 4]).unwrap();

@@ -108,7 +108,6 @@ mod tests {
 
     #[test]
     fn gaussians_approach_the_closed_form() {
-        let _s = rng::serial();
         rng::seed(11);
         for d in [2usize, 16] {
             let mut m2 = vec![0.0; d];
@@ -146,7 +145,6 @@ mod tests {
 
     #[test]
     fn seeds_fix_the_directions_and_leave_the_global_stream_alone() {
-        let _s = rng::serial();
         let a = points((0..40).map(|i| (i as f64).cos()).collect(), 20, 2);
         let b = points((0..30).map(|i| (i as f64).sin()).collect(), 15, 2);
         rng::seed(5);

@@ -32,13 +32,54 @@ fn type_of(session: &Session, name: &str) -> Option<String> {
     Some(session.engine().map_type_name(value.type_name()).rsplit("::").next().unwrap_or("").to_string())
 }
 
+/// When `before` ends at a key position of an option map `#{ ... }` passed to a
+/// call, the called function's name: `adamw(net, #{ l` gives `adamw`.
+pub fn option_map_call(before: &str) -> Option<String> {
+    // open brackets: (byte position, kind), kind '(' '[' '{' or '#' for `#{`
+    let mut open: Vec<(usize, char)> = vec![];
+    let mut in_string: Option<char> = None;
+    let chars: Vec<(usize, char)> = before.char_indices().collect();
+    for (k, &(i, c)) in chars.iter().enumerate() {
+        match (in_string, c) {
+            (Some(q), _) if c == q => in_string = None,
+            (Some(_), _) => {}
+            (None, '"' | '`') => in_string = Some(c),
+            (None, '(' | '[') => open.push((i, c)),
+            (None, '{') => open.push((i, if k > 0 && chars[k - 1].1 == '#' { '#' } else { '{' })),
+            (None, ')' | ']' | '}') => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    let &(map_at, kind) = open.last()?;
+    if kind != '#' || in_string.is_some() {
+        return None;
+    }
+    // a key position: only spaces since the map opened or since the last top-level comma
+    let inside = &before[map_at + 1..];
+    let tail = inside.rsplit(',').next().unwrap_or(inside).trim_start();
+    if !tail.chars().all(is_word) {
+        return None;
+    }
+    let &(call_at, call_kind) = open.iter().rev().nth(1)?;
+    if call_kind != '(' {
+        return None;
+    }
+    let name: String = before[..call_at].chars().rev().take_while(|c| c.is_alphanumeric() || *c == '_').collect::<Vec<_>>().into_iter().rev().collect();
+    (!name.is_empty()).then_some(name)
+}
+
 /// Candidates for the word that ends at byte offset `cursor` of `text`.
 pub fn complete(session: &Session, text: &str, cursor: usize) -> Completions {
     let cursor = cursor.min(text.len());
     let before = &text[..cursor];
     let start = before.char_indices().rev().take_while(|(_, c)| is_word(*c)).last().map_or(cursor, |(i, _)| i);
     let word = &before[start..];
-    let mut matches: Vec<String> = if before[..start].ends_with('.') {
+    let option_keys = option_map_call(before).map(|f| super::api::option_keys(&f)).filter(|k| !k.is_empty());
+    let mut matches: Vec<String> = if let Some(keys) = option_keys {
+        keys.into_iter().map(str::to_string).collect()
+    } else if before[..start].ends_with('.') {
         methods_after(session, &before[..start - 1])
     } else {
         let mut all: Vec<String> = catalog().names().filter(|n| n.chars().next().is_some_and(char::is_alphabetic)).map(str::to_string).collect();
@@ -84,5 +125,19 @@ mod tests {
         let m = complete(&s, "xs.me", 5);
         assert_eq!((m.start, m.matches.clone()), (3, vec!["mean".to_string()]));
         assert_eq!(complete(&s, "opts.l", 6).matches, vec!["lr".to_string()]);
+    }
+
+    #[test]
+    fn option_maps_complete_the_called_function_s_keys() {
+        let s = Session::new(vec![]);
+        let text = "let opt = adamw(net, #{ lr: 1e-3, weight";
+        assert_eq!(complete(&s, text, text.len()).matches, vec!["weight_decay".to_string()]);
+        let text = "sample(den, #{ method: \"heun\", s_ch";
+        assert_eq!(complete(&s, text, text.len()).matches, vec!["s_churn".to_string()]);
+        assert_eq!(option_map_call("mlp(#{ dim: 2, hid"), Some("mlp".into()));
+        assert_eq!(option_map_call("mlp(#{ dim: [2, h"), None);
+        assert_eq!(option_map_call("let m = #{ a"), None);
+        let text = "scatter(x, #{ tit";
+        assert_eq!(complete(&s, text, text.len()).matches, vec!["title".to_string()]);
     }
 }

@@ -16,6 +16,10 @@ pub trait Output: Send + Sync {
         self.print(text);
     }
 
+    /// Clears the output shown so far (in a notebook: the cell's output; `wait`
+    /// delays it until new output arrives). Terminals ignore it.
+    fn clear(&self, _wait: bool) {}
+
     /// Something to look at (a figure). Without a better way, its text form is printed.
     fn display(&self, item: &Rich) -> crate::Result<()> {
         self.print(&item.text);
@@ -65,6 +69,11 @@ pub fn eprint(text: &str) {
 /// Shows a rich item through the current sink.
 pub fn display(item: &Rich) -> crate::Result<()> {
     current().display(item)
+}
+
+/// Clears the current output.
+pub fn clear(wait: bool) {
+    current().clear(wait);
 }
 
 /// Shows a help page through the current sink.

@@ -139,7 +139,6 @@ mod tests {
 
     #[test]
     fn random_constructors_follow_the_seed() {
-        let _serial = rng::serial();
         let at = Placement { dtype: DType::F64, device: Device::Cpu };
         rng::seed(3);
         let a = randn(&[4, 2], &at).unwrap();

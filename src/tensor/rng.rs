@@ -2,22 +2,22 @@
 //!
 //! `seed(n)` resets it; until then it starts from operating-system entropy, as
 //! NumPy and PyTorch do. Draws are made in `f64` and converted, so the same
-//! seed gives the same values (up to rounding) whatever the dtype.
+//! seed gives the same values (up to rounding) whatever the dtype. The
+//! generator belongs to the thread that runs the script (the REPL's, a
+//! kernel's session thread), so a script's stream is its own.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
-use std::sync::{Mutex, OnceLock};
+use std::cell::RefCell;
 
-fn generator() -> &'static Mutex<StdRng> {
-    static GENERATOR: OnceLock<Mutex<StdRng>> = OnceLock::new();
-    GENERATOR.get_or_init(|| Mutex::new(StdRng::from_os_rng()))
+thread_local! {
+    static GENERATOR: RefCell<StdRng> = RefCell::new(StdRng::from_os_rng());
 }
 
-/// Runs `f` with exclusive use of the global generator.
+/// Runs `f` with exclusive use of this thread's generator.
 pub fn with_rng<R>(f: impl FnOnce(&mut StdRng) -> R) -> R {
-    let mut rng = generator().lock().unwrap_or_else(|p| p.into_inner());
-    f(&mut rng)
+    GENERATOR.with(|g| f(&mut g.borrow_mut()))
 }
 
 /// Resets the global generator so that every later draw is fixed by `seed`.
@@ -48,20 +48,12 @@ pub fn permutation(n: usize) -> Vec<usize> {
     order
 }
 
-/// Serialises unit tests that seed the global generator and compare draws.
-#[cfg(test)]
-pub(crate) fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn same_seed_same_draws_and_moments_are_right() {
-        let _serial = serial();
         seed(7);
         let a = normal(20_000);
         seed(7);

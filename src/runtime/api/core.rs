@@ -62,6 +62,29 @@ mod api {
         }
     }
 
+    /// Waits `seconds` (an interrupt ends the wait).
+    #[rhai_fn(return_raw)]
+    pub fn sleep(ctx: NativeCallContext, seconds: crate::runtime::api::Number) -> Result<(), Box<rhai::EvalAltResult>> {
+        crate::runtime::error::guard(&ctx, || {
+            let s = crate::runtime::convert::number_arg("seconds", &seconds)?;
+            let end = std::time::Instant::now() + std::time::Duration::from_secs_f64(s.max(0.0));
+            while std::time::Instant::now() < end {
+                crate::interrupt::check()?;
+                std::thread::sleep(end.saturating_duration_since(std::time::Instant::now()).min(std::time::Duration::from_millis(20)));
+            }
+            Ok(())
+        })
+    }
+
+    /// Clears the cell's output in a notebook (with `wait`, only once new output arrives); a no-op in a terminal.
+    pub fn clear_output(wait: bool) {
+        output::clear(wait);
+    }
+    #[rhai_fn(name = "clear_output")]
+    pub fn clear_output_now() {
+        output::clear(false);
+    }
+
     /// Prints a value to standard error (a notebook shows it as stderr).
     pub fn eprint(ctx: NativeCallContext, value: Dynamic) {
         let text = if value.is_string() {

@@ -8,6 +8,19 @@ use rhai::plugin::*;
 
 const PLACEMENT_KEYS: &[&str] = &["dtype", "device"];
 
+/// The option keys of this module's functions (for completion).
+pub const OPTIONS: &[(&str, &[&str])] = &[
+    ("zeros", PLACEMENT_KEYS),
+    ("ones", PLACEMENT_KEYS),
+    ("full", PLACEMENT_KEYS),
+    ("randn", PLACEMENT_KEYS),
+    ("rand", PLACEMENT_KEYS),
+    ("arange", PLACEMENT_KEYS),
+    ("linspace", PLACEMENT_KEYS),
+    ("eye", PLACEMENT_KEYS),
+    ("tensor", PLACEMENT_KEYS),
+];
+
 /// The `#{ dtype, device }` options of a constructor.
 fn placement(options: Options, fallback: DType) -> crate::Result<Placement> {
     crate::runtime::options::Options::new(options, PLACEMENT_KEYS)?.placement(fallback)

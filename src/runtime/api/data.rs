@@ -10,9 +10,28 @@ use crate::tensor::Tensor;
 use rhai::plugin::*;
 use rhai::Map;
 
+const MIXTURE_KEYS: &[&str] = &["means", "stds", "weights"];
+const SWIRL_KEYS: &[&str] = &["noise", "quantize", "dtype", "device"];
+const MOONS_KEYS: &[&str] = &["noise", "dtype", "device"];
+const RINGS_KEYS: &[&str] = &["count", "noise", "dtype", "device"];
+const CHECKERBOARD_KEYS: &[&str] = &["squares", "dtype", "device"];
+const PLACEMENT_KEYS: &[&str] = &["dtype", "device"];
+const SHAPES_KEYS: &[&str] = &["size"];
+
+/// The option keys of this module's functions (for completion).
+pub const OPTIONS: &[(&str, &[&str])] = &[
+    ("mixture", MIXTURE_KEYS),
+    ("swirl", SWIRL_KEYS),
+    ("moons", MOONS_KEYS),
+    ("rings", RINGS_KEYS),
+    ("checkerboard", CHECKERBOARD_KEYS),
+    ("sample", PLACEMENT_KEYS),
+    ("shapes", SHAPES_KEYS),
+];
+
 /// A mixture from `#{ means: [[..], ..], stds: number or array, weights: array }`.
 fn mixture_from(options: Map) -> crate::Result<Mixture> {
-    let o = Options::new(options, &["means", "stds", "weights"])?;
+    let o = Options::new(options, MIXTURE_KEYS)?;
     let Some(means) = o.opt_value("means") else { crate::bail!("option `means` is required: an array of points or a [K, D] tensor") };
     let means: Vec<Vec<f64>> = if let Some(t) = means.read_lock::<Tensor>() {
         let d = *t.dims().last().unwrap_or(&1);
@@ -48,7 +67,7 @@ fn placement(options: Map, extra: &'static [&'static str]) -> crate::Result<(Opt
 
 #[export_module]
 mod api {
-    use super::{mixture_from, placement, SwirlOptions};
+    use super::{mixture_from, placement, SwirlOptions, CHECKERBOARD_KEYS, MOONS_KEYS, PLACEMENT_KEYS, RINGS_KEYS, SHAPES_KEYS, SWIRL_KEYS};
     use crate::data::{batch as rows, digits as uci, shapes as procedural, toy};
     use crate::diffusion::mixture::Mixture;
     use crate::runtime::api::{Number, Options};
@@ -67,7 +86,7 @@ mod api {
     #[rhai_fn(name = "swirl", return_raw)]
     pub fn swirl_with(ctx: NativeCallContext, n: INT, options: Options) -> RhaiResult<Tensor> {
         guard(&ctx, || {
-            let (o, at) = placement(options, &["noise", "quantize", "dtype", "device"])?;
+            let (o, at) = placement(options, SWIRL_KEYS)?;
             let opts = SwirlOptions { noise: o.f64_or("noise", 0.25)?, quantize: o.bool_or("quantize", false)? };
             toy::swirl(count_arg("n", n)?, opts, &at)
         })
@@ -81,7 +100,7 @@ mod api {
     #[rhai_fn(name = "moons", return_raw)]
     pub fn moons_with(ctx: NativeCallContext, n: INT, options: Options) -> RhaiResult<Tensor> {
         guard(&ctx, || {
-            let (o, at) = placement(options, &["noise", "dtype", "device"])?;
+            let (o, at) = placement(options, MOONS_KEYS)?;
             toy::moons(count_arg("n", n)?, o.f64_or("noise", 0.05)?, &at)
         })
     }
@@ -94,7 +113,7 @@ mod api {
     #[rhai_fn(name = "rings", return_raw)]
     pub fn rings_with(ctx: NativeCallContext, n: INT, options: Options) -> RhaiResult<Tensor> {
         guard(&ctx, || {
-            let (o, at) = placement(options, &["count", "noise", "dtype", "device"])?;
+            let (o, at) = placement(options, RINGS_KEYS)?;
             toy::rings(count_arg("n", n)?, o.usize_or("count", 3)?, o.f64_or("noise", 0.02)?, &at)
         })
     }
@@ -107,7 +126,7 @@ mod api {
     #[rhai_fn(name = "checkerboard", return_raw)]
     pub fn checkerboard_with(ctx: NativeCallContext, n: INT, options: Options) -> RhaiResult<Tensor> {
         guard(&ctx, || {
-            let (o, at) = placement(options, &["squares", "dtype", "device"])?;
+            let (o, at) = placement(options, CHECKERBOARD_KEYS)?;
             toy::checkerboard(count_arg("n", n)?, o.usize_or("squares", 4)?, &at)
         })
     }
@@ -139,7 +158,7 @@ mod api {
     #[rhai_fn(name = "sample", return_raw)]
     pub fn sample_with(ctx: NativeCallContext, mix: &mut Mixture, n: INT, options: Options) -> RhaiResult<Tensor> {
         guard(&ctx, || {
-            let (_, at) = placement(options, &["dtype", "device"])?;
+            let (_, at) = placement(options, PLACEMENT_KEYS)?;
             mix.sample(count_arg("n", n)?, &at)
         })
     }
@@ -198,7 +217,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn shapes(ctx: NativeCallContext, n: INT, options: Options) -> RhaiResult<Map> {
         guard(&ctx, || {
-            let o = crate::runtime::options::Options::new(options, &["size"])?;
+            let o = crate::runtime::options::Options::new(options, SHAPES_KEYS)?;
             let (images, labels) = procedural::shapes(count_arg("n", n)?, o.usize_or("size", 16)?)?;
             let names: Array = procedural::SHAPE_NAMES.iter().map(|s| Dynamic::from(s.to_string())).collect();
             Ok(Map::from_iter([

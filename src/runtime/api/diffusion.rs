@@ -34,6 +34,28 @@ fn times(v: &Dynamic, n: usize) -> crate::Result<Vec<f64>> {
     Ok(vec![number(v).map_err(|_| crate::Error::new(format!("t must be a number or a tensor, got {}", describe(v))))?; n])
 }
 
+const VP_LINEAR_KEYS: &[&str] = &["beta_start", "beta_end", "steps"];
+const VP_COSINE_KEYS: &[&str] = &["s"];
+const LOGSNR_KEYS: &[&str] = &["logsnr_min", "logsnr_max"];
+const VE_KEYS: &[&str] = &["sigma_min", "sigma_max"];
+const EDM_KEYS: &[&str] = &["sigma_min", "sigma_max", "rho", "sigma_data"];
+const SPACING_KEYS: &[&str] = &["spacing"];
+const CONVERT_KEYS: &[&str] = &["from", "to"];
+const LOSS_KEYS: &[&str] = &["pred", "weighting", "t_min", "t_max", "times", "p_mean", "p_std"];
+
+/// The option keys of this module's functions (for completion).
+pub const OPTIONS: &[(&str, &[&str])] = &[
+    ("vp_linear", VP_LINEAR_KEYS),
+    ("vp_cosine", VP_COSINE_KEYS),
+    ("vp_logsnr_cosine", LOGSNR_KEYS),
+    ("ve_geometric", VE_KEYS),
+    ("edm", EDM_KEYS),
+    ("timesteps", SPACING_KEYS),
+    ("sigmas", SPACING_KEYS),
+    ("convert_pred", CONVERT_KEYS),
+    ("diffusion_loss", LOSS_KEYS),
+];
+
 /// The `spacing` option of a step list ("uniform" when absent).
 fn spacing_of(o: &crate::runtime::options::Options) -> crate::Result<crate::diffusion::timesteps::Spacing> {
     crate::diffusion::timesteps::Spacing::parse(&o.opt_string("spacing")?.unwrap_or_else(|| "uniform".into()))
@@ -43,20 +65,20 @@ fn schedule_from(kind: &str, options: rhai::Map) -> crate::Result<Schedule> {
     use crate::runtime::options::Options;
     match kind {
         "vp_linear" => {
-            let o = Options::new(options, &["beta_start", "beta_end", "steps"])?;
+            let o = Options::new(options, VP_LINEAR_KEYS)?;
             Schedule::vp_linear(o.f64_or("beta_start", 1e-4)?, o.f64_or("beta_end", 0.02)?, o.usize_or("steps", 1000)?)
         }
-        "vp_cosine" => Schedule::vp_cosine(Options::new(options, &["s"])?.f64_or("s", 0.008)?),
+        "vp_cosine" => Schedule::vp_cosine(Options::new(options, VP_COSINE_KEYS)?.f64_or("s", 0.008)?),
         "vp_logsnr_cosine" => {
-            let o = Options::new(options, &["logsnr_min", "logsnr_max"])?;
+            let o = Options::new(options, LOGSNR_KEYS)?;
             Schedule::vp_logsnr_cosine(o.f64_or("logsnr_min", -20.0)?, o.f64_or("logsnr_max", 20.0)?)
         }
         "ve_geometric" => {
-            let o = Options::new(options, &["sigma_min", "sigma_max"])?;
+            let o = Options::new(options, VE_KEYS)?;
             Schedule::ve_geometric(o.f64_or("sigma_min", 0.01)?, o.f64_or("sigma_max", 50.0)?)
         }
         _ => {
-            let o = Options::new(options, &["sigma_min", "sigma_max", "rho", "sigma_data"])?;
+            let o = Options::new(options, EDM_KEYS)?;
             Schedule::edm(o.f64_or("sigma_min", 0.002)?, o.f64_or("sigma_max", 80.0)?, o.f64_or("rho", 7.0)?, o.f64_or("sigma_data", 0.5)?)
         }
     }
@@ -64,7 +86,7 @@ fn schedule_from(kind: &str, options: rhai::Map) -> crate::Result<Schedule> {
 
 #[export_module]
 mod api {
-    use super::{elementwise, schedule_from, spacing_of, times};
+    use super::{elementwise, schedule_from, spacing_of, times, CONVERT_KEYS, LOSS_KEYS, SPACING_KEYS};
     use crate::diffusion::loss::{diffusion_loss as loss, LossOptions, TimeSampling, Weighting};
     use crate::diffusion::parameterization::{convert, per_row, EdmPrecond, Pred};
     use crate::diffusion::schedule::Schedule;
@@ -177,7 +199,7 @@ mod api {
     #[rhai_fn(name = "timesteps", return_raw)]
     pub fn timesteps(ctx: NativeCallContext, s: &mut Schedule, n: INT, options: Options) -> RhaiResult<Array> {
         guard(&ctx, || {
-            let o = options::Options::new(options, &["spacing"])?;
+            let o = options::Options::new(options, SPACING_KEYS)?;
             Ok(steps(s, count_arg("n", n)?, spacing_of(&o)?)?.into_iter().map(Dynamic::from_float).collect())
         })
     }
@@ -186,7 +208,7 @@ mod api {
     #[rhai_fn(name = "sigmas", return_raw)]
     pub fn sigmas(ctx: NativeCallContext, s: &mut Schedule, n: INT, options: Options) -> RhaiResult<Array> {
         guard(&ctx, || {
-            let o = options::Options::new(options, &["spacing"])?;
+            let o = options::Options::new(options, SPACING_KEYS)?;
             Ok(sigma_steps(s, count_arg("n", n)?, spacing_of(&o)?)?.into_iter().map(Dynamic::from_float).collect())
         })
     }
@@ -216,8 +238,6 @@ mod api {
             Ok(v.into_iter().map(Dynamic::from_float).collect())
         })
     }
-
-    const LOSS_KEYS: &[&str] = &["pred", "weighting", "t_min", "t_max", "times", "p_mean", "p_std"];
 
     /// The denoising loss of `net` on a batch `x0` (a differentiable scalar): random times, fresh noise,
     /// x_t = α x0 + σ ε. Options: pred ("eps"|"x0"|"v"|"score"|"edm"), weighting ("simple": the target's
@@ -249,7 +269,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn convert_pred(ctx: NativeCallContext, out: Tensor, sched: Schedule, x: Tensor, t: TensorLike, options: Options) -> RhaiResult<Tensor> {
         guard(&ctx, || {
-            let o = options::Options::new(options, &["from", "to"])?;
+            let o = options::Options::new(options, CONVERT_KEYS)?;
             let from = Pred::parse(&o.opt_string("from")?.unwrap_or_else(|| "eps".into()))?;
             let to = Pred::parse(&o.opt_string("to")?.unwrap_or_else(|| "x0".into()))?;
             let n = x.dims().first().copied().unwrap_or(1);

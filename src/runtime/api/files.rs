@@ -3,8 +3,15 @@
 
 use rhai::plugin::*;
 
+const CSV_KEYS: &[&str] = &["header"];
+const IMAGES_KEYS: &[&str] = &["size", "channels"];
+
+/// The option keys of this module's functions (for completion).
+pub const OPTIONS: &[(&str, &[&str])] = &[("load_csv", CSV_KEYS), ("load_images", IMAGES_KEYS)];
+
 #[export_module]
 mod api {
+    use super::{CSV_KEYS, IMAGES_KEYS};
     use crate::data::loaders;
     use crate::nn::checkpoint;
     use crate::runtime::api::Options;
@@ -33,7 +40,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn load_csv(ctx: NativeCallContext, path: &str, options: Options) -> RhaiResult<Tensor> {
         guard(&ctx, || {
-            let o = options::Options::new(options, &["header"])?;
+            let o = options::Options::new(options, CSV_KEYS)?;
             let header = match o.opt_value("header") {
                 None => None,
                 Some(_) => Some(o.bool_or("header", false)?),
@@ -51,7 +58,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn load_images(ctx: NativeCallContext, folder: &str, options: Options) -> RhaiResult<Tensor> {
         guard(&ctx, || {
-            let o = options::Options::new(options, &["size", "channels"])?;
+            let o = options::Options::new(options, IMAGES_KEYS)?;
             let size = match o.opt_array("size")? {
                 None => None,
                 Some(a) => match ints(&a)?.as_slice() {

@@ -2,8 +2,16 @@
 
 use rhai::plugin::*;
 
+const SLICED_KEYS: &[&str] = &["projections", "seed"];
+const MMD_KEYS: &[&str] = &["bandwidths"];
+const COVERAGE_KEYS: &[&str] = &["within"];
+
+/// The option keys of this module's functions (for completion).
+pub const OPTIONS: &[(&str, &[&str])] = &[("sliced_w2", SLICED_KEYS), ("mmd", MMD_KEYS), ("mode_coverage", COVERAGE_KEYS)];
+
 #[export_module]
 mod api {
+    use super::{COVERAGE_KEYS, MMD_KEYS, SLICED_KEYS};
     use crate::diffusion::mixture::Mixture;
     use crate::metrics::{energy, mmd as kernel, modes, sliced_w2 as sliced};
     use crate::runtime::api::Options;
@@ -19,7 +27,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn sliced_w2(ctx: NativeCallContext, a: Tensor, b: Tensor, options: Options) -> RhaiResult<FLOAT> {
         guard(&ctx, || {
-            let o = options::Options::new(options, &["projections", "seed"])?;
+            let o = options::Options::new(options, SLICED_KEYS)?;
             let seed = o.opt_f64("seed")?.map(|s| s as u64);
             sliced::sliced_w2(&a, &b, o.usize_or("projections", 128)?, seed)
         })
@@ -34,7 +42,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn mmd(ctx: NativeCallContext, a: Tensor, b: Tensor, options: Options) -> RhaiResult<FLOAT> {
         guard(&ctx, || {
-            let o = options::Options::new(options, &["bandwidths"])?;
+            let o = options::Options::new(options, MMD_KEYS)?;
             let bandwidths = match o.opt_array("bandwidths")? {
                 Some(list) => list.iter().map(number).collect::<crate::Result<Vec<f64>>>()?,
                 None => vec![],
@@ -59,7 +67,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn mode_coverage(ctx: NativeCallContext, x: Tensor, mix: Mixture, options: Options) -> RhaiResult<Map> {
         guard(&ctx, || {
-            let o = options::Options::new(options, &["within"])?;
+            let o = options::Options::new(options, COVERAGE_KEYS)?;
             let r = modes::mode_report(&x, &mix, o.f64_or("within", 3.0)?)?;
             let counts: rhai::Array = r.counts.iter().map(|&c| Dynamic::from_int(c as INT)).collect();
             Ok(Map::from_iter([

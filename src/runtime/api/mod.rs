@@ -63,6 +63,22 @@ pub const GROUPS: &[Group] = &[
     Group { name: "files", module: files::module },
 ];
 
+/// The option keys a built-in accepts in its `#{ ... }` map (for completion).
+pub fn option_keys(function: &str) -> Vec<&'static str> {
+    let tables = [create::OPTIONS, optim::OPTIONS, nn::OPTIONS, training::OPTIONS, diffusion::OPTIONS, data::OPTIONS, metrics::OPTIONS, files::OPTIONS];
+    let mut keys: Vec<&'static str> = tables.iter().flat_map(|t| t.iter()).filter(|(f, _)| *f == function).flat_map(|(_, k)| k.iter().copied()).collect();
+    if let Some((_, own)) = plot::OPTIONS.iter().find(|(f, _)| *f == function) {
+        keys.extend(own.iter().chain(plot::FRAME).copied());
+    }
+    if function == "sample" {
+        keys.extend(sample::COMMON);
+        keys.extend(crate::diffusion::samplers::SAMPLERS.iter().flat_map(|s| s.keys.iter().copied()));
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
 /// Registers the names scripts see for difflab's types.
 pub fn register_types(engine: &mut Engine) {
     engine.register_type_with_name::<crate::tensor::Tensor>("Tensor");

@@ -42,6 +42,9 @@ const MLP_KEYS: &[&str] = &["dim", "hidden", "act", "fourier", "fourier_scale", 
 const UNET_KEYS: &[&str] = &["image", "channels", "mults", "res_blocks", "attention_at", "dropout", "time_embed", "dtype", "device"];
 const CLASSIFIER_KEYS: &[&str] = &["classes", "dim", "hidden", "fourier", "act", "image", "dtype", "device"];
 
+/// The option keys of this module's functions (for completion).
+pub const OPTIONS: &[(&str, &[&str])] = &[("mlp", MLP_KEYS), ("unet", UNET_KEYS), ("classifier", CLASSIFIER_KEYS)];
+
 fn build(arch: Architecture, o: &Options) -> crate::Result<Network> {
     Network::new(arch, &o.placement(crate::tensor::dtype::DEFAULT_FLOAT)?)
 }

@@ -19,6 +19,12 @@ fn param_list(params: &Dynamic) -> crate::Result<Vec<Tensor>> {
     }
 }
 
+const ADAMW_KEYS: &[&str] = &["lr", "betas", "eps", "weight_decay", "schedule", "warmup", "total", "floor", "clip"];
+const SGD_KEYS: &[&str] = &["lr", "momentum", "dampening", "weight_decay", "nesterov", "schedule", "warmup", "total", "floor", "clip"];
+
+/// The option keys of this module's functions (for completion).
+pub const OPTIONS: &[(&str, &[&str])] = &[("adamw", ADAMW_KEYS), ("sgd", SGD_KEYS)];
+
 /// Applies the options every optimizer shares: `schedule`, `warmup`, `total`, `floor`, `clip`.
 fn common(opt: &mut crate::nn::optim::Optimizer, o: &crate::runtime::options::Options) -> crate::Result<()> {
     let decay = o.opt_string("schedule")?.unwrap_or_else(|| "constant".into());
@@ -29,7 +35,7 @@ fn common(opt: &mut crate::nn::optim::Optimizer, o: &crate::runtime::options::Op
 
 #[export_module]
 mod api {
-    use super::{common, param_list};
+    use super::{common, param_list, ADAMW_KEYS, SGD_KEYS};
     use crate::nn::optim::{AdamWConfig, SgdConfig};
     use crate::runtime::shared::Shared;
 
@@ -42,8 +48,6 @@ mod api {
     use crate::tensor::Tensor;
     use rhai::{FLOAT, INT};
 
-    const ADAMW_KEYS: &[&str] = &["lr", "betas", "eps", "weight_decay", "schedule", "warmup", "total", "floor", "clip"];
-    const SGD_KEYS: &[&str] = &["lr", "momentum", "dampening", "weight_decay", "nesterov", "schedule", "warmup", "total", "floor", "clip"];
 
     /// AdamW (Loshchilov & Hutter 2019) over `params` (a network, a parameter or an array of them).
     /// Options (PyTorch's defaults): `#{ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0.01 }`;

@@ -13,6 +13,28 @@ use rhai::{Array, Map};
 /// The keys every figure takes.
 const FRAME_KEYS: &[&str] = &["title", "xlabel", "ylabel", "xlim", "ylim", "xlog", "ylog", "width", "height"];
 
+const SCATTER_KEYS: &[&str] = &["labels", "colors", "alpha", "size"];
+const LINE_KEYS: &[&str] = &["series", "labels", "colors", "markers"];
+const HIST_KEYS: &[&str] = &["bins", "density", "labels", "colors"];
+const DENSITY_KEYS: &[&str] = &["bins"];
+const IMAGES_KEYS: &[&str] = &["cols", "range"];
+const TRAJECTORIES_KEYS: &[&str] = &["count", "data"];
+const GRID_KEYS: &[&str] = &["cols"];
+
+/// The option keys of each figure besides the frame's (for completion).
+pub const OPTIONS: &[(&str, &[&str])] = &[
+    ("scatter", SCATTER_KEYS),
+    ("line", LINE_KEYS),
+    ("hist", HIST_KEYS),
+    ("density", DENSITY_KEYS),
+    ("images", IMAGES_KEYS),
+    ("trajectories", TRAJECTORIES_KEYS),
+    ("grid", GRID_KEYS),
+];
+
+/// The keys every figure takes besides its own.
+pub const FRAME: &[&str] = FRAME_KEYS;
+
 /// Accepted keys: the frame's plus the figure's own.
 fn keys(own: &[&'static str]) -> Vec<&'static str> {
     FRAME_KEYS.iter().chain(own).copied().collect()
@@ -103,7 +125,7 @@ fn listed(v: &Dynamic) -> Vec<Dynamic> {
 }
 
 fn scatter_from(data: &Dynamic, options: Map) -> crate::Result<Figure> {
-    let o = checked(options, &["labels", "colors", "alpha", "size"])?;
+    let o = checked(options, SCATTER_KEYS)?;
     let sets = listed(data)
         .iter()
         .enumerate()
@@ -123,7 +145,7 @@ fn scatter_from(data: &Dynamic, options: Map) -> crate::Result<Figure> {
 }
 
 fn line_from(x: &Dynamic, options: Map) -> crate::Result<Figure> {
-    let o = checked(options, &["series", "labels", "colors", "markers"])?;
+    let o = checked(options, LINE_KEYS)?;
     let markers = o.bool_or("markers", false)?;
     let first = numbers(x, "the x values")?;
     let curves = match o.opt_map("series")? {
@@ -144,7 +166,7 @@ fn line_from(x: &Dynamic, options: Map) -> crate::Result<Figure> {
 }
 
 fn hist_from(data: &Dynamic, options: Map) -> crate::Result<Figure> {
-    let o = checked(options, &["bins", "density", "labels", "colors"])?;
+    let o = checked(options, HIST_KEYS)?;
     let series = listed(data)
         .iter()
         .enumerate()
@@ -158,7 +180,7 @@ fn hist_from(data: &Dynamic, options: Map) -> crate::Result<Figure> {
 }
 
 fn density_from(data: &Dynamic, options: Map) -> crate::Result<Figure> {
-    let o = checked(options, &["bins"])?;
+    let o = checked(options, DENSITY_KEYS)?;
     let bins = o.usize_or("bins", 80)?;
     if !(1..=1000).contains(&bins) {
         crate::bail!("bins must be between 1 and 1000, got {bins}");
@@ -167,7 +189,7 @@ fn density_from(data: &Dynamic, options: Map) -> crate::Result<Figure> {
 }
 
 fn images_from(t: &Tensor, options: Map) -> crate::Result<Figure> {
-    let o = checked(options, &["cols", "range"])?;
+    let o = checked(options, IMAGES_KEYS)?;
     let range = o.opt_array("range")?.map(|a| pair("range", &a)).transpose()?;
     let cols = o.opt_value("cols").map(|_| o.usize_or("cols", 1)).transpose()?;
     let grid = ImageGrid::from_tensor(t, cols, range)?;
@@ -175,7 +197,7 @@ fn images_from(t: &Tensor, options: Map) -> crate::Result<Figure> {
 }
 
 fn trajectories_from(traj: &Array, options: Map) -> crate::Result<Figure> {
-    let o = checked(options, &["count", "data"])?;
+    let o = checked(options, TRAJECTORIES_KEYS)?;
     let states = traj.iter().enumerate().map(|(i, s)| points(s, &format!("state {i}"))).collect::<crate::Result<Vec<_>>>()?;
     let Some(first) = states.first() else { crate::bail!("trajectories needs at least one state") };
     let n = first.len();
@@ -190,7 +212,7 @@ fn trajectories_from(traj: &Array, options: Map) -> crate::Result<Figure> {
 }
 
 fn grid_from(figs: &Array, options: Map) -> crate::Result<Figure> {
-    let o = checked(options, &["cols"])?;
+    let o = checked(options, GRID_KEYS)?;
     let panels = figs
         .iter()
         .enumerate()

@@ -79,7 +79,7 @@ pub fn sigma_arg(v: &Dynamic) -> crate::Result<Vec<f64>> {
 }
 
 /// Options `sample` reads itself; everything else goes to the method.
-const COMMON: &[&str] = &["method", "steps", "n", "x", "sigmas", "sigma_min", "sigma_max", "rho", "spacing", "noise", "callback", "trajectory", "dtype", "device"];
+pub const COMMON: &[&str] = &["method", "steps", "n", "x", "sigmas", "sigma_min", "sigma_max", "rho", "spacing", "noise", "callback", "trajectory", "dtype", "device"];
 
 /// Runs `f` with the Rust denoiser behind `den`, reporting a script function's own error if it failed.
 fn with_denoiser<T>(ctx: &NativeCallContext, den: &ScriptDenoiser, f: impl FnOnce(&dyn Denoiser) -> crate::Result<T>) -> RhaiResult<T> {

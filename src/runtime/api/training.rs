@@ -5,6 +5,12 @@ use crate::progress::Progress;
 use rhai::plugin::*;
 use std::sync::{Arc, Mutex};
 
+const EMA_KEYS: &[&str] = &["decay", "warmup"];
+const PROGRESS_KEYS: &[&str] = &["label"];
+
+/// The option keys of this module's functions (for completion).
+pub const OPTIONS: &[(&str, &[&str])] = &[("ema", EMA_KEYS), ("progress", PROGRESS_KEYS)];
+
 /// A number or one-element tensor written with 4 decimals, anything else as it prints.
 fn short(v: &Dynamic) -> String {
     if let Ok(f) = v.as_float() {
@@ -24,7 +30,7 @@ pub struct ScriptProgress(pub Arc<Mutex<Progress>>);
 
 #[export_module]
 mod api {
-    use super::{short, ScriptProgress};
+    use super::{short, ScriptProgress, EMA_KEYS, PROGRESS_KEYS};
     use crate::runtime::shared::Shared;
 
     /// An EMA as scripts hold it: shared by every variable that refers to it.
@@ -37,8 +43,6 @@ mod api {
     use crate::tensor::Tensor;
     use rhai::{INT, Map};
     use std::path::Path;
-
-    const EMA_KEYS: &[&str] = &["decay", "warmup"];
 
     /// An exponential moving average of `net`'s weights: `ema(net, #{ decay: 0.999, warmup: true })`.
     /// With warmup the decay at update n is min(decay, (1 + n)/(10 + n)).
@@ -104,7 +108,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn progress(ctx: NativeCallContext, total: INT, options: Options) -> RhaiResult<ScriptProgress> {
         guard(&ctx, || {
-            let o = options::Options::new(options, &["label"])?;
+            let o = options::Options::new(options, PROGRESS_KEYS)?;
             let label = o.opt_string("label")?.unwrap_or_default();
             Ok(ScriptProgress(std::sync::Arc::new(std::sync::Mutex::new(Progress::new(&label, u64::try_from(total).ok())))))
         })

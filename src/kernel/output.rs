@@ -1,0 +1,151 @@
+//! What a running cell sends to the notebook: `print` as stdout streams,
+//! `eprint` as stderr, figures as `display_data` (PNG, SVG, text), progress as
+//! one display updated in place, `clear_output`, and help pages kept for the
+//! reply's `page` payload. Every message names the request it belongs to.
+
+use crate::progress::ProgressSink;
+use crate::runtime::display::Rich;
+use crate::runtime::output::Output;
+use base64::Engine;
+use jupyter_protocol::messaging::Header;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// A message for the iopub socket: type, content, parent request.
+pub type Publication = (String, Value, Option<Header>);
+
+/// How often a progress display is redrawn at most.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+struct Bar {
+    label: String,
+    total: Option<u64>,
+    display_id: String,
+    last: Instant,
+}
+
+/// The kernel's output sink and progress sink.
+pub struct KernelOutput {
+    publish: UnboundedSender<Publication>,
+    parent: Mutex<Option<Header>>,
+    silent: AtomicBool,
+    pages: Mutex<Vec<String>>,
+    bars: Mutex<HashMap<u64, Bar>>,
+}
+
+impl KernelOutput {
+    /// Publishes through `publish`.
+    pub fn new(publish: UnboundedSender<Publication>) -> Self {
+        Self { publish, parent: Mutex::new(None), silent: AtomicBool::new(false), pages: Mutex::new(vec![]), bars: Mutex::new(HashMap::new()) }
+    }
+
+    /// Starts a request: later output is its child; `silent` suppresses it.
+    pub fn begin(&self, parent: &Header, silent: bool) {
+        *self.parent.lock().unwrap_or_else(|p| p.into_inner()) = Some(parent.clone());
+        self.silent.store(silent, Ordering::SeqCst);
+        self.pages.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// The help pages shown during the request, for the reply's payload.
+    pub fn take_pages(&self) -> Vec<String> {
+        std::mem::take(&mut *self.pages.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Sends a message as a child of the current request (nothing when silent).
+    pub fn send(&self, msg_type: &str, content: Value) {
+        if self.silent.load(Ordering::SeqCst) {
+            return;
+        }
+        let parent = self.parent.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let _ = self.publish.send((msg_type.to_string(), content, parent));
+    }
+
+    fn stream(&self, name: &str, text: &str) {
+        self.send("stream", json!({ "name": name, "text": format!("{text}\n") }));
+    }
+
+    fn progress_data(bar: &Bar, position: u64, message: &str) -> Value {
+        let count = match bar.total {
+            Some(t) => format!("{position}/{t}"),
+            None => position.to_string(),
+        };
+        let text = format!("{} {count} {message}", bar.label).trim().to_string();
+        let max = bar.total.unwrap_or(0).max(position).max(1);
+        let html = format!(
+            "<div><progress value=\"{position}\" max=\"{max}\" style=\"width:18em\"></progress> <code>{}</code></div>",
+            html_escape(&text)
+        );
+        json!({ "text/plain": text, "text/html": html })
+    }
+}
+
+/// Escapes text for HTML.
+pub fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// A figure's MIME bundle: PNG, SVG and a text fallback, with the PNG's size.
+pub fn rich_bundle(item: &Rich) -> (Value, Value) {
+    let mut data = json!({
+        "image/png": base64::engine::general_purpose::STANDARD.encode(&item.png),
+        "text/plain": item.text,
+    });
+    if let Some(svg) = &item.svg {
+        data["image/svg+xml"] = json!(svg);
+    }
+    let metadata = json!({ "image/png": { "width": item.width, "height": item.height } });
+    (data, metadata)
+}
+
+impl Output for KernelOutput {
+    fn print(&self, text: &str) {
+        self.stream("stdout", text);
+    }
+
+    fn eprint(&self, text: &str) {
+        self.stream("stderr", text);
+    }
+
+    fn page(&self, text: &str) {
+        self.pages.lock().unwrap_or_else(|p| p.into_inner()).push(text.to_string());
+    }
+
+    fn display(&self, item: &Rich) -> crate::Result<()> {
+        let (data, metadata) = rich_bundle(item);
+        self.send("display_data", json!({ "data": data, "metadata": metadata, "transient": {} }));
+        Ok(())
+    }
+
+    fn clear(&self, wait: bool) {
+        self.send("clear_output", json!({ "wait": wait }));
+    }
+}
+
+impl ProgressSink for KernelOutput {
+    fn start(&self, id: u64, label: &str, total: Option<u64>) {
+        let bar = Bar { label: label.to_string(), total, display_id: format!("difflab-progress-{}-{id}", std::process::id()), last: Instant::now() };
+        let data = Self::progress_data(&bar, 0, "");
+        self.send("display_data", json!({ "data": data, "metadata": {}, "transient": { "display_id": bar.display_id } }));
+        self.bars.lock().unwrap_or_else(|p| p.into_inner()).insert(id, bar);
+    }
+
+    fn update(&self, id: u64, position: u64, message: &str) {
+        let mut bars = self.bars.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(bar) = bars.get_mut(&id) else { return };
+        let done = bar.total == Some(position);
+        if !done && bar.last.elapsed() < PROGRESS_EVERY {
+            return;
+        }
+        bar.last = Instant::now();
+        let data = Self::progress_data(bar, position, message);
+        self.send("update_display_data", json!({ "data": data, "metadata": {}, "transient": { "display_id": bar.display_id } }));
+    }
+
+    fn finish(&self, id: u64) {
+        self.bars.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+    }
+}
