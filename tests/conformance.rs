@@ -96,6 +96,12 @@ fn noise_posterior_over_a_geometric_grid() {
     let x = points(&np["x"]);
     let post = mix.noise_log_posterior(&x, &levels).unwrap();
     let rows: Vec<Vec<f64>> = post.to_f64_vec().unwrap().chunks(m).map(<[f64]>::to_vec).collect();
+    // the host version DLG uses agrees with the tensor one
+    let host = mix.noise_log_posterior_rows(&x, &levels).unwrap();
+    for (a, b) in host.iter().zip(&rows) {
+        let worst = a.iter().zip(b).map(|(u, v)| (u - v).abs() / v.abs().max(1.0)).fold(0.0, f64::max);
+        assert!(worst < TOL, "host log posterior: max relative error {worst:e}");
+    }
     let argmax: Vec<f64> = rows.iter().map(|r| r.iter().enumerate().fold((0, f64::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b }).0 as f64).collect();
     assert_eq!(argmax, f64s(&np["argmax_index"]));
     let probes: Vec<usize> = f64s(&np["probe_levels"]).into_iter().map(|v| v as usize).collect();
@@ -114,6 +120,19 @@ fn noise_posterior_over_a_geometric_grid() {
         let worst = got.iter().zip(want.iter()).map(|(a, b)| (a - b).abs() / b.abs().max(1.0)).fold(0.0, f64::max);
         assert!(worst < TOL, "{what}: max relative error {worst:e}");
     }
+}
+
+#[test]
+fn ou_clock_score() {
+    let f = file();
+    let mix = mixture(&f);
+    let o = &f["ou"];
+    let y = points(&o["y"]);
+    let t = f64s(&o["t"]);
+    let mut run = Run::new(&mix, Noise::Random, None, false);
+    let got = samplers::ou::score(&mut run, &y, &t).unwrap();
+    assert_close(&got.to_f64_vec().unwrap(), &f64s(&o["score"]), "OU score");
+    assert_eq!(run.record.nfe, 1, "one batched call");
 }
 
 #[test]

@@ -93,6 +93,47 @@ impl Mixture {
     }
 }
 
+impl Mixture {
+    /// log p(σ_j | x) per row as host vectors `[N][M]`, with the distances to the
+    /// means computed once for all levels (uniform prior mass per level).
+    pub fn noise_log_posterior_rows(&self, x: &Tensor, levels: &[f64]) -> Result<Vec<Vec<f64>>> {
+        let xc = x.candle().to_dtype(candle_core::DType::F64)?;
+        let (n, d) = xc.dims2().map_err(|_| crate::Error::new(format!("the mixture takes [N, {}] points, got {:?}", self.dim(), x.dims())))?;
+        if d != self.dim() {
+            crate::bail!("the mixture takes [N, {}] points, got [{n}, {d}]", self.dim());
+        }
+        let (means, _, _) = self.constants(&xc)?;
+        let x2 = xc.sqr()?.sum_keepdim(1)?;
+        let m2 = means.sqr()?.sum_keepdim(1)?.t()?;
+        let dist2: Vec<f64> = x2.broadcast_add(&m2)?.sub(&(xc.matmul(&means.t()?)? * 2.0)?)?.relu()?.flatten_all()?.to_vec1()?;
+        let k = self.len();
+        let logw: Vec<f64> = self.weights().iter().map(|w| w.ln()).collect();
+        let s2: Vec<f64> = self.stds().iter().map(|s| s * s).collect();
+        let two_pi = 2.0 * std::f64::consts::PI;
+        let mut out = vec![vec![0.0; levels.len()]; n];
+        let mut terms = vec![0.0; k];
+        for (j, &sigma) in levels.iter().enumerate() {
+            let var: Vec<f64> = s2.iter().map(|s| s + sigma * sigma).collect();
+            let norm: Vec<f64> = var.iter().zip(&logw).map(|(v, lw)| lw - 0.5 * d as f64 * (two_pi * v).ln()).collect();
+            for (row, lik) in out.iter_mut().enumerate() {
+                let dr = &dist2[row * k..(row + 1) * k];
+                let mut max = f64::NEG_INFINITY;
+                for c in 0..k {
+                    terms[c] = norm[c] - dr[c] / (2.0 * var[c]);
+                    max = max.max(terms[c]);
+                }
+                lik[j] = max + terms.iter().map(|t| (t - max).exp()).sum::<f64>().ln();
+            }
+        }
+        for row in out.iter_mut() {
+            let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let total = max + row.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
+            row.iter_mut().for_each(|v| *v -= total);
+        }
+        Ok(out)
+    }
+}
+
 /// log Σ_k exp(a_k) over the last dimension, stably.
 fn logsumexp(a: &CTensor) -> Result<CTensor> {
     let max = a.max_keepdim(D::Minus1)?;

@@ -1,12 +1,16 @@
 //! Diffusion: noise schedules, step lists, prediction parameterizations, the
 //! training loss, the denoiser interface with its network wrapper and exact
-//! Gaussian-mixture denoisers, and the samplers.
+//! Gaussian-mixture denoisers, the samplers, and the methods built on them:
+//! shortcut-MCMC training, progressive distillation, Denoising Langevin Gibbs.
 
 pub mod analytic;
 pub mod denoiser;
+pub mod distill;
 pub mod loss;
+pub mod mcmc;
 pub mod mixture;
 pub mod parameterization;
 pub mod samplers;
 pub mod schedule;
+pub mod shortcut;
 pub mod timesteps;

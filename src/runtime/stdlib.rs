@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 /// The shipped modules: (name, source).
 pub const MODULES: &[(&str, &str)] = &[
+    ("distill", include_str!("../../stdlib/distill.rhai")),
     ("fit", include_str!("../../stdlib/fit.rhai")),
     ("report", include_str!("../../stdlib/report.rhai")),
     ("stats", include_str!("../../stdlib/stats.rhai")),

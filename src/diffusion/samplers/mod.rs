@@ -12,10 +12,14 @@ mod euler;
 mod euler_ancestral;
 mod euler_maruyama;
 mod heun;
+pub mod ou;
 mod params;
 mod pc;
 mod rk45;
+mod rm;
+mod rm_parallel;
 mod run;
+mod shortcut;
 
 pub use params::{ParamValue, Params};
 pub use run::{Noise, Record, Run, StepInfo};
@@ -49,6 +53,9 @@ pub const SAMPLERS: &[Sampler] = &[
     Sampler { name: "euler_maruyama", summary: "Euler–Maruyama on the reverse-time SDE, last step denoised (Song et al. 2021)", keys: &[], stochastic: true, run: euler_maruyama::euler_maruyama },
     Sampler { name: "pc", summary: "Predictor–corrector: reverse diffusion + Langevin corrector with target SNR (Song et al. 2021, Algs. 4–5)", keys: &["snr", "corrector_steps"], stochastic: true, run: pc::pc },
     Sampler { name: "rk45", summary: "Adaptive Dormand–Prince RK45 on the probability-flow ODE in log σ, then a final denoise", keys: &["rtol", "atol"], stochastic: false, run: rk45::rk45 },
+    Sampler { name: "shortcut", summary: "Shortcut MCMC: predict x̂0, re-noise to the next of K (random) levels (Chen 2023)", keys: &["choose"], stochastic: true, run: shortcut::shortcut },
+    Sampler { name: "rm", summary: "Randomized midpoints on the OU probability-flow ODE, 2 NFE a step (Gupta, Cai & Chen 2024)", keys: &[], stochastic: false, run: rm::rm },
+    Sampler { name: "rm_parallel", summary: "Parallel randomized midpoints: windows of R steps whose R midpoints are refined by K batched Picard rounds (Gupta, Cai & Chen 2024)", keys: &["parts", "rounds"], stochastic: false, run: rm_parallel::rm_parallel },
 ];
 
 /// The sampler called `name`, or an error listing the known ones.

@@ -1,7 +1,7 @@
 //! Predictor–corrector sampling (Song et al. 2021, Algs. 4–5, VE form): at each
 //! level, `corrector_steps` Langevin corrections with a step size set by the
 //! target signal-to-noise ratio, ε = 2 (snr ‖z‖ / ‖∇log p‖)² (norms averaged over
-//! the batch), then a reverse-diffusion predictor step to the next level. The
+//! the batch; at most σ²), then a reverse-diffusion predictor step to the next level. The
 //! last predictor step, into σ = 0, returns its mean (the denoised estimate).
 //! Noise order per level: the corrector draws, then the predictor draw.
 
@@ -27,7 +27,9 @@ pub fn pc(run: &mut Run, x: Tensor, sigmas: &[f64], p: &Params) -> Result<Tensor
             let score = Tensor::from_candle(((denoised.candle() - x.candle())? / (sigma * sigma))?);
             let z = run.noise_like(&x)?;
             let ratio = snr * mean_row_norm(&z)? / mean_row_norm(&score)?.max(1e-30);
-            let step = 2.0 * ratio * ratio;
+            // capped at σ²: where the score vanishes (x already denoised, in f32) the
+            // ratio is unbounded, and a Langevin step beyond the level is never wanted
+            let step = (2.0 * ratio * ratio).min(sigma * sigma);
             x = axpy(&axpy(&x, step, &score)?, (2.0 * step).sqrt(), &z)?;
         }
         let denoised = run.denoise(&x, sigma)?;

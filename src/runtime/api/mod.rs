@@ -10,6 +10,7 @@ pub mod data;
 pub mod diffusion;
 pub mod files;
 pub mod math;
+pub mod methods;
 pub mod metrics;
 pub mod nn;
 pub mod optim;
@@ -57,6 +58,7 @@ pub const GROUPS: &[Group] = &[
     Group { name: "training", module: training::module },
     Group { name: "schedules and losses", module: diffusion::module },
     Group { name: "sampling", module: sample::module },
+    Group { name: "methods", module: methods::module },
     Group { name: "metrics", module: metrics::module },
     Group { name: "data", module: data::module },
     Group { name: "plots", module: plot::module },
@@ -65,7 +67,7 @@ pub const GROUPS: &[Group] = &[
 
 /// The option keys a built-in accepts in its `#{ ... }` map (for completion).
 pub fn option_keys(function: &str) -> Vec<&'static str> {
-    let tables = [create::OPTIONS, optim::OPTIONS, nn::OPTIONS, training::OPTIONS, diffusion::OPTIONS, data::OPTIONS, metrics::OPTIONS, files::OPTIONS];
+    let tables = [create::OPTIONS, optim::OPTIONS, nn::OPTIONS, training::OPTIONS, diffusion::OPTIONS, data::OPTIONS, metrics::OPTIONS, files::OPTIONS, methods::OPTIONS];
     let mut keys: Vec<&'static str> = tables.iter().flat_map(|t| t.iter()).filter(|(f, _)| *f == function).flat_map(|(_, k)| k.iter().copied()).collect();
     if let Some((_, own)) = plot::OPTIONS.iter().find(|(f, _)| *f == function) {
         keys.extend(own.iter().chain(plot::FRAME).copied());

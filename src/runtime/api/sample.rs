@@ -82,7 +82,7 @@ pub fn sigma_arg(v: &Dynamic) -> crate::Result<Vec<f64>> {
 pub const COMMON: &[&str] = &["method", "steps", "n", "x", "sigmas", "sigma_min", "sigma_max", "rho", "spacing", "noise", "callback", "trajectory", "dtype", "device"];
 
 /// Runs `f` with the Rust denoiser behind `den`, reporting a script function's own error if it failed.
-fn with_denoiser<T>(ctx: &NativeCallContext, den: &ScriptDenoiser, f: impl FnOnce(&dyn Denoiser) -> crate::Result<T>) -> RhaiResult<T> {
+pub fn with_denoiser<T>(ctx: &NativeCallContext, den: &ScriptDenoiser, f: impl FnOnce(&dyn Denoiser) -> crate::Result<T>) -> RhaiResult<T> {
     let label = crate::runtime::error::builtin_label(ctx.fn_name());
     let pos = ctx.call_position();
     match den {

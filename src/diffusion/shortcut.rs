@@ -1,0 +1,148 @@
+//! Shortcut-MCMC training (Chen 2023, "Speed up the inference of diffusion
+//! models via shortcut MCMC sampling", Algorithm 1): the usual ε-loss plus a
+//! fidelity term that runs the shortcut sampler's chain through K randomly
+//! chosen steps and penalises ‖x0 − x̂0‖² at its end. Unlike the authors' code,
+//! the fidelity gradient flows back through the whole chain.
+
+use super::loss::{diffusion_loss, noise_input, LossOptions, Weighting};
+use super::parameterization::{x0_from, Pred};
+use super::schedule::Schedule;
+use crate::error::Result;
+use crate::nn::network::Network;
+use crate::tensor::{create, create::Placement, rng, Tensor};
+use candle_core::Tensor as CTensor;
+
+/// The options of [`shortcut_loss`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ShortcutOptions {
+    /// Steps in the fidelity chain (K).
+    pub k: usize,
+    /// The discrete steps the chain picks from (T); step j is time j/T.
+    pub t: usize,
+    /// The weight of the fidelity term.
+    pub weight: f64,
+    /// One ε for every re-noising (shared) instead of a fresh one per step. Fresh is
+    /// the default because it is what the shortcut sampler does at inference.
+    pub shared_eps: bool,
+    /// Start the chain at the last step T (as the authors' code) instead of a random one.
+    pub start_at_end: bool,
+    /// What the network predicts.
+    pub pred: Pred,
+}
+
+/// K distinct steps from {1..T}, largest first; with `start_at_end` the first is T.
+pub fn chain_steps(k: usize, t: usize, start_at_end: bool) -> Result<Vec<usize>> {
+    if k == 0 || k > t {
+        crate::bail!("K must be between 1 and T = {t}, got {k}");
+    }
+    let mut steps: Vec<usize> = if start_at_end {
+        let mut rest: Vec<usize> = rng::permutation(t - 1).into_iter().take(k - 1).map(|i| i + 1).collect();
+        rest.push(t);
+        rest
+    } else {
+        rng::permutation(t).into_iter().take(k).map(|i| i + 1).collect()
+    };
+    steps.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(steps)
+}
+
+/// The end of the chain, x̂0 after the last step, from `x0` noised at the first
+/// step with `eps[0]`, re-noised with `eps[k]` after step k.
+pub fn chain_end(net: &Network, sched: &Schedule, x0: &CTensor, steps: &[usize], t_total: usize, eps: &[CTensor], pred: Pred) -> Result<CTensor> {
+    let input = net.time_input().ok_or_else(|| crate::Error::new("a classifier cannot be trained as a denoiser"))?;
+    let (lo, hi) = (sched.t_min(), sched.t_max());
+    let time = |j: usize| (j as f64 / t_total as f64).clamp(lo, hi);
+    let (a0, s0) = (sched.alpha(time(steps[0])), sched.sigma(time(steps[0])));
+    let mut x = ((x0 * a0)? + (&eps[0] * s0)?)?;
+    let mut x0_hat = x.clone();
+    for (k, &step) in steps.iter().enumerate() {
+        let t = time(step);
+        let (a, s) = (sched.alpha(t), sched.sigma(t));
+        let n = x.dims()[0];
+        let c = create::full(&[n], noise_input(input, sched, &[t])[0], &Placement { dtype: x.dtype(), device: x.device().clone() })?;
+        let out = net.forward(&Tensor::from_candle(x.clone()), &c)?.into_candle();
+        let alpha = CTensor::new(a, x.device())?.to_dtype(x.dtype())?;
+        let sigma = CTensor::new(s, x.device())?.to_dtype(x.dtype())?;
+        x0_hat = x0_from(pred, &out, &x, &alpha, &sigma, None)?;
+        if let Some(&next) = steps.get(k + 1) {
+            let tn = time(next);
+            x = ((&x0_hat * sched.alpha(tn))? + (&eps[k + 1] * sched.sigma(tn))?)?;
+        }
+    }
+    Ok(x0_hat)
+}
+
+/// The ε-loss at a random time plus `weight` times the fidelity ‖x0 − x̂0‖² of a K-step chain.
+pub fn shortcut_loss(net: &Network, sched: &Schedule, x0: &Tensor, opts: &ShortcutOptions) -> Result<Tensor> {
+    if opts.pred == Pred::Edm {
+        crate::bail!("the shortcut chain takes eps, x0, v or score predictions");
+    }
+    let base = diffusion_loss(net, sched, x0, &LossOptions { pred: opts.pred, weighting: Weighting::Simple, times: LossOptions::default_times(sched) })?;
+    let steps = chain_steps(opts.k, opts.t, opts.start_at_end)?;
+    let at = Placement { dtype: x0.dtype(), device: x0.device().clone() };
+    let first = create::randn(x0.dims(), &at)?.into_candle();
+    let eps: Vec<CTensor> = (0..steps.len())
+        .map(|k| if k == 0 || opts.shared_eps { Ok(first.clone()) } else { Ok(create::randn(x0.dims(), &at)?.into_candle()) })
+        .collect::<Result<_>>()?;
+    let end = chain_end(net, sched, x0.candle(), &steps, opts.t, &eps, opts.pred)?;
+    let fidelity = end.sub(x0.candle())?.sqr()?.flatten_from(1)?.mean(1)?.mean_all()?;
+    Ok(Tensor::from_candle((base.into_candle() + (fidelity * opts.weight)?)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::embed::TimeInput;
+    use crate::nn::layers::Act;
+    use crate::nn::mlp::MlpConfig;
+    use crate::nn::network::Architecture;
+
+    #[test]
+    fn steps_are_distinct_descending_and_may_start_at_t() {
+        for _ in 0..20 {
+            let s = chain_steps(10, 200, false).unwrap();
+            assert_eq!(s.len(), 10);
+            assert!(s.windows(2).all(|w| w[0] > w[1]) && s.iter().all(|&j| (1..=200).contains(&j)));
+            assert_eq!(chain_steps(4, 50, true).unwrap()[0], 50);
+        }
+        assert!(chain_steps(0, 5, false).is_err() && chain_steps(6, 5, false).is_err());
+    }
+
+    #[test]
+    fn the_fidelity_gradient_flows_through_the_whole_chain() {
+        rng::seed(3);
+        let arch = Architecture::Mlp(MlpConfig { dim: 2, hidden: vec![16], act: Act::Silu, fourier: 0, fourier_scale: 1.0, time_embed: TimeInput::T, time_dim: 8, out: 2 });
+        let net = Network::new(arch, &Placement::default()).unwrap();
+        let sched = Schedule::vp_cosine(0.008).unwrap();
+        let x0 = create::randn(&[8, 2], &Placement::default()).unwrap().into_candle();
+        let eps: Vec<CTensor> = (0..3).map(|_| create::randn(&[8, 2], &Placement::default()).unwrap().into_candle()).collect();
+        let steps = [150, 90, 30];
+        let end = chain_end(&net, &sched, &x0, &steps, 200, &eps, Pred::Eps).unwrap();
+        let loss = end.sub(&x0).unwrap().sqr().unwrap().mean_all().unwrap();
+        let grads = loss.backward().unwrap();
+        let first_layer = net.store().params().iter().find(|(n, _)| n == "layers.0.weight").unwrap().1.as_tensor().clone();
+        let through = grads.get(&first_layer).unwrap().clone();
+        assert!(through.abs().unwrap().sum_all().unwrap().to_scalar::<f32>().unwrap() > 0.0);
+        // the same chain with its intermediate states cut from the graph gives a different gradient:
+        // the earlier steps' contributions are part of the full one
+        let cut = {
+            let input = TimeInput::T;
+            let mut x = ((&x0 * sched.alpha(0.75)).unwrap() + (&eps[0] * sched.sigma(0.75)).unwrap()).unwrap();
+            let mut x0_hat = x.clone();
+            for (k, &step) in steps.iter().enumerate() {
+                let t = step as f64 / 200.0;
+                let c = create::full(&[8], noise_input(input, &sched, &[t])[0], &Placement::default()).unwrap();
+                let out = net.forward(&Tensor::from_candle(x.detach()), &c).unwrap().into_candle();
+                x0_hat = ((x.detach() - (out * sched.sigma(t)).unwrap()).unwrap() / sched.alpha(t)).unwrap();
+                if let Some(&next) = steps.get(k + 1) {
+                    let tn = next as f64 / 200.0;
+                    x = ((&x0_hat * sched.alpha(tn)).unwrap() + (&eps[k + 1] * sched.sigma(tn)).unwrap()).unwrap();
+                }
+            }
+            let l = x0_hat.sub(&x0).unwrap().sqr().unwrap().mean_all().unwrap();
+            l.backward().unwrap().get(&first_layer).unwrap().clone()
+        };
+        let differs = through.sub(&cut).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        assert!(differs > 1e-6, "backpropagating through the chain must change the gradient");
+    }
+}
