@@ -3,7 +3,9 @@
 //! The layers, each depending only on the ones listed before it:
 //! - [`tensor`]: the script-facing tensor over candle, devices, dtypes and the seeded RNG;
 //! - [`nn`]: denoiser networks, the noise-level classifier, optimizers, EMA, checkpoints;
-//! - [`diffusion`]: schedules, parameterizations, the training loss, Gaussian mixtures;
+//! - [`diffusion`]: schedules, parameterizations, the training loss, Gaussian mixtures, the samplers
+//!   (randomized midpoints among them) and the methods built on them (shortcut MCMC, Denoising
+//!   Langevin Gibbs, progressive distillation);
 //! - [`data`]: toy and image data sets, loaders, minibatches;
 //! - [`metrics`]: sample-quality metrics (sliced W2, MMD, energy distance, mode coverage);
 //! - [`plot`]: figures rendered to PNG and SVG with an embedded font;

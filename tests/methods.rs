@@ -85,7 +85,7 @@ fn randomized_midpoint_script_prints_both_tables() {
     let out = fast_script("randomized_midpoint");
     for budget in ["10", "20", "50", "100"] {
         let methods: Vec<&str> = rows(&out, budget).iter().map(|r| r[1]).collect();
-        assert_eq!(methods, ["euler", "heun", "rm", "rm_parallel"], "{out}");
+        assert_eq!(methods, ["euler", "heun", "rm", "rm+corrector", "rm_parallel"], "{out}");
     }
     // rm_parallel at the 100 budget: within the budget, in a third of the sequential rounds
     let par = rows(&out, "100").into_iter().find(|r| r[1] == "rm_parallel").unwrap();
@@ -105,7 +105,7 @@ fn dlg_script_mixes_across_modes_where_langevin_stays() {
     assert!(langevin <= 2.0, "Langevin covered {langevin} modes:\n{out}");
     for method in ["euler", "heun", "edm_stochastic", "euler_maruyama", "pc", "rk45"] {
         let r = rows(&out, method);
-        assert_eq!(r.len(), 2, "{method}:\n{out}");
+        assert_eq!(r.len(), 6, "{method}: two rows in each of the three tables:\n{out}");
         assert!(r.iter().all(|c| c[4].parse::<f64>().is_ok_and(f64::is_finite)), "{method}:\n{out}");
     }
 }
@@ -131,4 +131,26 @@ fn shortcut_script_trains_both_models_and_samples_each_way() {
         assert_eq!(r.len(), 4, "{out}");
         assert!(r.iter().all(|c| c.last().unwrap().parse::<f64>().is_ok_and(|w| w > 0.0 && w < 1.0)), "{model}:\n{out}");
     }
+}
+
+#[test]
+fn rm_with_the_underdamped_corrector_keeps_the_converged_error() {
+    let out = run_ok(
+        r#"
+        let mix = gaussians_grid(25, 2.0, 0.2);
+        let den = mix.denoiser();
+        seed(0);
+        let data = mix.sample(8000);
+        seed(1);
+        print(sliced_w2(sample(den, #{ method: "heun", steps: 500, n: 8000 }).x, data, #{ seed: 2 }));
+        seed(1);
+        let out = sample(den, #{ method: "rm", steps: 50, n: 8000, corrector_steps: 1 });
+        print(sliced_w2(out.x, data, #{ seed: 2 }));
+        print(out.nfe);
+        "#,
+    );
+    let v = numbers(&out);
+    assert!((v[1] / v[0] - 1.0).abs() < 0.1, "rm with a corrector {} vs heun-500 {}", v[1], v[0]);
+    // 2 NFE a step, and one corrector evaluation after each of the 49 steps into σ > 0
+    assert_eq!(v[2], 149.0);
 }

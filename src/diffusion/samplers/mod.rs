@@ -18,6 +18,7 @@ mod pc;
 mod rk45;
 mod rm;
 mod rm_parallel;
+mod ulmc;
 mod run;
 mod shortcut;
 
@@ -54,7 +55,7 @@ pub const SAMPLERS: &[Sampler] = &[
     Sampler { name: "pc", summary: "Predictor–corrector: reverse diffusion + Langevin corrector with target SNR (Song et al. 2021, Algs. 4–5)", keys: &["snr", "corrector_steps"], stochastic: true, run: pc::pc },
     Sampler { name: "rk45", summary: "Adaptive Dormand–Prince RK45 on the probability-flow ODE in log σ, then a final denoise", keys: &["rtol", "atol"], stochastic: false, run: rk45::rk45 },
     Sampler { name: "shortcut", summary: "Shortcut MCMC: predict x̂0, re-noise to the next of K (random) levels (Chen 2023)", keys: &["choose"], stochastic: true, run: shortcut::shortcut },
-    Sampler { name: "rm", summary: "Randomized midpoints on the OU probability-flow ODE, 2 NFE a step (Gupta, Cai & Chen 2024)", keys: &[], stochastic: false, run: rm::rm },
+    Sampler { name: "rm", summary: "Randomized midpoints on the OU probability-flow ODE, 2 NFE a step, optional underdamped Langevin corrector (Gupta, Cai & Chen 2024)", keys: &["corrector_steps", "corrector_size"], stochastic: true, run: rm::rm },
     Sampler { name: "rm_parallel", summary: "Parallel randomized midpoints: windows of R steps whose R midpoints are refined by K batched Picard rounds (Gupta, Cai & Chen 2024)", keys: &["parts", "rounds"], stochastic: false, run: rm_parallel::rm_parallel },
 ];
 

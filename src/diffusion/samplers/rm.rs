@@ -4,9 +4,11 @@
 //! `y_α = e^{αh} y + (e^{αh} − 1) s(y, t)` (an exponential-integrator step to the
 //! midpoint), then `y ← e^h y + h e^{(1−α)h} s(y_α, t − αh)`, an unbiased
 //! estimate of the drift integral. NFE = 2 per step. One uniform α per sample
-//! and step is drawn in order from the seeded generator.
+//! and step is drawn in order from the seeded generator. With
+//! `corrector_steps` > 0, each step into t > 0 is followed by that many
+//! underdamped Langevin corrector steps at the new time (see [`super::ulmc`]).
 
-use super::{ou, Params, Run};
+use super::{ou, ulmc, Params, Run};
 use crate::diffusion::parameterization::per_row;
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -27,8 +29,14 @@ pub(super) fn rm_step(run: &mut Run, y: &Tensor, t: f64, h: f64, alphas: &[f64])
     Ok(Tensor::from_candle(((yc * h.exp())? + s_mid.candle().broadcast_mul(&weight)?)?))
 }
 
-/// No options; NFE = 2·steps.
-pub fn rm(run: &mut Run, x: Tensor, sigmas: &[f64], _: &Params) -> Result<Tensor> {
+/// Options `corrector_steps` (0) and `corrector_size` (0.25: the corrector's step over the OU noise
+/// level σ_t); NFE = 2·steps + corrector_steps·(steps into σ > 0).
+pub fn rm(run: &mut Run, x: Tensor, sigmas: &[f64], p: &Params) -> Result<Tensor> {
+    let corrector_steps = p.count("corrector_steps", 0)?;
+    let corrector_size = p.number("corrector_size", 0.25)?;
+    if !(corrector_size > 0.0 && corrector_size.is_finite()) {
+        crate::bail!("option `corrector_size` must be a positive number, got {corrector_size}");
+    }
     let times: Vec<f64> = sigmas.iter().map(|&s| ou::time_of_sigma(s)).collect();
     let n = x.dims()[0];
     let mut y = Tensor::from_candle((x.candle() * (-times[0]).exp())?);
@@ -36,6 +44,9 @@ pub fn rm(run: &mut Run, x: Tensor, sigmas: &[f64], _: &Params) -> Result<Tensor
         let h = times[i] - times[i + 1];
         let alphas = run.uniform(n);
         y = rm_step(run, &y, times[i], h, &alphas)?;
+        if corrector_steps > 0 && times[i + 1] > 0.0 {
+            y = ulmc::correct(run, y, times[i + 1], corrector_steps, corrector_size)?;
+        }
         let x_now = Tensor::from_candle((y.candle() * times[i + 1].exp())?);
         run.step(i, sigmas[i], sigmas[i + 1], &x_now, &x_now)?;
     }
