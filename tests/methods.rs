@@ -154,3 +154,24 @@ fn rm_with_the_underdamped_corrector_keeps_the_converged_error() {
     // 2 NFE a step, and one corrector evaluation after each of the 49 steps into σ > 0
     assert_eq!(v[2], 149.0);
 }
+
+#[test]
+fn noise_levels_are_geometric_and_langevin_samples_a_gaussian() {
+    let out = run_ok(
+        r#"
+        let levels = noise_levels(0.002, 80.0, 3);
+        for l in levels { print(l); }
+        // one Gaussian N(0, 1) in 2-D; chains start far away at (5, 5)
+        let den = mixture(#{ means: [[0.0, 0.0]], stds: 1.0 }).denoiser();
+        seed(0);
+        let x = langevin(den, ones([4000, 2]) * 5.0, #{ eta: 0.1, steps: 300, sigma: 0.0 });
+        print(x.mean().item());
+        print(x.variance().item());
+        "#,
+    );
+    let v = numbers(&out);
+    assert!((v[0] - 0.002).abs() < 1e-15 && (v[1] - 0.4).abs() < 1e-12 && (v[2] - 80.0).abs() < 1e-12, "{v:?}");
+    // unadjusted Langevin on N(0, 1) has stationary variance 1/(1 − η/4) = 1.0256 at η = 0.1
+    assert!(v[3].abs() < 0.05, "mean {}", v[3]);
+    assert!((v[4] - 1.0 / (1.0 - 0.025)).abs() < 0.05, "variance {}", v[4]);
+}

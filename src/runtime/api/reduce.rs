@@ -1,4 +1,4 @@
-//! Reductions: `sum mean max min std var argmax argmin`, over every element
+//! Reductions: `sum mean max min std variance argmax argmin`, over every element
 //! (`x.sum()`), along one dimension (`x.sum(0)`), optionally keeping it (`x.sum(0, true)`).
 
 use crate::runtime::error::guard;
@@ -12,7 +12,8 @@ const REDUCTIONS: &[(&str, Reduce, &str)] = &[
     ("mean", Reduce::Mean, "The mean"),
     ("max", Reduce::Max, "The largest element"),
     ("min", Reduce::Min, "The smallest element"),
-    ("var", Reduce::Var, "The unbiased variance (n − 1 in the denominator)"),
+    // `var` is a reserved word in Rhai, so the variance goes by its full name
+    ("variance", Reduce::Var, "The unbiased variance (n − 1 in the denominator)"),
     ("std", Reduce::Std, "The unbiased standard deviation (n − 1 in the denominator)"),
     ("argmax", Reduce::Argmax, "The index (i64) of the largest element"),
     ("argmin", Reduce::Argmin, "The index (i64) of the smallest element"),
