@@ -1,4 +1,5 @@
-//! The command line: `difflab run FILE [ARGS...]`, and `difflab` alone for the REPL.
+//! The command line: `difflab run FILE [ARGS...]`, `difflab` alone for the REPL, `difflab kernel`
+//! for Jupyter and `difflab bench` for the comparison with PyTorch.
 
 use crate::runtime::error::ErrorKind;
 use crate::runtime::Session;
@@ -19,6 +20,9 @@ pub struct Cli {
     /// How the REPL shows figures: auto (detect the terminal), kitty, iterm, sixel, or off (save files).
     #[arg(long, global = true, default_value = "auto")]
     pub images: String,
+    /// The default device for tensors and networks: cpu, cuda or cuda:N (a script's `device(..)` overrides it).
+    #[arg(long, global = true)]
+    pub device: Option<String>,
 }
 
 /// The sub-commands.
@@ -43,6 +47,39 @@ pub enum Command {
         /// The connection file Jupyter passes when it starts the kernel.
         connection_file: Option<PathBuf>,
     },
+    /// Time the benchmark workloads in difflab and in PyTorch side by side and print the ratios.
+    Bench {
+        /// Thread counts both sides are pinned to, in turn.
+        #[arg(long, value_delimiter = ',', default_value = "1,2")]
+        threads: Vec<usize>,
+        /// A Python with PyTorch installed.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// The PyTorch side of the workloads.
+        #[arg(long, default_value = "benches/reference/workloads.py")]
+        reference: PathBuf,
+        /// Only these workloads (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// About how long each of the three timing windows lasts.
+        #[arg(long, default_value_t = 1.0)]
+        seconds: f64,
+    },
+    /// One workload, difflab's side only; prints its rate as JSON (what `bench` runs).
+    #[command(hide = true)]
+    BenchWorker {
+        /// The workload.
+        workload: String,
+        /// Batch size, points or images.
+        #[arg(long)]
+        size: usize,
+        /// Sampler steps.
+        #[arg(long, default_value_t = 0)]
+        steps: usize,
+        /// About how long each timing window lasts.
+        #[arg(long, default_value_t = 1.0)]
+        seconds: f64,
+    },
 }
 
 /// Kernel management.
@@ -62,12 +99,32 @@ pub enum KernelAction {
     },
 }
 
+/// Exit status 0, or 1 after printing the error.
+fn report(result: crate::Result<()>, what: &str) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{what}: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// Exit status of a run stopped by Ctrl-C, as shells report SIGINT.
 pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(name) = &cli.device {
+        match crate::tensor::device::parse_device(name) {
+            Ok(device) => crate::tensor::device::set_default_device(device),
+            Err(e) => {
+                eprintln!("difflab: --device {name}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     match cli.command {
         Some(Command::Run { file, args }) => {
             crate::runtime::output::set_sink(std::sync::Arc::new(crate::runtime::save_figures::SaveFigures::new(cli.out)));
@@ -95,6 +152,21 @@ pub fn main() -> ExitCode {
         Some(Command::Kernel { action: None, connection_file: None }) => {
             eprintln!("difflab kernel: give the connection file (Jupyter does), or `difflab kernel install`");
             ExitCode::from(2)
+        }
+        Some(Command::Bench { threads, python, reference, only, seconds }) => {
+            let device = cli.device.unwrap_or_else(|| "cpu".into());
+            let settings = crate::bench::compare::Settings { device, threads, python, reference, only, seconds };
+            report(crate::bench::compare::run(&settings), "difflab bench")
+        }
+        Some(Command::BenchWorker { workload, size, steps, seconds }) => {
+            let case = crate::bench::workloads::workload(&workload).and_then(|w| {
+                let case = crate::bench::workloads::Case { name: w.name, size, steps };
+                crate::bench::workloads::run_case(&case, seconds).map(|rate| (w, rate))
+            });
+            report(
+                case.map(|(w, rate)| println!("{}", serde_json::json!({ "workload": w.name, "rate": rate, "unit": w.unit }))),
+                "difflab bench-worker",
+            )
         }
         Some(Command::Repl) | None => match crate::repl::inline_image::ImageMode::parse(&cli.images) {
             Ok(mode) => crate::repl::run(mode, cli.out),

@@ -10,10 +10,12 @@
 //! - [`metrics`]: sample-quality metrics (sliced W2, MMD, energy distance, mode coverage);
 //! - [`plot`]: figures rendered to PNG and SVG with an embedded font;
 //! - [`runtime`]: the Rhai engine with every built-in registered, help, errors, progress and interruption;
-//! - [`repl`], [`kernel`] and [`cli`]: the front ends (terminal REPL, Jupyter kernel, command line).
+//! - [`repl`], [`kernel`] and [`cli`]: the front ends (terminal REPL, Jupyter kernel, command line);
+//! - [`bench`]: `difflab bench`, the workloads timed against PyTorch.
 //!
 //! [`error`], [`interrupt`] and [`progress`] are shared by all layers.
 
+pub mod bench;
 pub mod cli;
 pub mod data;
 pub mod diffusion;

@@ -89,7 +89,6 @@ impl Denoiser for NetworkDenoiser {
         let x_vp = xc.broadcast_mul(&alpha)?;
         let input = self.net.time_input().expect("checked in new");
         let c_values = noise_input(input, &self.sched, &t);
-        let c = Tensor::from_candle(per_row(&c_values, xc)?.flatten_all()?);
         let (net_in, precond) = if self.pred == Pred::Edm {
             let pre: Vec<EdmPrecond> = clamped.iter().map(|&s| EdmPrecond::new(s, self.sched.sigma_data())).collect();
             let c_in = per_row(&pre.iter().map(|p| p.c_in).collect::<Vec<_>>(), xc)?;
@@ -99,7 +98,12 @@ impl Denoiser for NetworkDenoiser {
         } else {
             (x_vp.clone(), None)
         };
-        let out = self.net.forward(&Tensor::from_candle(net_in), &c)?;
+        let net_in = Tensor::from_candle(net_in);
+        let out = if c_values.iter().all(|&v| v == c_values[0]) {
+            self.net.forward_at_level(&net_in, c_values[0])?
+        } else {
+            self.net.forward(&net_in, &Tensor::from_candle(per_row(&c_values, xc)?.flatten_all()?))?
+        };
         let pre = precond.as_ref().map(|(a, b)| (a, b));
         let x0 = x0_from(self.pred, out.candle(), &x_vp, &alpha, &sig, pre)?;
         Ok(Tensor::from_candle(x0))

@@ -4,6 +4,7 @@
 //! and a dense output.
 
 use super::embed::{fourier_features, init_time_mlp, time_mlp, TimeInput};
+use super::fused_act::bias_act;
 use super::layers::{linear, per_example, Act};
 use super::params::{Init, ParamStore};
 use crate::error::Result;
@@ -77,9 +78,9 @@ impl MlpConfig {
         let temb = time_mlp(store, "time", self.time_embed, &c, self.time_dim)?;
         let mut h = if self.fourier > 0 { fourier_features(x, &store.get("fourier.B")?)? } else { x.clone() };
         for i in 0..self.hidden.len() {
-            let pre = linear(&h, &store.get(&format!("layers.{i}.weight"))?, &store.get(&format!("layers.{i}.bias"))?)?;
+            let pre = h.matmul(&store.get(&format!("layers.{i}.weight"))?)?;
             let cond = temb.matmul(&store.get(&format!("layers.{i}.time"))?)?;
-            h = self.act.apply(&(pre + cond)?)?;
+            h = bias_act(&pre, &cond, &store.get(&format!("layers.{i}.bias"))?, self.act)?;
         }
         linear(&h, &store.get("out.weight")?, &store.get("out.bias")?)
     }

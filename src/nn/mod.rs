@@ -2,13 +2,17 @@
 //! a small UNet), the noise-level classifier, optimizers with learning-rate
 //! schedules, EMA, and safetensors checkpoints.
 
+pub mod adamw_cpu;
 pub mod checkpoint;
 pub mod classifier;
 pub mod ema;
 pub mod embed;
+pub mod fast_math;
+pub mod fused_act;
 pub mod layers;
 pub mod lr_schedule;
 pub mod mlp;
+pub mod mlp_inference;
 pub mod network;
 pub mod optim;
 pub mod params;

@@ -113,6 +113,21 @@ impl Network {
         Ok(Tensor::from_candle(out.to_dtype(out_dtype(x))?))
     }
 
+    /// A denoiser's output for inputs `x` all at the noise level `c`, for sampling: the
+    /// same values as [`Network::forward`], through the fused CPU path of
+    /// [`super::mlp_inference`] where it applies (an `f32` MLP on the CPU whose input needs no
+    /// gradient). The result then carries no gradient to the weights.
+    pub fn forward_at_level(&self, x: &Tensor, c: f64) -> Result<Tensor> {
+        let xs = self.prepare(x)?;
+        match &self.arch {
+            Architecture::Mlp(cfg) if !xs.track_op() && super::mlp_inference::applies(cfg, &xs) => {
+                let out = super::mlp_inference::forward(cfg, &self.store, &xs, c)?;
+                Ok(Tensor::from_candle(out.to_dtype(out_dtype(x))?))
+            }
+            _ => self.forward(x, &crate::tensor::create::full(&[1], c, &crate::tensor::create::Placement { dtype: self.store.dtype(), device: self.store.device() })?),
+        }
+    }
+
     /// A classifier's logits for inputs `x`.
     pub fn logits(&self, x: &Tensor) -> Result<Tensor> {
         let xs = self.prepare(x)?;

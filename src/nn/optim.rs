@@ -180,6 +180,12 @@ impl Optimizer {
             let g = if scale < 1.0 { (g.detach() * scale)? } else { g.detach() };
             let updated = match &mut self.rule {
                 Rule::AdamW { config: c, m, v } => {
+                    if let Some((theta_new, m_new, v_new)) = super::adamw_cpu::update(&theta, &g, m[i].as_ref(), v[i].as_ref(), c, lr, t)? {
+                        m[i] = Some(m_new);
+                        v[i] = Some(v_new);
+                        var.set(&theta_new)?;
+                        continue;
+                    }
                     let m_new = match &m[i] {
                         Some(prev) => ((prev * c.beta1)? + (&g * (1.0 - c.beta1))?)?,
                         None => (&g * (1.0 - c.beta1))?,

@@ -1,5 +1,7 @@
 //! Constructors: filled, ranged, identity, random, and from flat data.
 
+use super::philox::{self, Distribution};
+use super::philox_op::PhiloxFill;
 use super::{dtype::DEFAULT_FLOAT, rng, shape::fmt_dims, DType, Device, Tensor};
 use crate::error::Result;
 
@@ -86,16 +88,26 @@ pub fn eye(n: usize, at: &Placement) -> Result<Tensor> {
     from_f64(values, &[n, n], at)
 }
 
-/// Standard-normal draws from the seeded generator.
+/// Standard-normal draws from the seeded tensor stream, made on the placement's device.
 pub fn randn(shape: &[usize], at: &Placement) -> Result<Tensor> {
     require_float(at.dtype, "randn")?;
-    from_f64(rng::normal(shape.iter().product()), shape, at)
+    philox_draw(Distribution::Normal, shape, at)
 }
 
-/// Draws uniform on `[0, 1)` from the seeded generator.
+/// Draws uniform on `[0, 1)` from the seeded tensor stream, made on the placement's device.
 pub fn rand(shape: &[usize], at: &Placement) -> Result<Tensor> {
     require_float(at.dtype, "rand")?;
-    from_f64(rng::uniform(shape.iter().product(), 0.0, 1.0), shape, at)
+    philox_draw(Distribution::Uniform, shape, at)
+}
+
+/// The next draw of the tensor stream, computed in `f32` where the tensor lives and then
+/// converted to the placement's dtype.
+fn philox_draw(dist: Distribution, shape: &[usize], at: &Placement) -> Result<Tensor> {
+    let n: usize = shape.iter().product();
+    let from = rng::take_tensor_draw(n);
+    let t = candle_core::Tensor::zeros(shape, DType::F32, &at.device)?;
+    t.inplace_op1(&PhiloxFill { dist, key: philox::key_of(from.seed), first_block: from.next_block })?;
+    Ok(Tensor(t.to_dtype(at.dtype)?))
 }
 
 /// Integers uniform on `[low, high)` from the seeded generator.
@@ -148,5 +160,40 @@ mod tests {
         assert_eq!(a.dims(), &[4, 2]);
         let i = randint(0, 3, &[1000], &Placement { dtype: DType::I64, device: Device::Cpu }).unwrap();
         assert!(f64s(&i).iter().all(|v| [0.0, 1.0, 2.0].contains(v)));
+    }
+
+    #[test]
+    fn tensor_draws_are_the_philox_stream_in_any_float_dtype() {
+        rng::seed(12);
+        let z = randn(&[3, 5], &Placement { dtype: DType::F32, device: Device::Cpu }).unwrap();
+        let u = rand(&[7], &Placement { dtype: DType::F64, device: Device::Cpu }).unwrap();
+        let mut want_z = vec![0f32; 15];
+        philox::fill(Distribution::Normal, philox::key_of(12), 0, &mut want_z);
+        let mut want_u = vec![0f32; 7];
+        philox::fill(Distribution::Uniform, philox::key_of(12), 4, &mut want_u);
+        assert_eq!(f64s(&z), want_z.iter().map(|&v| v as f64).collect::<Vec<_>>());
+        assert_eq!(f64s(&u), want_u.iter().map(|&v| v as f64).collect::<Vec<_>>());
+        assert_eq!(randn(&[0], &Placement::default()).unwrap().dims(), &[0]);
+    }
+
+    /// Run where the binary has CUDA and a GPU is present; elsewhere it says it skipped.
+    #[cfg(feature = "cuda")]
+    #[test]
+    fn gpu_draws_equal_cpu_draws_bit_for_bit() {
+        let Ok(gpu) = Device::new_cuda(0) else {
+            eprintln!("no GPU: skipped");
+            return;
+        };
+        for (n, seed) in [(1usize, 0u64), (1_000_003, 42), (4096, u64::MAX)] {
+            rng::seed(seed);
+            let on_gpu = randn(&[n], &Placement { dtype: DType::F32, device: gpu.clone() }).unwrap();
+            let uniform_gpu = rand(&[n], &Placement { dtype: DType::F32, device: gpu.clone() }).unwrap();
+            rng::seed(seed);
+            let on_cpu = randn(&[n], &Placement { dtype: DType::F32, device: Device::Cpu }).unwrap();
+            let uniform_cpu = rand(&[n], &Placement { dtype: DType::F32, device: Device::Cpu }).unwrap();
+            let bits = |t: &Tensor| t.0.to_device(&Device::Cpu).unwrap().to_vec1::<f32>().unwrap().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&on_gpu), bits(&on_cpu), "normals, n = {n}");
+            assert_eq!(bits(&uniform_gpu), bits(&uniform_cpu), "uniforms, n = {n}");
+        }
     }
 }

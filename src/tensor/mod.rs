@@ -2,7 +2,7 @@
 //! operations broadcast like NumPy, check their inputs, and fail with messages
 //! that name shapes and dimensions instead of panicking.
 //!
-//! Every random number comes from the one seeded generator in [`rng`].
+//! Every random number comes from the seeded state in [`rng`].
 
 pub mod autograd;
 pub mod create;
@@ -11,6 +11,8 @@ pub mod dtype;
 pub mod format;
 pub mod math;
 pub mod ops;
+pub mod philox;
+pub mod philox_op;
 pub mod reduce;
 pub mod rng;
 pub mod shape;

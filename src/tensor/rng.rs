@@ -1,18 +1,43 @@
-//! The one seeded random generator behind every random number difflab draws.
+//! The seeded random state behind every random number difflab draws.
 //!
-//! `seed(n)` resets it; until then it starts from operating-system entropy, as
-//! NumPy and PyTorch do. Draws are made in `f64` and converted, so the same
-//! seed gives the same values (up to rounding) whatever the dtype. The
-//! generator belongs to the thread that runs the script (the REPL's, a
-//! kernel's session thread), so a script's stream is its own.
+//! Two streams, both fixed by `seed(n)` and until then started from
+//! operating-system entropy, as NumPy and PyTorch do:
+//! - tensor draws (`randn`, `rand` and the noise of training and sampling) come
+//!   from a counter-based Philox stream ([`super::philox`]): a draw is a
+//!   function of the seed and a position, computed on the tensor's device, so
+//!   the CPU and a GPU give the same bits;
+//! - host-side draws (initial weights, toy data, indices, permutations) come from
+//!   a `StdRng`, made in `f64` and converted.
+//!
+//! The state belongs to the thread that runs the script (the REPL's, a kernel's
+//! session thread), so a script's streams are its own.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 thread_local! {
     static GENERATOR: RefCell<StdRng> = RefCell::new(StdRng::from_os_rng());
+    static TENSOR_STREAM: Cell<PhiloxPosition> = Cell::new(PhiloxPosition { seed: rand::random(), next_block: 0 });
+}
+
+/// Where the tensor-draw stream stands: its seed and the next unused Philox block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PhiloxPosition {
+    /// The stream's seed (its Philox key).
+    pub seed: u64,
+    /// The first block the next draw uses.
+    pub next_block: u64,
+}
+
+/// Reserves the blocks for a tensor draw of `n` values and returns where it starts.
+pub fn take_tensor_draw(n: usize) -> PhiloxPosition {
+    TENSOR_STREAM.with(|s| {
+        let at = s.get();
+        s.set(PhiloxPosition { next_block: at.next_block + n.div_ceil(4) as u64, ..at });
+        at
+    })
 }
 
 /// Runs `f` with exclusive use of this thread's generator.
@@ -20,9 +45,10 @@ pub fn with_rng<R>(f: impl FnOnce(&mut StdRng) -> R) -> R {
     GENERATOR.with(|g| f(&mut g.borrow_mut()))
 }
 
-/// Resets the global generator so that every later draw is fixed by `seed`.
+/// Resets both streams so that every later draw is fixed by `seed`.
 pub fn seed(seed: u64) {
     with_rng(|rng| *rng = StdRng::seed_from_u64(seed));
+    TENSOR_STREAM.with(|s| s.set(PhiloxPosition { seed, next_block: 0 }));
 }
 
 /// `n` independent standard-normal draws.
@@ -68,5 +94,15 @@ mod tests {
         let mut p = permutation(50);
         p.sort();
         assert_eq!(p, (0..50).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn tensor_draws_take_whole_blocks_from_the_seeded_position() {
+        seed(9);
+        assert_eq!(take_tensor_draw(5), PhiloxPosition { seed: 9, next_block: 0 });
+        assert_eq!(take_tensor_draw(8), PhiloxPosition { seed: 9, next_block: 2 });
+        assert_eq!(take_tensor_draw(1).next_block, 4);
+        seed(9);
+        assert_eq!(take_tensor_draw(3).next_block, 0);
     }
 }

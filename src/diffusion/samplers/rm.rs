@@ -8,26 +8,9 @@
 //! `corrector_steps` > 0, each step into t > 0 is followed by that many
 //! underdamped Langevin corrector steps at the new time (see [`super::ulmc`]).
 
-use super::{ou, ulmc, Params, Run};
-use crate::diffusion::parameterization::per_row;
+use super::{ou, rm_parallel::window, ulmc, Params, Run};
 use crate::error::Result;
 use crate::tensor::Tensor;
-
-/// One randomized-midpoint step of length `h` from OU time `t`; returns the new state.
-pub(super) fn rm_step(run: &mut Run, y: &Tensor, t: f64, h: f64, alphas: &[f64]) -> Result<Tensor> {
-    let yc = y.candle();
-    let n = alphas.len();
-    let s0 = ou::score(run, y, &[t])?;
-    let grow: Vec<f64> = alphas.iter().map(|a| (a * h).exp()).collect();
-    let g = per_row(&grow, yc)?;
-    let gm1 = per_row(&grow.iter().map(|e| e - 1.0).collect::<Vec<_>>(), yc)?;
-    let mid = Tensor::from_candle(yc.broadcast_mul(&g)?.add(&s0.candle().broadcast_mul(&gm1)?)?);
-    let t_mid: Vec<f64> = alphas.iter().map(|a| (t - a * h).max(0.0)).collect();
-    let s_mid = ou::score(run, &mid, &t_mid)?;
-    let weight = per_row(&alphas.iter().map(|a| h * ((1.0 - a) * h).exp()).collect::<Vec<_>>(), yc)?;
-    debug_assert_eq!(n, y.dims()[0]);
-    Ok(Tensor::from_candle(((yc * h.exp())? + s_mid.candle().broadcast_mul(&weight)?)?))
-}
 
 /// Options `corrector_steps` (0) and `corrector_size` (0.25: the corrector's step over the OU noise
 /// level σ_t); NFE = 2·steps + corrector_steps·(steps into σ > 0).
@@ -38,12 +21,10 @@ pub fn rm(run: &mut Run, x: Tensor, sigmas: &[f64], p: &Params) -> Result<Tensor
         crate::bail!("option `corrector_size` must be a positive number, got {corrector_size}");
     }
     let times: Vec<f64> = sigmas.iter().map(|&s| ou::time_of_sigma(s)).collect();
-    let n = x.dims()[0];
     let mut y = Tensor::from_candle((x.candle() * (-times[0]).exp())?);
     for i in 0..times.len() - 1 {
-        let h = times[i] - times[i + 1];
-        let alphas = run.uniform(n);
-        y = rm_step(run, &y, times[i], h, &alphas)?;
+        // a window of one step with one round: the sequential update above
+        y = Tensor::from_candle(window(run, y.candle(), &times[i..=i + 1], 1)?);
         if corrector_steps > 0 && times[i + 1] > 0.0 {
             y = ulmc::correct(run, y, times[i + 1], corrector_steps, corrector_size)?;
         }

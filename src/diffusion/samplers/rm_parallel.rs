@@ -13,7 +13,8 @@
 //! are the steps of the list, so the list's refinement near σ → 0 (where the
 //! score is stiff, Lipschitz ~ 1/σ²) also refines the Picard iteration, which
 //! otherwise diverges on long windows. NFE per window is 1 + K·R; sequential
-//! rounds are 1 + K. With R = K = 1 it is `rm`. Draws: R·N uniforms per window.
+//! rounds are 1 + K. With R = K = 1 a window is one step of `rm`, which calls [`window`] so.
+//! Draws: R·N uniforms per window.
 
 use super::{ou, Params, Run};
 use crate::diffusion::parameterization::per_row;
@@ -29,55 +30,60 @@ pub fn rm_parallel(run: &mut Run, x: Tensor, sigmas: &[f64], p: &Params) -> Resu
         crate::bail!("parts and rounds must be at least 1");
     }
     let times: Vec<f64> = sigmas.iter().map(|&s| ou::time_of_sigma(s)).collect();
-    let n = x.dims()[0];
     let mut y = (x.candle() * (-times[0]).exp())?;
     let mut start = 0;
     while start + 1 < times.len() {
         let end = (start + parts).min(times.len() - 1);
-        let t = times[start];
-        // sub-window r: [b[r], b[r] + d[r]] in reverse time from the window start
-        let b: Vec<f64> = (start..end).map(|i| t - times[i]).collect();
-        let d: Vec<f64> = (start..end).map(|i| times[i] - times[i + 1]).collect();
-        let h = t - times[end];
-        let r_count = end - start;
-        let alphas = run.uniform(r_count * n);
-        let u: Vec<Vec<f64>> = (0..r_count).map(|r| alphas[r * n..(r + 1) * n].iter().map(|a| b[r] + a * d[r]).collect()).collect();
-        let rows = |v: Vec<f64>| per_row(&v, &y);
-        let s0 = ou::score(run, &Tensor::from_candle(y.clone()), &[t])?.into_candle();
-        run.add_rounds(1);
-        let mut mids: Vec<CTensor> = u
-            .iter()
-            .map(|ur| Ok(y.broadcast_mul(&rows(ur.iter().map(|v| v.exp()).collect())?)?.add(&s0.broadcast_mul(&rows(ur.iter().map(|v| v.exp_m1()).collect())?)?)?))
-            .collect::<Result<_>>()?;
-        let mut scores: Vec<CTensor> = vec![];
-        for _ in 0..rounds {
-            // every midpoint of the window in one batched call
-            let stacked = Tensor::from_candle(CTensor::cat(&mids, 0)?);
-            let t_mid: Vec<f64> = u.iter().flat_map(|ur| ur.iter().map(|v| (t - v).max(0.0))).collect();
-            let all = ou::score(run, &stacked, &t_mid)?.into_candle();
-            run.record.nfe += r_count - 1;
-            run.add_rounds(1);
-            scores = (0..r_count).map(|r| all.narrow(0, r * n, n)).collect::<candle_core::Result<_>>()?;
-            mids = (0..r_count)
-                .map(|r| {
-                    let mut acc = y.broadcast_mul(&rows(u[r].iter().map(|v| v.exp()).collect())?)?;
-                    for j in 0..r {
-                        let w = rows(u[r].iter().zip(&u[j]).map(|(ur, uj)| d[j] * (ur - uj).exp()).collect())?;
-                        acc = acc.add(&scores[j].broadcast_mul(&w)?)?;
-                    }
-                    let partial = rows(u[r].iter().map(|ur| (ur - b[r]).exp_m1()).collect())?;
-                    Ok(acc.add(&scores[r].broadcast_mul(&partial)?)?)
-                })
-                .collect::<Result<_>>()?;
-        }
-        let mut next = (y.clone() * h.exp())?;
-        for (j, s) in scores.iter().enumerate() {
-            next = next.add(&s.broadcast_mul(&rows(u[j].iter().map(|uj| d[j] * (h - uj).exp()).collect())?)?)?;
-        }
-        y = next;
+        y = window(run, &y, &times[start..=end], rounds)?;
+        run.add_rounds(1 + rounds);
         let x_now = Tensor::from_candle((&y * times[end].exp())?);
         run.step(end - 1, sigmas[start], sigmas[end], &x_now, &x_now)?;
         start = end;
     }
     Ok(Tensor::from_candle((y * times[times.len() - 1].exp())?))
+}
+
+/// One window: the OU state `y` at `times[0]` carried to the last of `times` (decreasing
+/// OU times, one sub-window per step) with `rounds` Picard rounds. Draws R·N uniforms.
+pub(super) fn window(run: &mut Run, y: &CTensor, times: &[f64], rounds: usize) -> Result<CTensor> {
+    let n = y.dims()[0];
+    let t = times[0];
+    let r_count = times.len() - 1;
+    // sub-window r: [b[r], b[r] + d[r]] in reverse time from the window start
+    let b: Vec<f64> = times[..r_count].iter().map(|ti| t - ti).collect();
+    let d: Vec<f64> = times.windows(2).map(|w| w[0] - w[1]).collect();
+    let h = t - times[r_count];
+    let alphas = run.uniform(r_count * n);
+    let u: Vec<Vec<f64>> = (0..r_count).map(|r| alphas[r * n..(r + 1) * n].iter().map(|a| b[r] + a * d[r]).collect()).collect();
+    let rows = |v: Vec<f64>| per_row(&v, y);
+    let s0 = ou::score(run, &Tensor::from_candle(y.clone()), &[t])?.into_candle();
+    let mut mids: Vec<CTensor> = u
+        .iter()
+        .map(|ur| Ok(y.broadcast_mul(&rows(ur.iter().map(|v| v.exp()).collect())?)?.add(&s0.broadcast_mul(&rows(ur.iter().map(|v| v.exp_m1()).collect())?)?)?))
+        .collect::<Result<_>>()?;
+    let mut scores: Vec<CTensor> = vec![];
+    for _ in 0..rounds {
+        // every midpoint of the window in one batched call
+        let stacked = Tensor::from_candle(CTensor::cat(&mids, 0)?);
+        let t_mid: Vec<f64> = u.iter().flat_map(|ur| ur.iter().map(|v| (t - v).max(0.0))).collect();
+        let all = ou::score(run, &stacked, &t_mid)?.into_candle();
+        run.record.nfe += r_count - 1;
+        scores = (0..r_count).map(|r| all.narrow(0, r * n, n)).collect::<candle_core::Result<_>>()?;
+        mids = (0..r_count)
+            .map(|r| {
+                let mut acc = y.broadcast_mul(&rows(u[r].iter().map(|v| v.exp()).collect())?)?;
+                for j in 0..r {
+                    let w = rows(u[r].iter().zip(&u[j]).map(|(ur, uj)| d[j] * (ur - uj).exp()).collect())?;
+                    acc = acc.add(&scores[j].broadcast_mul(&w)?)?;
+                }
+                let partial = rows(u[r].iter().map(|ur| (ur - b[r]).exp_m1()).collect())?;
+                Ok(acc.add(&scores[r].broadcast_mul(&partial)?)?)
+            })
+            .collect::<Result<_>>()?;
+    }
+    let mut next = (y.clone() * h.exp())?;
+    for (j, s) in scores.iter().enumerate() {
+        next = next.add(&s.broadcast_mul(&rows(u[j].iter().map(|uj| d[j] * (h - uj).exp()).collect())?)?)?;
+    }
+    Ok(next)
 }

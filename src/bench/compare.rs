@@ -1,0 +1,193 @@
+//! Runs every case on both sides, each in its own process pinned to the same thread count,
+//! and prints a Markdown table of the rates and their ratio as each row finishes.
+
+use super::workloads::{workload, Case, CPU_CASES, GPU_CASES};
+use crate::error::{Error, Result};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// What `difflab bench` was asked.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// "cpu" or "cuda".
+    pub device: String,
+    /// Thread counts to pin both sides to (on a GPU only the largest is used).
+    pub threads: Vec<usize>,
+    /// The Python that has PyTorch.
+    pub python: String,
+    /// The PyTorch side (`benches/reference/workloads.py`).
+    pub reference: PathBuf,
+    /// Only these workloads (all when empty).
+    pub only: Vec<String>,
+    /// About how long each timing window lasts.
+    pub seconds: f64,
+}
+
+/// Runs the comparison and prints the table; fails if any side failed.
+pub fn run(s: &Settings) -> Result<()> {
+    let device = crate::tensor::device::parse_device(&s.device)?;
+    for name in &s.only {
+        workload(name)?;
+    }
+    if s.threads.is_empty() || s.threads.contains(&0) {
+        crate::bail!("--threads takes thread counts of at least 1, e.g. 1,2");
+    }
+    if !s.reference.is_file() {
+        crate::bail!("{} not found: run from the repository root or pass --reference", s.reference.display());
+    }
+    let torch = torch_version(&s.python)?;
+    let cases: Vec<&Case> = if device.is_cuda() { GPU_CASES } else { CPU_CASES }
+        .iter()
+        .filter(|c| s.only.is_empty() || s.only.iter().any(|o| o == c.name))
+        .collect();
+    let thread_counts = if device.is_cuda() { vec![*s.threads.iter().max().unwrap_or(&1)] } else { s.threads.clone() };
+
+    println!("difflab {} vs PyTorch {torch} on {} ({}), {}", env!("CARGO_PKG_VERSION"), s.device, machine(), chrono::Local::now().format("%Y-%m-%d"));
+    println!();
+    println!("| workload | size | threads | difflab | PyTorch | difflab / PyTorch |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    let mut failures = Vec::new();
+    for &threads in &thread_counts {
+        for case in &cases {
+            let w = workload(case.name)?;
+            eprintln!("running {} ({}, {threads} thread{})", case.name, size_label(case), if threads == 1 { "" } else { "s" });
+            let ours = difflab_side(case, threads, s);
+            let theirs = if w.reference { Some(pytorch_side(case, threads, s)) } else { None };
+            let cell = |r: &Result<f64>| match r {
+                Ok(v) => format!("{} {}", fmt_rate(*v), w.unit),
+                Err(_) => "failed".into(),
+            };
+            let (theirs_cell, ratio) = match (&ours, &theirs) {
+                (_, None) => ("—".to_string(), ours.as_ref().map_or("failed".into(), |v| format!("{v:.2}"))),
+                (Ok(a), Some(Ok(b))) => (cell(&Ok(*b)), format!("**{:.2}**", a / b)),
+                (_, Some(t)) => (cell(t), "—".into()),
+            };
+            println!("| {} | {} | {threads} | {} | {theirs_cell} | {ratio} |", case.name, size_label(case), cell(&ours));
+            let _ = std::io::stdout().flush();
+            for (side, r) in [("difflab", Some(&ours)), ("PyTorch", theirs.as_ref())] {
+                if let Some(Err(e)) = r {
+                    failures.push(format!("{} {side}: {}", case.name, e.message()));
+                }
+            }
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::new(failures.join("\n")))
+    }
+}
+
+fn size_label(c: &Case) -> String {
+    if c.steps > 0 {
+        format!("{} × {} steps", c.size, c.steps)
+    } else {
+        c.size.to_string()
+    }
+}
+
+fn fmt_rate(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.2}M", v / 1e6)
+    } else if v >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// The CPU's model name and the number of logical cores.
+fn machine() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| t.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|m| m.trim().to_string()))
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{model}, {cores} logical cores")
+}
+
+fn torch_version(python: &str) -> Result<String> {
+    let out = Command::new(python)
+        .args(["-c", "import torch; print(torch.__version__)"])
+        .output()
+        .map_err(|e| Error::new(format!("cannot run `{python}` ({e}); pass --python with a Python that has PyTorch")))?;
+    if !out.status.success() {
+        crate::bail!("`{python}` cannot import torch; make a virtualenv with it (tools/bench.sh does) and pass --python");
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn difflab_side(case: &Case, threads: usize, s: &Settings) -> Result<f64> {
+    let exe = std::env::current_exe()?;
+    let mut cmd = Command::new(exe);
+    cmd.args(["--device", &s.device, "bench-worker", case.name])
+        .args(["--size", &case.size.to_string(), "--steps", &case.steps.to_string(), "--seconds", &s.seconds.to_string()]);
+    rate_of(pin(&mut cmd, threads).output()?, "difflab")
+}
+
+fn pytorch_side(case: &Case, threads: usize, s: &Settings) -> Result<f64> {
+    let mut cmd = Command::new(&s.python);
+    let size_flag = if case.name == "sample_mlp" { "--points" } else { "--batch" };
+    cmd.arg(&s.reference)
+        .args([case.name, "--threads", &threads.to_string(), "--device", &s.device, "--seconds", &s.seconds.to_string()])
+        .args([size_flag, &case.size.to_string()]);
+    if case.steps > 0 {
+        cmd.args(["--steps", &case.steps.to_string()]);
+    }
+    rate_of(pin(&mut cmd, threads).output()?, "PyTorch")
+}
+
+/// Pins a side to `threads`: candle and rayon read RAYON_NUM_THREADS, PyTorch's OpenMP and MKL theirs.
+fn pin(cmd: &mut Command, threads: usize) -> &mut Command {
+    let n = threads.to_string();
+    cmd.env("RAYON_NUM_THREADS", &n).env("OMP_NUM_THREADS", &n).env("MKL_NUM_THREADS", &n)
+}
+
+/// The `rate` of the JSON line a side prints last.
+fn rate_of(out: Output, side: &str) -> Result<f64> {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect();
+        crate::bail!("the {side} side failed ({}): {}", out.status, tail.join(" / "));
+    }
+    let line = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str::<serde_json::Value>(line)
+        .ok()
+        .and_then(|v| v.get("rate").and_then(|r| r.as_f64()))
+        .ok_or_else(|| Error::new(format!("the {side} side printed no rate (last line: {line:?})")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_side_reports_its_rate_or_why_it_failed() {
+        let ok = Command::new("sh").args(["-c", r#"echo '{"workload": "x", "rate": 12.5, "unit": "steps/s"}'"#]).output().unwrap();
+        assert_eq!(rate_of(ok, "PyTorch").unwrap(), 12.5);
+        let failed = Command::new("sh").args(["-c", "echo 'no GPU' >&2; exit 3"]).output().unwrap();
+        let e = rate_of(failed, "PyTorch").unwrap_err();
+        assert!(e.message().contains("PyTorch side failed") && e.message().contains("no GPU"), "{}", e.message());
+        let silent = Command::new("true").output().unwrap();
+        assert!(rate_of(silent, "difflab").unwrap_err().message().contains("printed no rate"));
+    }
+
+    #[test]
+    fn settings_are_checked_before_anything_runs() {
+        let s = Settings {
+            device: "cpu".into(),
+            threads: vec![1],
+            python: "python3".into(),
+            reference: PathBuf::from("benches/reference/workloads.py"),
+            only: vec!["train_gan".into()],
+            seconds: 0.1,
+        };
+        assert!(run(&s).unwrap_err().message().contains("unknown workload"));
+        let s = Settings { only: vec![], threads: vec![0], ..s };
+        assert!(run(&s).unwrap_err().message().contains("--threads"));
+        let s = Settings { threads: vec![1], reference: PathBuf::from("nowhere.py"), ..s };
+        assert!(run(&s).unwrap_err().message().contains("nowhere.py not found"));
+    }
+}

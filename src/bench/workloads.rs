@@ -1,0 +1,202 @@
+//! The benchmark workloads and difflab's side of them, each written as the Rhai a
+//! researcher would write; `difflab bench-worker` runs one and prints its rate as JSON.
+
+use super::timing::best_rate;
+use crate::diffusion::loss::{diffusion_loss, LossOptions, Weighting};
+use crate::diffusion::parameterization::Pred;
+use crate::diffusion::schedule::Schedule;
+use crate::error::{Error, Result};
+use crate::nn::network::Network;
+use crate::nn::optim::Optimizer;
+use crate::runtime::shared::Shared;
+use crate::runtime::Session;
+use crate::tensor::Tensor;
+
+/// One workload at one size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Case {
+    /// The workload's name (as `benches/reference/workloads.py` knows it).
+    pub name: &'static str,
+    /// Batch size, points or images.
+    pub size: usize,
+    /// Sampler steps (0 for training).
+    pub steps: usize,
+}
+
+/// What a workload measures and whether PyTorch runs it too.
+#[derive(Debug)]
+pub struct Workload {
+    /// Its name.
+    pub name: &'static str,
+    /// The unit of its rate.
+    pub unit: &'static str,
+    /// What it does.
+    pub summary: &'static str,
+    /// Whether `benches/reference/workloads.py` has it (else its rate is already a ratio).
+    pub reference: bool,
+}
+
+/// Every workload.
+pub const WORKLOADS: &[Workload] = &[
+    Workload { name: "train_mlp", unit: "steps/s", summary: "swirl MLP (Fourier features, 3×256, SiLU), ε-loss on VP cosine, AdamW", reference: true },
+    Workload { name: "sample_mlp", unit: "points·steps/s", summary: "the swirl MLP sampled with Heun", reference: true },
+    Workload { name: "train_unet", unit: "steps/s", summary: "a UNet (32 channels, mults [1, 2]) on 1×16×16 images, ε-loss, AdamW", reference: true },
+    Workload { name: "sample_unet", unit: "images/s", summary: "that UNet sampled with Heun", reference: true },
+    Workload { name: "rm_parallel", unit: "× rm's speed", summary: "rm_parallel (44 steps, parts 4, rounds 2) vs rm (50 steps) on a 25-mode grid: equal sliced W2 (tests/methods.rs)", reference: false },
+    Workload { name: "script_overhead", unit: "Rhai / Rust", summary: "train_mlp's loop in Rhai vs the same loop as one Rust function", reference: false },
+];
+
+/// The workload named `name`.
+pub fn workload(name: &str) -> Result<&'static Workload> {
+    WORKLOADS.iter().find(|w| w.name == name).ok_or_else(|| {
+        let known: Vec<&str> = WORKLOADS.iter().map(|w| w.name).collect();
+        Error::new(format!("unknown workload \"{name}\"; the workloads are {}", known.join(", ")))
+    })
+}
+
+/// The cases run on a CPU (the issue's sizes).
+pub const CPU_CASES: &[Case] = &[
+    Case { name: "train_mlp", size: 1024, steps: 0 },
+    Case { name: "sample_mlp", size: 10_000, steps: 50 },
+    Case { name: "train_unet", size: 128, steps: 0 },
+    Case { name: "sample_unet", size: 128, steps: 20 },
+    Case { name: "rm_parallel", size: 8000, steps: 0 },
+    Case { name: "script_overhead", size: 1024, steps: 0 },
+];
+
+/// The cases run on a GPU.
+pub const GPU_CASES: &[Case] = &[
+    Case { name: "train_mlp", size: 4096, steps: 0 },
+    Case { name: "train_mlp", size: 65_536, steps: 0 },
+    Case { name: "sample_mlp", size: 1_000_000, steps: 50 },
+    Case { name: "train_unet", size: 128, steps: 0 },
+    Case { name: "sample_unet", size: 128, steps: 20 },
+    Case { name: "rm_parallel", size: 1_000_000, steps: 0 },
+    Case { name: "script_overhead", size: 4096, steps: 0 },
+];
+
+const MLP: &str = r#"let net = mlp(#{ dim: 2, hidden: [256, 256, 256], fourier: 16 });
+let sched = vp_cosine();"#;
+const UNET: &str = r#"let net = unet(#{ image: [1, 16, 16] });
+let sched = vp_cosine();"#;
+
+/// The Rhai that sets a case up and the Rhai of one iteration.
+fn script(case: &Case) -> Result<(String, String)> {
+    let (n, steps) = (case.size, case.steps);
+    let train = |net: &str, data: &str| {
+        (
+            format!("{net}\nlet data = {data};\nlet opt = adamw(net, #{{ lr: 1e-3, weight_decay: 0.0 }});"),
+            format!("opt.step(diffusion_loss(net, sched, data.batch({n}), #{{ pred: \"eps\" }}));"),
+        )
+    };
+    let sample = |net: &str| {
+        (format!("{net}\nlet den = denoiser(net, sched, \"eps\");"), format!("sample(den, #{{ method: \"heun\", steps: {steps}, n: {n} }});"))
+    };
+    Ok(match case.name {
+        "train_mlp" | "script_overhead" => train(MLP, "swirl(100000)"),
+        "sample_mlp" => sample(MLP),
+        "train_unet" => train(UNET, "randn([4096, 1, 16, 16])"),
+        "sample_unet" => sample(UNET),
+        "rm_parallel" => (
+            "let den = gaussians_grid(25, 2.0, 0.2).denoiser();".into(),
+            format!("sample(den, #{{ method: \"rm_parallel\", steps: 44, parts: 4, rounds: 2, n: {n} }});"),
+        ),
+        other => {
+            workload(other)?;
+            crate::bail!("the workload \"{other}\" has no difflab script")
+        }
+    })
+}
+
+/// A session with a case set up, and how to time Rhai in it.
+struct Bench {
+    session: Session,
+}
+
+impl Bench {
+    fn new(setup: &str) -> Result<Self> {
+        let mut b = Self { session: Session::new(Vec::new()) };
+        b.eval(&format!("seed(0);\n{setup}"))?;
+        Ok(b)
+    }
+
+    fn eval(&mut self, text: &str) -> Result<()> {
+        match self.session.eval("<bench>", text) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(Error::new(self.session.render_error(&e))),
+        }
+    }
+
+    /// Iterations per second of `body`, run as a Rhai loop.
+    fn rate(&mut self, body: &str, seconds: f64) -> Result<f64> {
+        best_rate(seconds, |iters| {
+            self.eval(&format!("for i in 0..{iters} {{ {body} }}"))?;
+            finish_device_work()
+        })
+    }
+
+    fn get<T: Clone + Send + Sync + 'static>(&self, name: &str) -> Result<T> {
+        self.session.scope().get_value::<T>(name).ok_or_else(|| Error::new(format!("the bench setup has no `{name}`")))
+    }
+}
+
+/// Waits for the default device to finish queued work (a no-op on the CPU).
+fn finish_device_work() -> Result<()> {
+    Ok(crate::tensor::device::default_device().synchronize()?)
+}
+
+/// Runs one case on the default device and returns its rate in its workload's unit.
+pub fn run_case(case: &Case, seconds: f64) -> Result<f64> {
+    let (setup, body) = script(case)?;
+    let mut bench = Bench::new(&setup)?;
+    let rate = bench.rate(&body, seconds)?;
+    match case.name {
+        "sample_mlp" => Ok(rate * (case.size * case.steps) as f64),
+        "sample_unet" => Ok(rate * case.size as f64),
+        "rm_parallel" => {
+            let rm = bench.rate(&format!("sample(den, #{{ method: \"rm\", steps: 50, n: {} }});", case.size), seconds)?;
+            Ok(rate / rm)
+        }
+        "script_overhead" => Ok(rate / rust_training_rate(&bench, case.size, seconds)?),
+        _ => Ok(rate),
+    }
+}
+
+/// Steps per second of the set-up training loop called from Rust, with no Rhai in it.
+fn rust_training_rate(bench: &Bench, batch: usize, seconds: f64) -> Result<f64> {
+    let net: Network = bench.get("net")?;
+    let sched: Schedule = bench.get("sched")?;
+    let data: Tensor = bench.get("data")?;
+    let opt: Shared<Optimizer> = bench.get("opt")?;
+    let mut opt = opt.lock();
+    let opts = LossOptions { pred: Pred::Eps, weighting: Weighting::Simple, times: LossOptions::default_times(&sched) };
+    best_rate(seconds, |iters| {
+        for _ in 0..iters {
+            let x0 = crate::data::batch::batch(&data, batch)?;
+            opt.step(&diffusion_loss(&net, &sched, &x0, &opts)?)?;
+        }
+        finish_device_work()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_case_names_a_workload_and_sets_up() {
+        for case in CPU_CASES.iter().chain(GPU_CASES) {
+            assert!(workload(case.name).is_ok(), "{}", case.name);
+            assert!(script(case).is_ok(), "{}", case.name);
+        }
+        assert!(workload("train_gan").unwrap_err().message().contains("train_mlp, sample_mlp"));
+    }
+
+    #[test]
+    fn a_small_case_runs_and_reports_a_rate() {
+        let rate = run_case(&Case { name: "sample_mlp", size: 64, steps: 2 }, 0.01).unwrap();
+        assert!(rate > 0.0 && rate.is_finite());
+        let overhead = run_case(&Case { name: "script_overhead", size: 16, steps: 0 }, 0.01).unwrap();
+        assert!(overhead > 0.05 && overhead < 20.0, "Rhai / Rust {overhead}");
+    }
+}

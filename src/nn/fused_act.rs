@@ -1,0 +1,135 @@
+//! `act(pre + cond + bias)`, a hidden layer's tail in the denoiser MLP, as one candle op on
+//! the CPU: one pass forward and one pass for its gradient, split across the thread pool,
+//! where candle would run (and allocate for) about a dozen single-threaded elementwise ops.
+//! Other devices, dtypes and activations take the plain tensor ops.
+
+use super::fast_math::{exp, silu};
+use super::layers::Act;
+use crate::error::Result;
+use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor};
+use rayon::prelude::*;
+
+/// `act(pre + cond + bias)` for `pre` and `cond` `[N, m]` and `bias` `[m]`.
+pub fn bias_act(pre: &Tensor, cond: &Tensor, bias: &Tensor, act: Act) -> Result<Tensor> {
+    let fused = pre.device().is_cpu() && pre.dtype() == DType::F32 && matches!(act, Act::Silu | Act::Relu);
+    if fused && pre.dims() == cond.dims() && pre.rank() == 2 && bias.dims() == [pre.dims()[1]] {
+        let (pre, cond, bias) = (pre.contiguous()?, cond.contiguous()?, bias.contiguous()?);
+        return Ok(pre.apply_op3(&cond, &bias, BiasAct { act })?);
+    }
+    act.apply(&(pre.broadcast_add(bias)? + cond)?)
+}
+
+/// The forward op.
+struct BiasAct {
+    act: Act,
+}
+
+/// Its gradient: `grad · act'(pre + cond + bias)`, with the bias held on the host.
+struct BiasActGrad {
+    act: Act,
+    bias: Vec<f32>,
+}
+
+fn f32s<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]> {
+    let (start, end) = l.contiguous_offsets().ok_or_else(|| candle_core::Error::Msg("bias_act takes contiguous tensors".into()))?;
+    Ok(&s.as_slice::<f32>()?[start..end])
+}
+
+/// Rows per parallel task: enough work per task to pay for the hand-off.
+fn rows_per_task(width: usize) -> usize {
+    (16_384 / width.max(1)).max(1)
+}
+
+impl CustomOp3 for BiasAct {
+    fn name(&self) -> &'static str {
+        "bias_act"
+    }
+
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (pre, cond, bias) = (f32s(s1, l1)?, f32s(s2, l2)?, f32s(s3, l3)?);
+        let m = bias.len();
+        let mut out = vec![0f32; pre.len()];
+        let chunk = rows_per_task(m) * m;
+        out.par_chunks_mut(chunk).zip(pre.par_chunks(chunk)).zip(cond.par_chunks(chunk)).for_each(|((o, p), c)| {
+            for ((o, p), c) in o.chunks_mut(m).zip(p.chunks(m)).zip(c.chunks(m)) {
+                for j in 0..m {
+                    let z = p[j] + c[j] + bias[j];
+                    o[j] = match self.act {
+                        Act::Silu => silu(z),
+                        _ => z.max(0.0),
+                    };
+                }
+            }
+        });
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+
+    fn bwd(&self, pre: &Tensor, cond: &Tensor, bias: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let op = BiasActGrad { act: self.act, bias: bias.to_vec1::<f32>()? };
+        let gz = grad.contiguous()?.apply_op3_no_bwd(pre, cond, &op)?;
+        let gb = gz.sum(0)?;
+        Ok((Some(gz.clone()), Some(gz), Some(gb)))
+    }
+}
+
+impl CustomOp3 for BiasActGrad {
+    fn name(&self) -> &'static str {
+        "bias_act_grad"
+    }
+
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (grad, pre, cond) = (f32s(s1, l1)?, f32s(s2, l2)?, f32s(s3, l3)?);
+        let m = self.bias.len();
+        let mut out = vec![0f32; grad.len()];
+        let chunk = rows_per_task(m) * m;
+        out.par_chunks_mut(chunk).zip(grad.par_chunks(chunk)).zip(pre.par_chunks(chunk).zip(cond.par_chunks(chunk))).for_each(|((o, g), (p, c))| {
+            for (((o, g), p), c) in o.chunks_mut(m).zip(g.chunks(m)).zip(p.chunks(m)).zip(c.chunks(m)) {
+                for j in 0..m {
+                    let z = p[j] + c[j] + self.bias[j];
+                    let slope = match self.act {
+                        // d/dz z·σ(z) = σ(z)·(1 + z·(1 − σ(z)))
+                        Act::Silu => {
+                            let s = 1.0 / (1.0 + exp(-z));
+                            s * (1.0 + z * (1.0 - s))
+                        }
+                        _ => f32::from(u8::from(z > 0.0)),
+                    };
+                    o[j] = g[j] * slope;
+                }
+            }
+        });
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    #[test]
+    fn value_and_gradients_equal_the_plain_ops() {
+        for act in [Act::Silu, Act::Relu] {
+            let pre = Var::from_tensor(&Tensor::randn(0f32, 2.0, (300, 70), &Device::Cpu).unwrap()).unwrap();
+            let cond = Var::from_tensor(&Tensor::randn(0f32, 1.0, (300, 70), &Device::Cpu).unwrap()).unwrap();
+            let bias = Var::from_tensor(&Tensor::randn(0f32, 1.0, 70, &Device::Cpu).unwrap()).unwrap();
+            let weights = Tensor::randn(0f32, 1.0, (300, 70), &Device::Cpu).unwrap();
+            let plain = act.apply(&(pre.broadcast_add(&bias).unwrap() + cond.as_tensor()).unwrap()).unwrap();
+            let fused = bias_act(&pre, &cond, &bias, act).unwrap();
+            let close = |a: &Tensor, b: &Tensor, what: &str| {
+                let d = (a - b).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+                let s = b.abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+                assert!(d <= 1e-5 * s.max(1.0), "{act:?} {what}: difference {d} at scale {s}");
+            };
+            close(&fused, &plain, "value");
+            let gp = (plain * &weights).unwrap().sum_all().unwrap().backward().unwrap();
+            let gf = (fused * &weights).unwrap().sum_all().unwrap().backward().unwrap();
+            for (v, what) in [(&pre, "d pre"), (&cond, "d cond"), (&bias, "d bias")] {
+                close(gf.get(v).unwrap(), gp.get(v).unwrap(), what);
+            }
+        }
+        let f64s = Tensor::zeros((2, 3), DType::F64, &Device::Cpu).unwrap();
+        let out = bias_act(&f64s, &f64s, &Tensor::ones(3, DType::F64, &Device::Cpu).unwrap(), Act::Silu).unwrap();
+        assert_eq!(out.dtype(), DType::F64);
+    }
+}
