@@ -36,8 +36,9 @@ norm is written out op by op, per-example times and noise-level coefficients are
 on the host in float64 and copied to the device, and minibatch indices come from a host
 permutation. Each such place names the Rust function it mirrors.
 
-Timing follows src/bench/timing.rs: three warm-up iterations, a window of iterations lasting
-about --seconds, three such windows, rate = iterations / fastest window.
+Timing follows src/bench/timing.rs: three warm-up iterations timed one by one, a window of
+iterations lasting about --seconds at the fastest of them, three such windows, rate =
+iterations / fastest window.
 """
 
 import argparse
@@ -439,7 +440,7 @@ UNITS = {"train_mlp": "steps/s", "sample_mlp": "points·steps/s", "train_unet": 
 
 
 def best_rate(seconds, iteration, device):
-    """Iterations per second of `iteration`: WARMUP iterations size a window of about `seconds`;
+    """Iterations per second of `iteration`: the fastest of WARMUP single iterations sizes a window of about `seconds`;
     the fastest of WINDOWS such windows counts. On cuda the clock is read after a synchronize."""
 
     def run(n):
@@ -448,9 +449,11 @@ def best_rate(seconds, iteration, device):
         if device.type == "cuda":
             torch.cuda.synchronize()
 
-    start = time.perf_counter()
-    run(WARMUP)
-    per_iteration = (time.perf_counter() - start) / WARMUP
+    per_iteration = math.inf
+    for _ in range(WARMUP):  # the fastest warm-up iteration: the first pays one-time costs
+        start = time.perf_counter()
+        run(1)
+        per_iteration = min(per_iteration, time.perf_counter() - start)
     iters = max(1, math.floor(seconds / max(per_iteration, 1e-9) + 0.5))  # Rust's f64::round, half away from 0
     fastest = math.inf
     for _ in range(WINDOWS):

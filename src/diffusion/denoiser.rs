@@ -49,6 +49,7 @@ pub fn check_sigmas(sigma: &[f64], rows: usize) -> Result<()> {
 
 /// A trained network as a denoiser: the VE input is rescaled to the network's
 /// schedule (`x = α x̃` at the time where σ/α = σ̃) and its prediction converted to x0.
+/// It is for sampling: its output carries no gradient to the network's weights.
 #[derive(Clone, Debug)]
 pub struct NetworkDenoiser {
     /// The network.
@@ -104,8 +105,11 @@ impl Denoiser for NetworkDenoiser {
         } else {
             self.net.forward(&net_in, &Tensor::from_candle(per_row(&c_values, xc)?.flatten_all()?))?
         };
+        // detached: a sampler chains these outputs, and each would otherwise keep the network's
+        // whole forward graph (every activation) alive for the rest of the run
+        let out = out.candle().detach();
         let pre = precond.as_ref().map(|(a, b)| (a, b));
-        let x0 = x0_from(self.pred, out.candle(), &x_vp, &alpha, &sig, pre)?;
+        let x0 = x0_from(self.pred, &out, &x_vp, &alpha, &sig, pre)?;
         Ok(Tensor::from_candle(x0))
     }
 
@@ -135,6 +139,17 @@ mod tests {
     fn net(input: TimeInput) -> Network {
         let arch = Architecture::Mlp(MlpConfig { dim: 2, hidden: vec![16], act: Act::Tanh, fourier: 0, fourier_scale: 1.0, time_embed: input, time_dim: 8, out: 2 });
         Network::new(arch, &Placement { dtype: DType::F64, device: candle_core::Device::Cpu }).unwrap()
+    }
+
+    #[test]
+    fn outputs_keep_no_graph_of_the_network() {
+        // a sampler chains the outputs: a graph kept by each call grew a UNet sampling run past memory
+        let d = NetworkDenoiser::new(net(TimeInput::T), Schedule::vp_cosine(0.008).unwrap(), Pred::Eps).unwrap();
+        let x = randn(&[4, 2], &Placement { dtype: DType::F64, device: candle_core::Device::Cpu }).unwrap();
+        for sigma in [vec![0.5], vec![0.5, 0.5, 1.0, 2.0]] {
+            assert!(!d.denoise(&x, &sigma).unwrap().candle().track_op(), "σ {sigma:?}");
+        }
+        assert!(d.net.forward(&x, &crate::tensor::create::full(&[4], 0.3, &Placement { dtype: DType::F64, device: candle_core::Device::Cpu }).unwrap()).unwrap().candle().track_op());
     }
 
     #[test]

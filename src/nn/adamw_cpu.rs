@@ -29,11 +29,11 @@ pub fn update(theta: &Tensor, g: &Tensor, m: Option<&Tensor>, v: Option<&Tensor>
     let (decay, lr, eps) = ((1.0 - lr * c.weight_decay) as f32, lr as f32, c.eps as f32);
     const CHUNK: usize = 1 << 14;
     th.par_chunks_mut(CHUNK).zip(m.par_chunks_mut(CHUNK)).zip(v.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK))).for_each(|((th, m), (v, g))| {
-        for i in 0..th.len() {
-            m[i] = b1 * m[i] + (1.0 - b1) * g[i];
-            v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
-            let step = (m[i] / c1) / ((v[i] / c2).sqrt() + eps);
-            th[i] = th[i] * decay - lr * step;
+        for ((th, m), (v, &g)) in th.iter_mut().zip(m).zip(v.iter_mut().zip(g)) {
+            *m = b1 * *m + (1.0 - b1) * g;
+            *v = b2 * *v + (1.0 - b2) * g * g;
+            let step = (*m / c1) / ((*v / c2).sqrt() + eps);
+            *th = *th * decay - lr * step;
         }
     });
     let shaped = |x: Vec<f32>| -> Result<Tensor> { Ok(Tensor::from_vec(x, theta.shape(), theta.device())?) };

@@ -14,10 +14,18 @@ pub fn exp(x: f32) -> f32 {
     const LN2_HI: f32 = 0.693_145_75;
     const LN2_LO: f32 = 1.428_606_8e-6;
     let x = x.clamp(-87.0, 88.0);
-    let n = (x * LOG2E + ROUND) - ROUND;
+    let rounded = x * LOG2E + ROUND;
+    let n = rounded - ROUND;
     let f = (x - n * LN2_HI) - n * LN2_LO;
     let p = 1.0 + f * (1.0 + f * (0.5 + f * (1.0 / 6.0 + f * (1.0 / 24.0 + f * (1.0 / 120.0 + f * (1.0 / 720.0))))));
-    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    p * f32::from_bits(integer_of(rounded).wrapping_add(127) << 23)
+}
+
+/// The integer `n` held by `n + ROUND` (|n| < 2²²), two's complement, by integer ops only
+/// (a float-to-int conversion would keep the loops around these functions from vectorising).
+#[inline(always)]
+fn integer_of(rounded: f32) -> u32 {
+    rounded.to_bits().wrapping_sub(ROUND.to_bits())
 }
 
 /// `x·σ(x) = x / (1 + e⁻ˣ)`.
@@ -32,15 +40,16 @@ pub fn sin_cos(x: f32) -> (f32, f32) {
     // x = k·π/2 + r with |r| ≤ π/4; π/2 split in two so k·PIO2_HI is exact for |k| < 2¹².
     const PIO2_HI: f32 = 1.570_312_5;
     const PIO2_LO: f32 = 4.838_267_9e-4;
-    let k = (x * std::f32::consts::FRAC_2_PI + ROUND) - ROUND;
+    let rounded = x * std::f32::consts::FRAC_2_PI + ROUND;
+    let k = rounded - ROUND;
     let r = (x - k * PIO2_HI) - k * PIO2_LO;
     let z = r * r;
     let s = r + r * z * (-1.0 / 6.0 + z * (1.0 / 120.0 + z * (-1.0 / 5040.0 + z * (1.0 / 362_880.0))));
     let c = 1.0 + z * (-0.5 + z * (1.0 / 24.0 + z * (-1.0 / 720.0 + z * (1.0 / 40_320.0 + z * (-1.0 / 3_628_800.0)))));
-    let q = k as i32;
+    let q = integer_of(rounded);
     let (s, c) = if q & 1 == 0 { (s, c) } else { (c, s) };
     let sin = if q & 2 == 0 { s } else { -s };
-    let cos = if (q + 1) & 2 == 0 { c } else { -c };
+    let cos = if q.wrapping_add(1) & 2 == 0 { c } else { -c };
     (sin, cos)
 }
 

@@ -56,6 +56,12 @@ impl Act {
 
 /// `x @ w + b` for `x` of shape `[.., in]`, `w` of shape `[in, out]`.
 pub fn linear(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
+    if x.rank() == 2 && x.device().is_cpu() {
+        // the bias as a rank-1 product, so that its gradient is one gemm: candle's CPU sum
+        // over the rows of a broadcast bias is a strided loop several times slower
+        let ones = Tensor::ones((x.dim(0)?, 1), x.dtype(), x.device())?;
+        return Ok(x.matmul(w)?.add(&ones.matmul(&b.reshape((1, b.elem_count()))?)?)?);
+    }
     let y = if x.rank() == 2 { x.matmul(w)? } else { x.broadcast_matmul(w)? };
     Ok(y.broadcast_add(b)?)
 }
