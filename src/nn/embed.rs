@@ -5,6 +5,7 @@ use super::layers::{linear, sinusoidal};
 use super::params::{Init, ParamStore};
 use crate::error::Result;
 use crate::tensor::create::Placement;
+use super::fast_math::sin_cos;
 use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +34,14 @@ impl TimeInput {
         match self {
             TimeInput::T => "t",
             TimeInput::LogSigma => "log_sigma",
+        }
+    }
+
+    /// The scalar the sinusoidal embedding sees, for one host value.
+    pub fn embed_value(self, c: f32) -> f32 {
+        match self {
+            TimeInput::T => c * 1000.0,
+            TimeInput::LogSigma => c.ln() * 0.25,
         }
     }
 
@@ -67,6 +76,36 @@ pub fn time_mlp(store: &ParamStore, prefix: &str, input: TimeInput, c: &Tensor, 
 pub fn fourier_features(x: &Tensor, b: &Tensor) -> Result<Tensor> {
     let proj = (x.matmul(b)? * (2.0 * std::f64::consts::PI))?;
     Ok(Tensor::cat(&[x.clone(), proj.sin()?, proj.cos()?], 1)?)
+}
+
+/// [`fourier_features`] of one row `x` (`dim` values) into `row` (`dim + 2·count` values),
+/// on the host, with `b` the row-major `[dim, count]` frequencies.
+pub fn fourier_features_row(row: &mut [f32], x: &[f32], b: &[f32]) {
+    let d = x.len();
+    let f = b.len() / d.max(1);
+    row[..d].copy_from_slice(x);
+    for j in 0..f {
+        let proj: f32 = (0..d).map(|k| x[k] * b[k * f + j]).sum();
+        let (s, c) = sin_cos(proj * std::f32::consts::TAU);
+        row[d + j] = s;
+        row[d + f + j] = c;
+    }
+}
+
+/// The frequencies of a `dim`-wide [`sinusoidal`] embedding.
+pub fn sinusoidal_freqs(dim: usize) -> Vec<f32> {
+    let half = dim / 2;
+    (0..half).map(|i| (-(10000f64.ln()) * i as f64 / half as f64).exp() as f32).collect()
+}
+
+/// [`sinusoidal`] of one host value `e` into `row` (`2·freqs.len()` values): cosines, then sines.
+pub fn sinusoidal_row(row: &mut [f32], e: f32, freqs: &[f32]) {
+    let half = freqs.len();
+    for (i, f) in freqs.iter().enumerate() {
+        let (s, c) = sin_cos(e * f);
+        row[i] = c;
+        row[half + i] = s;
+    }
 }
 
 #[cfg(test)]

@@ -30,7 +30,8 @@ struct BiasActGrad {
     bias: Vec<f32>,
 }
 
-fn f32s<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]> {
+/// The values of a contiguous `f32` CPU storage under `l`.
+pub(super) fn f32s<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]> {
     let (start, end) = l.contiguous_offsets().ok_or_else(|| candle_core::Error::Msg("bias_act takes contiguous tensors".into()))?;
     Ok(&s.as_slice::<f32>()?[start..end])
 }

@@ -68,13 +68,32 @@ pub fn linear(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
 
 /// A 2-D convolution with a `[out, in, k, k]` kernel and `[out]` bias.
 pub fn conv2d(x: &Tensor, w: &Tensor, b: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
+    if super::conv_cpu::applies(x, w) {
+        return super::conv_cpu::conv2d(x, w, b, stride, padding);
+    }
     let y = x.conv2d(w, padding, stride, 1, 1)?;
     Ok(y.broadcast_add(&b.reshape((1, b.elem_count(), 1, 1))?)?)
 }
 
 /// Group normalisation (Wu & He 2018) of `[N, C, H, W]` with per-channel scale and shift.
 pub fn group_norm(x: &Tensor, groups: usize, gamma: &Tensor, beta: &Tensor) -> Result<Tensor> {
-    const EPS: f64 = 1e-5;
+    if super::group_norm_cpu::applies(x) {
+        return super::group_norm_cpu::group_norm(x, groups, gamma, beta, false);
+    }
+    group_norm_tensors(x, groups, gamma, beta)
+}
+
+/// SiLU of [`group_norm`], as one op on the CPU.
+pub fn group_norm_silu(x: &Tensor, groups: usize, gamma: &Tensor, beta: &Tensor) -> Result<Tensor> {
+    if super::group_norm_cpu::applies(x) {
+        return super::group_norm_cpu::group_norm(x, groups, gamma, beta, true);
+    }
+    Ok(group_norm_tensors(x, groups, gamma, beta)?.silu()?)
+}
+
+/// [`group_norm`] as candle tensor ops.
+pub fn group_norm_tensors(x: &Tensor, groups: usize, gamma: &Tensor, beta: &Tensor) -> Result<Tensor> {
+    use super::group_norm_cpu::EPS;
     let (n, c, h, w) = x.dims4()?;
     let grouped = x.reshape((n, groups, (c / groups) * h * w))?;
     let mean = grouped.mean_keepdim(D::Minus1)?;
@@ -109,9 +128,8 @@ pub fn dropout(x: &Tensor, p: f64) -> Result<Tensor> {
 /// `[cos(c·f_i), sin(c·f_i)]` with `f_i = 10000^(−i/(dim/2))` (Vaswani et al.
 /// 2017; the timestep embedding of Ho et al. 2020).
 pub fn sinusoidal(c: &Tensor, dim: usize) -> Result<Tensor> {
-    let half = dim / 2;
-    let freqs: Vec<f32> = (0..half).map(|i| (-(10000f64.ln()) * i as f64 / half as f64).exp() as f32).collect();
-    let freqs = Tensor::from_vec(freqs, (1, half), &candle_core::Device::Cpu)?.to_device(c.device())?.to_dtype(c.dtype())?;
+    let freqs = super::embed::sinusoidal_freqs(dim);
+    let freqs = Tensor::from_vec(freqs, (1, dim / 2), &candle_core::Device::Cpu)?.to_device(c.device())?.to_dtype(c.dtype())?;
     let args = c.reshape((c.elem_count(), 1))?.broadcast_mul(&freqs)?;
     Ok(Tensor::cat(&[args.cos()?, args.sin()?], 1)?)
 }

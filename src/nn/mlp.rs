@@ -75,7 +75,15 @@ impl MlpConfig {
             crate::bail!("the MLP takes [N, {}] inputs, got [{n}, {d}]", self.dim);
         }
         let c = per_example(c, n, x.dtype())?;
-        let temb = time_mlp(store, "time", self.time_embed, &c, self.time_dim)?;
+        if super::mlp_autograd::applies(self, store, x, &c) {
+            return super::mlp_autograd::forward(self, store, x, &c);
+        }
+        self.forward_tensors(store, x, &c)
+    }
+
+    /// [`MlpConfig::forward`] as candle tensor ops, for levels `c` already one per example.
+    pub fn forward_tensors(&self, store: &ParamStore, x: &Tensor, c: &Tensor) -> Result<Tensor> {
+        let temb = time_mlp(store, "time", self.time_embed, c, self.time_dim)?;
         let mut h = if self.fourier > 0 { fourier_features(x, &store.get("fourier.B")?)? } else { x.clone() };
         for i in 0..self.hidden.len() {
             let pre = h.matmul(&store.get(&format!("layers.{i}.weight"))?)?;

@@ -4,8 +4,9 @@
 //! into the preset bias, and the activation runs in place in a single vectorised pass (split
 //! across the thread pool). Only the forward value is computed: it carries no gradient.
 
-use super::embed::time_mlp;
-use super::fast_math::{silu, sin_cos};
+use super::cpu_gemm::{matmul_into, View};
+use super::embed::{fourier_features_row, time_mlp};
+use super::fast_math::silu;
 use super::layers::Act;
 use super::mlp::MlpConfig;
 use super::params::ParamStore;
@@ -44,19 +45,13 @@ fn input_features(cfg: &MlpConfig, store: &ParamStore, x: &Tensor) -> Result<Vec
     if cfg.fourier == 0 {
         return Ok(xs);
     }
-    let (d, f) = (cfg.dim, cfg.fourier);
+    let d = cfg.dim;
     let b: Vec<f32> = values(&store.get("fourier.B")?)?;
-    let width = d + 2 * f;
+    let width = d + 2 * cfg.fourier;
     let mut h = vec![0f32; xs.len() / d * width];
     h.par_chunks_mut(width * 256).zip(xs.par_chunks(d * 256)).for_each(|(rows, xrows)| {
         for (row, xr) in rows.chunks_mut(width).zip(xrows.chunks(d)) {
-            row[..d].copy_from_slice(xr);
-            for j in 0..f {
-                let proj: f32 = (0..d).map(|k| xr[k] * b[k * f + j]).sum();
-                let (s, c) = sin_cos(proj * std::f32::consts::TAU);
-                row[d + j] = s;
-                row[d + f + j] = c;
-            }
+            fourier_features_row(row, xr, &b);
         }
     });
     Ok(h)
@@ -71,18 +66,7 @@ fn affine(h: &[f32], n: usize, k: usize, w: &Tensor, bias: &Tensor, m: usize) ->
     for _ in 0..n {
         out.extend_from_slice(&bias);
     }
-    let threads = candle_core::utils::get_num_threads();
-    let parallelism = if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None };
-    // SAFETY: out is n×m, h is n×k and w is k×m, all row-major and alive for the call.
-    unsafe {
-        gemm::gemm(
-            n, m, k,
-            out.as_mut_ptr(), 1, m as isize, true,
-            h.as_ptr(), 1, k as isize,
-            w.as_ptr(), 1, m as isize,
-            1.0, 1.0, false, false, false, parallelism,
-        );
-    }
+    matmul_into(&mut out, View::new(h, n, k), View::new(&w, k, m), true, candle_core::utils::get_num_threads());
     Ok(out)
 }
 

@@ -5,13 +5,17 @@
 pub mod adamw_cpu;
 pub mod checkpoint;
 pub mod classifier;
+pub mod conv_cpu;
+pub mod cpu_gemm;
 pub mod ema;
 pub mod embed;
 pub mod fast_math;
 pub mod fused_act;
+pub mod group_norm_cpu;
 pub mod layers;
 pub mod lr_schedule;
 pub mod mlp;
+pub mod mlp_autograd;
 pub mod mlp_inference;
 pub mod network;
 pub mod optim;

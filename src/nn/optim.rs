@@ -341,6 +341,10 @@ mod tests {
     use crate::tensor::reduce::Reduce;
     use crate::tensor::DType;
 
+    /// Steps store their gradients process-wide (for `p.grad()`), so the tests that step run
+    /// one at a time.
+    static ONE_STEPPER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     fn quadratic(x: &Tensor) -> Tensor {
         // (x - 3)^2 summed
         x.binary_scalar(crate::tensor::ops::BinaryOp::Sub, 3.0)
@@ -357,6 +361,7 @@ mod tests {
 
     #[test]
     fn sgd_step_matches_the_rule_by_hand() {
+        let _alone = ONE_STEPPER.lock().unwrap_or_else(|e| e.into_inner());
         let x = start();
         let mut opt = Optimizer::sgd(&[x.clone()], SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() }).unwrap();
         opt.step(&quadratic(&x)).unwrap(); // g = -6, buf = -6, x = 0.6
@@ -368,6 +373,7 @@ mod tests {
 
     #[test]
     fn adamw_first_step_moves_by_lr() {
+        let _alone = ONE_STEPPER.lock().unwrap_or_else(|e| e.into_inner());
         // With bias correction the first Adam step is lr * sign(g) (up to eps).
         let x = start();
         let mut opt = Optimizer::adamw(&[x.clone()], AdamWConfig { lr: 0.5, weight_decay: 0.0, ..Default::default() }).unwrap();
@@ -381,6 +387,7 @@ mod tests {
 
     #[test]
     fn clipping_scales_the_step_and_state_round_trips() {
+        let _alone = ONE_STEPPER.lock().unwrap_or_else(|e| e.into_inner());
         let x = start();
         let mut opt = Optimizer::sgd(&[x.clone()], SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() }).unwrap();
         opt.set_clip(Some(1.0)).unwrap();
@@ -400,6 +407,7 @@ mod tests {
 
     #[test]
     fn the_schedule_sets_the_step_size() {
+        let _alone = ONE_STEPPER.lock().unwrap_or_else(|e| e.into_inner());
         let x = start();
         let mut opt = Optimizer::sgd(&[x.clone()], SgdConfig { lr: 0.1, ..Default::default() }).unwrap();
         opt.set_schedule(LrSchedule::new("constant", 2, 0, 0.0).unwrap());
@@ -411,6 +419,7 @@ mod tests {
 
     #[test]
     fn non_parameters_and_nan_losses_are_refused() {
+        let _alone = ONE_STEPPER.lock().unwrap_or_else(|e| e.into_inner());
         let plain = from_f64(vec![1.0], &[1], &Placement::default()).unwrap();
         let err = Optimizer::sgd(&[plain], SgdConfig { lr: 0.1, ..Default::default() }).unwrap_err();
         assert!(err.message().starts_with("params[0]: "), "{err}");

@@ -4,7 +4,7 @@
 //! upsampling, skip connections between the two paths.
 
 use super::embed::{init_time_mlp, time_mlp, TimeInput};
-use super::layers::{conv2d, dropout, group_norm, groups_for, linear, per_example};
+use super::layers::{conv2d, dropout, group_norm, group_norm_silu, groups_for, linear, per_example};
 use super::params::{Init, ParamStore};
 use crate::error::Result;
 use crate::tensor::create::Placement;
@@ -150,7 +150,7 @@ impl UnetConfig {
                 h = conv(store, &format!("up.{l}.up"), &h.upsample_nearest2d(hh * 2, ww * 2)?, 1)?;
             }
         }
-        let h = norm(store, "out.norm", &h)?.silu()?;
+        let h = norm_silu(store, "out.norm", &h)?;
         conv(store, "out.conv", &h, 1)
     }
 }
@@ -196,12 +196,18 @@ fn norm(store: &ParamStore, p: &str, x: &Tensor) -> Result<Tensor> {
     group_norm(x, groups, &store.get(&format!("{p}.weight"))?, &store.get(&format!("{p}.bias"))?)
 }
 
+/// SiLU of [`norm`].
+fn norm_silu(store: &ParamStore, p: &str, x: &Tensor) -> Result<Tensor> {
+    let groups = groups_for(x.dim(1)?);
+    group_norm_silu(x, groups, &store.get(&format!("{p}.weight"))?, &store.get(&format!("{p}.bias"))?)
+}
+
 fn res_block(store: &ParamStore, p: &str, x: &Tensor, temb: &Tensor, drop: f64) -> Result<Tensor> {
-    let h = conv(store, &format!("{p}.conv1"), &norm(store, &format!("{p}.norm1"), x)?.silu()?, 1)?;
+    let h = conv(store, &format!("{p}.conv1"), &norm_silu(store, &format!("{p}.norm1"), x)?, 1)?;
     let t = linear(&temb.silu()?, &store.get(&format!("{p}.temb.weight"))?, &store.get(&format!("{p}.temb.bias"))?)?;
     let (n, c) = t.dims2()?;
     let h = h.broadcast_add(&t.reshape((n, c, 1, 1))?)?;
-    let h = dropout(&norm(store, &format!("{p}.norm2"), &h)?.silu()?, drop)?;
+    let h = dropout(&norm_silu(store, &format!("{p}.norm2"), &h)?, drop)?;
     let h = conv(store, &format!("{p}.conv2"), &h, 1)?;
     let skip = if store.has(&format!("{p}.skip.weight")) { conv(store, &format!("{p}.skip"), x, 1)? } else { x.clone() };
     Ok((skip + h)?)

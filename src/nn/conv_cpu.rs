@@ -1,0 +1,407 @@
+//! A 2-D convolution with its bias as one autograd op for `f32` on the CPU: per image, the
+//! patches are unrolled (im2col) and one `gemm` product makes the output; the backward unrolls
+//! them again for the kernel's gradient and folds the patches' gradient back (col2im) for the
+//! input's. Images run in parallel in fixed blocks whose kernel gradients are summed in order,
+//! so results do not depend on the thread count. Candle's CPU convolution backward runs its
+//! transposed convolution as scalar loops, several times slower than this.
+
+use super::cpu_gemm::{matmul_into, View};
+use super::fused_act::f32s;
+use crate::error::Result;
+use candle_core::{CpuStorage, CustomOp2, CustomOp3, DType, Layout, Shape, Tensor};
+use rayon::prelude::*;
+use std::ops::Range;
+
+/// Whether [`conv2d`] runs on these tensors (else the caller uses candle's convolution).
+pub fn applies(x: &Tensor, w: &Tensor) -> bool {
+    x.device().is_cpu() && x.dtype() == DType::F32 && w.dtype() == DType::F32 && x.rank() == 4 && w.rank() == 4
+}
+
+/// `x` (`[N, C, H, W]`) convolved with `w` (`[O, C, k, k]`) plus `b` (`[O]`), at this stride
+/// and zero padding.
+pub fn conv2d(x: &Tensor, w: &Tensor, b: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
+    let (_, c, h, wd) = x.dims4()?;
+    let (o, wc, k, k2) = w.dims4()?;
+    if wc != c || k != k2 || b.dims() != [o] || stride == 0 || h + 2 * padding < k || wd + 2 * padding < k {
+        crate::bail!("a convolution of {:?} images with a {:?} kernel and {:?} bias does not fit", x.dims(), w.dims(), b.dims());
+    }
+    let geo = Geometry { c, h, w: wd, o, k, stride, padding };
+    Ok(x.contiguous()?.apply_op3(&w.contiguous()?, &b.contiguous()?, Conv { geo })?)
+}
+
+/// The sizes of one convolution.
+#[derive(Clone, Copy, Debug)]
+struct Geometry {
+    c: usize,
+    h: usize,
+    w: usize,
+    o: usize,
+    k: usize,
+    stride: usize,
+    padding: usize,
+}
+
+impl Geometry {
+    fn out_h(&self) -> usize {
+        (self.h + 2 * self.padding - self.k) / self.stride + 1
+    }
+
+    fn out_w(&self) -> usize {
+        (self.w + 2 * self.padding - self.k) / self.stride + 1
+    }
+
+    /// Output pixels per channel.
+    fn pixels(&self) -> usize {
+        self.out_h() * self.out_w()
+    }
+
+    /// Rows of the unrolled patches: `C·k·k`.
+    fn patch(&self) -> usize {
+        self.c * self.k * self.k
+    }
+
+    /// Whether the unrolled patches are the image itself (a 1×1 kernel at stride 1).
+    fn is_pointwise(&self) -> bool {
+        self.k == 1 && self.stride == 1 && self.padding == 0
+    }
+
+    /// Visits each (patch row, output row) pair: `f(patch_row, out_y, in_y, cols, first_x)`
+    /// where `in_y` is the input row (`None` in the padding), `cols` the output columns that
+    /// read inside the image, and output column `ox` of them reads input column
+    /// `first_x + (ox − cols.start)·stride`.
+    fn for_each_row(&self, mut f: impl FnMut(usize, usize, Option<usize>, Range<usize>, usize)) {
+        let (k, s, p) = (self.k, self.stride as isize, self.padding as isize);
+        let cols: Vec<(Range<usize>, usize)> = (0..k)
+            .map(|kj| {
+                let first = kj as isize - p;
+                let lo = if first < 0 { (-first + s - 1) / s } else { 0 };
+                let hi = ((self.w as isize - first + s - 1) / s).clamp(0, self.out_w() as isize);
+                let lo = lo.min(hi);
+                (lo as usize..hi as usize, (first + lo * s).max(0) as usize)
+            })
+            .collect();
+        for ch in 0..self.c {
+            for ki in 0..k {
+                for (kj, (valid, first)) in cols.iter().enumerate() {
+                    let row = (ch * k + ki) * k + kj;
+                    for oy in 0..self.out_h() {
+                        let iy = oy as isize * s + ki as isize - p;
+                        let in_y = (0..self.h as isize).contains(&iy).then(|| ch * self.h + iy as usize);
+                        f(row, oy, in_y, valid.clone(), *first);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Unrolls one image `x` (`[C, H, W]`) into `col` (`[C·k·k, pixels]`).
+    fn im2col(&self, x: &[f32], col: &mut [f32]) {
+        let (ow, s, p) = (self.out_w(), self.stride, self.pixels());
+        self.for_each_row(|row, oy, in_y, valid, first| {
+            let out = &mut col[row * p + oy * ow..row * p + (oy + 1) * ow];
+            let Some(iy) = in_y else {
+                out.fill(0.0);
+                return;
+            };
+            out[..valid.start].fill(0.0);
+            out[valid.end..].fill(0.0);
+            let src = &x[iy * self.w + first..(iy + 1) * self.w];
+            if s == 1 {
+                out[valid.clone()].copy_from_slice(&src[..valid.len()]);
+            } else {
+                out[valid].iter_mut().zip(src.iter().step_by(s)).for_each(|(o, v)| *o = *v);
+            }
+        });
+    }
+
+    /// Whether the product runs on the wide grid: at stride 1 (and a kernel wider than 1) each
+    /// patch row is then one contiguous run of the zero-padded image, the output rows are
+    /// `padded_w` wide, and the columns past `out_w` are discarded (gradients there are zero).
+    fn wide(&self) -> bool {
+        self.stride == 1 && !self.is_pointwise()
+    }
+
+    fn padded_h(&self) -> usize {
+        self.h + 2 * self.padding
+    }
+
+    fn padded_w(&self) -> usize {
+        self.w + 2 * self.padding
+    }
+
+    /// Columns of the product: output pixels, on the wide grid when [`Geometry::wide`].
+    fn grid(&self) -> usize {
+        if self.wide() {
+            self.out_h() * self.padded_w()
+        } else {
+            self.pixels()
+        }
+    }
+
+    /// Length of a zero-padded image, with room for the last patch rows' overhang.
+    fn padded_len(&self) -> usize {
+        self.c * self.padded_h() * self.padded_w() + self.k
+    }
+
+    /// The image's patches `[C·k·k, grid]`: the image itself for a pointwise kernel, else
+    /// unrolled into `col` (through `padded` on the wide grid, whose borders must be zero: a
+    /// scratch buffer that [`Geometry::fold`] has used must not be unrolled into).
+    fn unroll<'a>(&self, x: &'a [f32], padded: &mut [f32], col: &'a mut [f32]) -> &'a [f32] {
+        if self.is_pointwise() {
+            return x;
+        }
+        if !self.wide() {
+            self.im2col(x, col);
+            return col;
+        }
+        let (hp, wp, pad, grid) = (self.padded_h(), self.padded_w(), self.padding, self.grid());
+        for (plane, image) in padded.chunks_mut(hp * wp).zip(x.chunks(self.h * self.w)) {
+            for (y, row) in image.chunks(self.w).enumerate() {
+                plane[(y + pad) * wp + pad..(y + pad) * wp + pad + self.w].copy_from_slice(row);
+            }
+        }
+        for (r, out) in col.chunks_mut(grid).enumerate() {
+            let (ch, ki, kj) = (r / (self.k * self.k), r / self.k % self.k, r % self.k);
+            let start = ch * hp * wp + ki * wp + kj;
+            out.copy_from_slice(&padded[start..start + grid]);
+        }
+        col
+    }
+
+    /// Adds the patches' gradient `dcol` (`[C·k·k, grid]`) onto the image's `dx`.
+    fn fold(&self, dcol: &[f32], padded: &mut [f32], dx: &mut [f32]) {
+        if !self.wide() {
+            return self.col2im(dcol, dx);
+        }
+        let (hp, wp, pad, grid) = (self.padded_h(), self.padded_w(), self.padding, self.grid());
+        padded.fill(0.0);
+        for (r, src) in dcol.chunks(grid).enumerate() {
+            let (ch, ki, kj) = (r / (self.k * self.k), r / self.k % self.k, r % self.k);
+            let start = ch * hp * wp + ki * wp + kj;
+            padded[start..start + grid].iter_mut().zip(src).for_each(|(d, v)| *d += v);
+        }
+        for (plane, image) in padded.chunks(hp * wp).zip(dx.chunks_mut(self.h * self.w)) {
+            for (y, row) in image.chunks_mut(self.w).enumerate() {
+                row.iter_mut().zip(&plane[(y + pad) * wp + pad..]).for_each(|(d, v)| *d += v);
+            }
+        }
+    }
+
+    /// Output rows `[O, out_h·out_w]` spread onto the wide grid, zeros in the extra columns.
+    fn widen(&self, y: &[f32], wide: &mut [f32]) {
+        let (ow, wp) = (self.out_w(), self.padded_w());
+        for (dst, src) in wide.chunks_mut(wp).zip(y.chunks(ow)) {
+            dst[..ow].copy_from_slice(src);
+            dst[ow..].fill(0.0);
+        }
+    }
+
+    /// The wide grid's output rows cut back to `[O, out_h·out_w]`.
+    fn narrow(&self, wide: &[f32], y: &mut [f32]) {
+        let (ow, wp) = (self.out_w(), self.padded_w());
+        for (dst, src) in y.chunks_mut(ow).zip(wide.chunks(wp)) {
+            dst.copy_from_slice(&src[..ow]);
+        }
+    }
+
+    /// Adds the patches' gradient `col` back onto the image's `dx` (`[C, H, W]`).
+    fn col2im(&self, col: &[f32], dx: &mut [f32]) {
+        let (ow, s, p) = (self.out_w(), self.stride, self.pixels());
+        self.for_each_row(|row, oy, in_y, valid, first| {
+            if let Some(iy) = in_y {
+                let src = &col[row * p + oy * ow + valid.start..row * p + oy * ow + valid.end];
+                let dst = &mut dx[iy * self.w + first..(iy + 1) * self.w];
+                dst.iter_mut().step_by(s).zip(src).for_each(|(d, v)| *d += v);
+            }
+        });
+    }
+}
+
+/// One thread's buffers: a padded image, unrolled patches, and output rows on the wide grid.
+struct Scratch {
+    padded: Vec<f32>,
+    col: Vec<f32>,
+    wide: Vec<f32>,
+}
+
+impl Scratch {
+    fn new(g: &Geometry) -> Self {
+        let (unrolled, wide) = (!g.is_pointwise(), g.wide());
+        Scratch {
+            padded: vec![0f32; if wide { g.padded_len() } else { 0 }],
+            col: vec![0f32; if unrolled { g.patch() * g.grid() } else { 0 }],
+            wide: vec![0f32; if wide { g.o * g.grid() } else { 0 }],
+        }
+    }
+}
+
+/// Images per block: the batch in at most 16 blocks.
+fn block_images(n: usize) -> usize {
+    n.div_ceil(16).max(1)
+}
+
+/// The forward op.
+struct Conv {
+    geo: Geometry,
+}
+
+/// The input's gradient, from the output's gradient and the kernel.
+struct ConvInputGrad {
+    geo: Geometry,
+}
+
+/// The kernel's and bias's gradients (concatenated), from the input and the output's gradient.
+struct ConvKernelGrad {
+    geo: Geometry,
+}
+
+impl CustomOp3 for Conv {
+    fn name(&self) -> &'static str {
+        "conv2d"
+    }
+
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (x, w, b) = (f32s(s1, l1)?, f32s(s2, l2)?, f32s(s3, l3)?);
+        let g = self.geo;
+        let (image, p, patch) = (g.c * g.h * g.w, g.pixels(), g.patch());
+        let n = x.len() / image;
+        let grid = g.grid();
+        let mut y = vec![0f32; n * g.o * p];
+        y.par_chunks_mut(g.o * p).zip(x.par_chunks(image)).for_each_init(
+            || Scratch::new(&g),
+            |s, (y, x)| {
+                let col = g.unroll(x, &mut s.padded, &mut s.col);
+                let out: &mut [f32] = if g.wide() { &mut s.wide } else { y };
+                for (row, &bias) in out.chunks_mut(grid).zip(b) {
+                    row.fill(bias);
+                }
+                matmul_into(out, View::new(w, g.o, patch), View::new(col, patch, grid), true, 1);
+                if g.wide() {
+                    g.narrow(&s.wide, y);
+                }
+            },
+        );
+        Ok((CpuStorage::F32(y), Shape::from((n, g.o, g.out_h(), g.out_w()))))
+    }
+
+    fn bwd(&self, x: &Tensor, w: &Tensor, _b: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let g = self.geo;
+        let grad = grad.contiguous()?;
+        let dx = if x.track_op() { Some(grad.apply_op2_no_bwd(w, &ConvInputGrad { geo: g })?.reshape(x.dims())?) } else { None };
+        let dwb = grad.apply_op2_no_bwd(x, &ConvKernelGrad { geo: g })?;
+        let kernel = g.o * g.patch();
+        let dw = dwb.narrow(0, 0, kernel)?.reshape(w.dims())?;
+        let db = dwb.narrow(0, kernel, g.o)?;
+        Ok((dx, Some(dw), Some(db)))
+    }
+}
+
+impl CustomOp2 for ConvInputGrad {
+    fn name(&self) -> &'static str {
+        "conv2d_input_grad"
+    }
+
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (gy, w) = (f32s(s1, l1)?, f32s(s2, l2)?);
+        let g = self.geo;
+        let (image, p, patch) = (g.c * g.h * g.w, g.pixels(), g.patch());
+        let n = gy.len() / (g.o * p);
+        let grid = g.grid();
+        let mut dx = vec![0f32; n * image];
+        dx.par_chunks_mut(image).zip(gy.par_chunks(g.o * p)).for_each_init(
+            || Scratch::new(&g),
+            |s, (dx, gy)| {
+                let gy: &[f32] = if g.wide() {
+                    g.widen(gy, &mut s.wide);
+                    &s.wide
+                } else {
+                    gy
+                };
+                if g.is_pointwise() {
+                    matmul_into(dx, View::new(w, g.o, patch).t(), View::new(gy, g.o, p), false, 1);
+                } else {
+                    matmul_into(&mut s.col, View::new(w, g.o, patch).t(), View::new(gy, g.o, grid), false, 1);
+                    g.fold(&s.col, &mut s.padded, dx);
+                }
+            },
+        );
+        Ok((CpuStorage::F32(dx), Shape::from(n * image)))
+    }
+}
+
+impl CustomOp2 for ConvKernelGrad {
+    fn name(&self) -> &'static str {
+        "conv2d_kernel_grad"
+    }
+
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (gy, x) = (f32s(s1, l1)?, f32s(s2, l2)?);
+        let g = self.geo;
+        let (image, p, patch) = (g.c * g.h * g.w, g.pixels(), g.patch());
+        let n = x.len() / image;
+        let per = block_images(n);
+        let kernel = g.o * patch;
+        let blocks: Vec<Vec<f32>> = x
+            .par_chunks(per * image)
+            .zip(gy.par_chunks(per * g.o * p))
+            .map(|(xs, gys)| {
+                let mut acc = vec![0f32; kernel + g.o];
+                let mut s = Scratch::new(&g);
+                let grid = g.grid();
+                for (x, gy) in xs.chunks(image).zip(gys.chunks(g.o * p)) {
+                    for (db, row) in acc[kernel..].iter_mut().zip(gy.chunks(p)) {
+                        *db += row.iter().sum::<f32>();
+                    }
+                    let gy: &[f32] = if g.wide() {
+                        g.widen(gy, &mut s.wide);
+                        &s.wide
+                    } else {
+                        gy
+                    };
+                    let col = g.unroll(x, &mut s.padded, &mut s.col);
+                    matmul_into(&mut acc[..kernel], View::new(gy, g.o, grid), View::new(col, patch, grid).t(), true, 1);
+                }
+                acc
+            })
+            .collect();
+        let mut total = vec![0f32; kernel + g.o];
+        for block in &blocks {
+            total.iter_mut().zip(block).for_each(|(t, v)| *t += v);
+        }
+        Ok((CpuStorage::F32(total), Shape::from(kernel + g.o)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    #[test]
+    fn value_and_gradients_equal_candles_convolution() {
+        for (c, o, k, stride, padding, side) in [(3, 5, 3, 1, 1, 7), (4, 6, 3, 2, 1, 8), (6, 4, 1, 1, 0, 5), (2, 3, 3, 2, 1, 7)] {
+            let x = Var::from_tensor(&Tensor::randn(0f32, 1.0, (5, c, side, side), &Device::Cpu).unwrap()).unwrap();
+            let w = Var::from_tensor(&Tensor::randn(0f32, 0.5, (o, c, k, k), &Device::Cpu).unwrap()).unwrap();
+            let b = Var::from_tensor(&Tensor::randn(0f32, 1.0, o, &Device::Cpu).unwrap()).unwrap();
+            let ours = conv2d(&x, &w, &b, stride, padding).unwrap();
+            let theirs = x.conv2d(&w, padding, stride, 1, 1).unwrap().broadcast_add(&b.reshape((1, o, 1, 1)).unwrap()).unwrap();
+            assert_eq!(ours.dims(), theirs.dims());
+            let weights = Tensor::randn(0f32, 1.0, ours.dims(), &Device::Cpu).unwrap();
+            let close = |a: &Tensor, b: &Tensor, what: &str| {
+                let d = (a - b).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+                let s = b.abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+                assert!(d <= 1e-5 * s.max(1.0), "k{k} s{stride} {what}: difference {d} at scale {s}");
+            };
+            close(&ours, &theirs, "value");
+            let go = (ours * &weights).unwrap().sum_all().unwrap().backward().unwrap();
+            let gt = (theirs * &weights).unwrap().sum_all().unwrap().backward().unwrap();
+            for (v, what) in [(&x, "d x"), (&w, "d w"), (&b, "d b")] {
+                close(go.get(v).unwrap(), gt.get(v).unwrap(), what);
+            }
+        }
+        let x = Tensor::zeros((1, 2, 4, 4), DType::F32, &Device::Cpu).unwrap();
+        let w = Tensor::zeros((3, 5, 3, 3), DType::F32, &Device::Cpu).unwrap();
+        let err = conv2d(&x, &w, &Tensor::zeros(3, DType::F32, &Device::Cpu).unwrap(), 1, 1).unwrap_err();
+        assert!(err.message().contains("does not fit"), "{}", err.message());
+    }
+}

@@ -1,0 +1,185 @@
+//! Group normalisation (Wu & He 2018), optionally followed by SiLU, as one autograd op for
+//! `f32` on the CPU: two passes per group forward, two per group backward, images in parallel,
+//! where candle's tensor form runs about a dozen ops (means, broadcasts, a square root, the
+//! activation), each allocating its result. The scale and shift gradients are summed over the
+//! images in order, so results do not depend on the thread count.
+
+use super::fast_math::{exp, silu};
+use super::fused_act::f32s;
+use crate::error::Result;
+use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor};
+use rayon::prelude::*;
+
+/// The ε added to each group's variance.
+pub const EPS: f64 = 1e-5;
+
+/// Whether [`group_norm`] runs on `x` (else the caller uses the tensor form).
+pub fn applies(x: &Tensor) -> bool {
+    x.device().is_cpu() && x.dtype() == DType::F32 && x.rank() == 4
+}
+
+/// `[N, C, H, W]` normalised over `groups` channel groups per image, scaled by `gamma` and
+/// shifted by `beta` (`[C]` each), then passed through SiLU when `then_silu`.
+pub fn group_norm(x: &Tensor, groups: usize, gamma: &Tensor, beta: &Tensor, then_silu: bool) -> Result<Tensor> {
+    let (_, c, h, w) = x.dims4()?;
+    if groups == 0 || c % groups != 0 || gamma.dims() != [c] || beta.dims() != [c] {
+        crate::bail!("group norm of {:?} in {groups} groups with scale {:?} and shift {:?} does not fit", x.dims(), gamma.dims(), beta.dims());
+    }
+    let shape = Norm { channels: c, pixels: h * w, groups, then_silu };
+    Ok(x.contiguous()?.apply_op3(&gamma.contiguous()?, &beta.contiguous()?, shape)?)
+}
+
+/// The op and its sizes.
+#[derive(Clone, Copy)]
+struct Norm {
+    channels: usize,
+    pixels: usize,
+    groups: usize,
+    then_silu: bool,
+}
+
+/// The gradients `[dx, dγ, dβ]` (concatenated), from the output's gradient, `x` and `γ`.
+struct NormGrad {
+    norm: Norm,
+    beta: Vec<f32>,
+}
+
+impl Norm {
+    /// Values per group.
+    fn group_len(&self) -> usize {
+        self.channels / self.groups * self.pixels
+    }
+
+    /// The mean and 1/√(var + ε) of one group.
+    fn stats(group: &[f32]) -> (f32, f32) {
+        let n = group.len() as f64;
+        let mean = group.iter().map(|&v| v as f64).sum::<f64>() / n;
+        let var = group.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+        (mean as f32, (1.0 / (var + EPS).sqrt()) as f32)
+    }
+}
+
+impl CustomOp3 for Norm {
+    fn name(&self) -> &'static str {
+        "group_norm"
+    }
+
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (x, gamma, beta) = (f32s(s1, l1)?, f32s(s2, l2)?, f32s(s3, l3)?);
+        let (hw, glen) = (self.pixels, self.group_len());
+        let mut y = vec![0f32; x.len()];
+        y.par_chunks_mut(glen).zip(x.par_chunks(glen)).enumerate().for_each(|(i, (y, x))| {
+            let (mean, rstd) = Norm::stats(x);
+            let first = (i % self.groups) * (glen / hw);
+            for (ch, (y, x)) in y.chunks_mut(hw).zip(x.chunks(hw)).enumerate() {
+                let (scale, shift) = (rstd * gamma[first + ch], beta[first + ch] - mean * rstd * gamma[first + ch]);
+                if self.then_silu {
+                    y.iter_mut().zip(x).for_each(|(y, &x)| *y = silu(x * scale + shift));
+                } else {
+                    y.iter_mut().zip(x).for_each(|(y, &x)| *y = x * scale + shift);
+                }
+            }
+        });
+        Ok((CpuStorage::F32(y), l1.shape().clone()))
+    }
+
+    fn bwd(&self, x: &Tensor, gamma: &Tensor, beta: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let op = NormGrad { norm: *self, beta: beta.to_vec1::<f32>()? };
+        let all = grad.contiguous()?.apply_op3_no_bwd(x, gamma, &op)?;
+        let (n, c) = (x.elem_count(), self.channels);
+        let dx = all.narrow(0, 0, n)?.reshape(x.dims())?;
+        Ok((Some(dx), Some(all.narrow(0, n, c)?), Some(all.narrow(0, n + c, c)?)))
+    }
+}
+
+impl CustomOp3 for NormGrad {
+    fn name(&self) -> &'static str {
+        "group_norm_grad"
+    }
+
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (gy, x, gamma) = (f32s(s1, l1)?, f32s(s2, l2)?, f32s(s3, l3)?);
+        let norm = self.norm;
+        let (c, hw, glen) = (norm.channels, norm.pixels, norm.group_len());
+        let per_group = glen / hw;
+        let mut dx = vec![0f32; x.len() + 2 * c];
+        // per group: (dγ, dβ) of its channels
+        let partial: Vec<(Vec<f32>, Vec<f32>)> = dx[..x.len()]
+            .par_chunks_mut(glen)
+            .zip(x.par_chunks(glen).zip(gy.par_chunks(glen)))
+            .enumerate()
+            .map(|(i, (dx, (x, gy)))| {
+                let (mean, rstd) = Norm::stats(x);
+                let first = (i % norm.groups) * per_group;
+                let (mut dgamma, mut dbeta) = (vec![0f32; per_group], vec![0f32; per_group]);
+                // dx first holds dL/dx̂ = gz·γ; the sums give its mean and its mean against x̂
+                let (mut sum_g, mut sum_gx) = (0f64, 0f64);
+                for (ch, ((dx, x), gy)) in dx.chunks_mut(hw).zip(x.chunks(hw)).zip(gy.chunks(hw)).enumerate() {
+                    let (g, b) = (gamma[first + ch], self.beta[first + ch]);
+                    let (mut dg, mut db) = (0f32, 0f32);
+                    for ((dx, &x), &gy) in dx.iter_mut().zip(x).zip(gy) {
+                        let xhat = (x - mean) * rstd;
+                        let gz = if norm.then_silu {
+                            let z = xhat * g + b;
+                            let s = 1.0 / (1.0 + exp(-z));
+                            gy * s * (1.0 + z * (1.0 - s))
+                        } else {
+                            gy
+                        };
+                        dg += gz * xhat;
+                        db += gz;
+                        *dx = gz * g;
+                    }
+                    dgamma[ch] = dg;
+                    dbeta[ch] = db;
+                    sum_g += dx.iter().map(|&v| v as f64).sum::<f64>();
+                    sum_gx += dx.iter().zip(x).map(|(&v, &x)| (v * (x - mean) * rstd) as f64).sum::<f64>();
+                }
+                let (mg, mgx) = ((sum_g / glen as f64) as f32, (sum_gx / glen as f64) as f32);
+                dx.iter_mut().zip(x).for_each(|(dx, &x)| *dx = rstd * (*dx - mg - (x - mean) * rstd * mgx));
+                (dgamma, dbeta)
+            })
+            .collect();
+        let (dgamma, dbeta) = dx[x.len()..].split_at_mut(c);
+        for (i, (dg, db)) in partial.iter().enumerate() {
+            let first = (i % norm.groups) * per_group;
+            dgamma[first..first + per_group].iter_mut().zip(dg).for_each(|(a, v)| *a += v);
+            dbeta[first..first + per_group].iter_mut().zip(db).for_each(|(a, v)| *a += v);
+        }
+        Ok((CpuStorage::F32(dx), Shape::from(x.len() + 2 * c)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::layers::group_norm_tensors;
+    use candle_core::{Device, Var};
+
+    #[test]
+    fn value_and_gradients_equal_the_tensor_form() {
+        for then_silu in [false, true] {
+            let x = Var::from_tensor(&(Tensor::randn(0f32, 2.0, (3, 8, 5, 5), &Device::Cpu).unwrap() + 0.5).unwrap()).unwrap();
+            let gamma = Var::from_tensor(&Tensor::randn(1f32, 0.3, 8, &Device::Cpu).unwrap()).unwrap();
+            let beta = Var::from_tensor(&Tensor::randn(0f32, 0.3, 8, &Device::Cpu).unwrap()).unwrap();
+            let ours = group_norm(&x, 4, &gamma, &beta, then_silu).unwrap();
+            let plain = group_norm_tensors(&x, 4, &gamma, &beta).unwrap();
+            let plain = if then_silu { plain.silu().unwrap() } else { plain };
+            let weights = Tensor::randn(0f32, 1.0, ours.dims(), &Device::Cpu).unwrap();
+            let close = |a: &Tensor, b: &Tensor, what: &str| {
+                let d = (a - b).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+                let s = b.abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+                assert!(d <= 2e-5 * s.max(1.0), "silu {then_silu} {what}: difference {d} at scale {s}");
+            };
+            close(&ours, &plain, "value");
+            let go = (ours * &weights).unwrap().sum_all().unwrap().backward().unwrap();
+            let gp = (plain * &weights).unwrap().sum_all().unwrap().backward().unwrap();
+            for (v, what) in [(&x, "d x"), (&gamma, "d gamma"), (&beta, "d beta")] {
+                close(go.get(v).unwrap(), gp.get(v).unwrap(), what);
+            }
+        }
+        let x = Tensor::zeros((1, 6, 2, 2), DType::F32, &Device::Cpu).unwrap();
+        let one = Tensor::ones(6, DType::F32, &Device::Cpu).unwrap();
+        assert!(group_norm(&x, 4, &one, &one, false).unwrap_err().message().contains("does not fit"));
+    }
+}
