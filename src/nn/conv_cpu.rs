@@ -5,7 +5,7 @@
 //! so results do not depend on the thread count. Candle's CPU convolution backward runs its
 //! transposed convolution as scalar loops, several times slower than this.
 
-use super::cpu_gemm::{matmul_into, View};
+use super::cpu_gemm::{lane_sum, matmul_into, View};
 use super::fused_act::f32s;
 use crate::error::Result;
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, DType, Layout, Shape, Tensor};
@@ -17,12 +17,12 @@ pub fn applies(x: &Tensor, w: &Tensor) -> bool {
     x.device().is_cpu() && x.dtype() == DType::F32 && w.dtype() == DType::F32 && x.rank() == 4 && w.rank() == 4
 }
 
-/// `x` (`[N, C, H, W]`) convolved with `w` (`[O, C, k, k]`) plus `b` (`[O]`), at this stride
-/// and zero padding.
+/// `x` (`[N, C, H, W]`) convolved with `w` (`[O, C, k, k]`) plus `b` (`[O]`, or `[N, O]`: a
+/// bias per image), at this stride and zero padding.
 pub fn conv2d(x: &Tensor, w: &Tensor, b: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
-    let (_, c, h, wd) = x.dims4()?;
+    let (n, c, h, wd) = x.dims4()?;
     let (o, wc, k, k2) = w.dims4()?;
-    if wc != c || k != k2 || b.dims() != [o] || stride == 0 || h + 2 * padding < k || wd + 2 * padding < k {
+    if wc != c || k != k2 || (b.dims() != [o] && b.dims() != [n, o]) || stride == 0 || h + 2 * padding < k || wd + 2 * padding < k {
         crate::bail!("a convolution of {:?} images with a {:?} kernel and {:?} bias does not fit", x.dims(), w.dims(), b.dims());
     }
     let geo = Geometry { c, h, w: wd, o, k, stride, padding };
@@ -144,8 +144,7 @@ impl Geometry {
     }
 
     /// The image's patches `[C·k·k, grid]`: the image itself for a pointwise kernel, else
-    /// unrolled into `col` (through `padded` on the wide grid, whose borders must be zero: a
-    /// scratch buffer that [`Geometry::fold`] has used must not be unrolled into).
+    /// unrolled into `col` (through `padded` on the wide grid).
     fn unroll<'a>(&self, x: &'a [f32], padded: &mut [f32], col: &'a mut [f32]) -> &'a [f32] {
         if self.is_pointwise() {
             return x;
@@ -155,6 +154,7 @@ impl Geometry {
             return col;
         }
         let (hp, wp, pad, grid) = (self.padded_h(), self.padded_w(), self.padding, self.grid());
+        padded.fill(0.0);
         for (plane, image) in padded.chunks_mut(hp * wp).zip(x.chunks(self.h * self.w)) {
             for (y, row) in image.chunks(self.w).enumerate() {
                 plane[(y + pad) * wp + pad..(y + pad) * wp + pad + self.w].copy_from_slice(row);
@@ -217,22 +217,37 @@ impl Geometry {
     }
 }
 
-/// One thread's buffers: a padded image, unrolled patches, and output rows on the wide grid.
+/// One thread's buffers, kept between calls (so each image does not allocate and zero its
+/// own): a padded image, unrolled patches, and output rows on the wide grid.
+#[derive(Default)]
 struct Scratch {
     padded: Vec<f32>,
     col: Vec<f32>,
     wide: Vec<f32>,
 }
 
-impl Scratch {
-    fn new(g: &Geometry) -> Self {
-        let (unrolled, wide) = (!g.is_pointwise(), g.wide());
-        Scratch {
-            padded: vec![0f32; if wide { g.padded_len() } else { 0 }],
-            col: vec![0f32; if unrolled { g.patch() * g.grid() } else { 0 }],
-            wide: vec![0f32; if wide { g.o * g.grid() } else { 0 }],
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// Runs `f` with this thread's buffers cut to `g`'s sizes: `(padded, col, wide)`. Their
+/// contents are stale; every user overwrites what it reads.
+fn with_scratch<R>(g: &Geometry, f: impl FnOnce(&mut [f32], &mut [f32], &mut [f32]) -> R) -> R {
+    let fit = |v: &mut Vec<f32>, n: usize| {
+        if v.len() < n {
+            v.resize(n, 0.0);
         }
-    }
+    };
+    let (unrolled, wide) = (!g.is_pointwise(), g.wide());
+    let sizes = (if wide { g.padded_len() } else { 0 }, if unrolled { g.patch() * g.grid() } else { 0 }, if wide { g.o * g.grid() } else { 0 });
+    SCRATCH.with(|s| {
+        let mut s = s.borrow_mut();
+        let s = &mut *s;
+        fit(&mut s.padded, sizes.0);
+        fit(&mut s.col, sizes.1);
+        fit(&mut s.wide, sizes.2);
+        f(&mut s.padded[..sizes.0], &mut s.col[..sizes.1], &mut s.wide[..sizes.2])
+    })
 }
 
 /// Images per block: the batch in at most 16 blocks.
@@ -267,31 +282,32 @@ impl CustomOp3 for Conv {
         let n = x.len() / image;
         let grid = g.grid();
         let mut y = vec![0f32; n * g.o * p];
-        y.par_chunks_mut(g.o * p).zip(x.par_chunks(image)).for_each_init(
-            || Scratch::new(&g),
-            |s, (y, x)| {
-                let col = g.unroll(x, &mut s.padded, &mut s.col);
-                let out: &mut [f32] = if g.wide() { &mut s.wide } else { y };
+        let per_image = b.len() != g.o;
+        y.par_chunks_mut(g.o * p).zip(x.par_chunks(image)).enumerate().for_each(|(i, (y, x))| {
+            with_scratch(&g, |padded, col, wide| {
+                let col = g.unroll(x, padded, col);
+                let out: &mut [f32] = if g.wide() { &mut *wide } else { &mut *y };
+                let b = if per_image { &b[i * g.o..(i + 1) * g.o] } else { b };
                 for (row, &bias) in out.chunks_mut(grid).zip(b) {
                     row.fill(bias);
                 }
                 matmul_into(out, View::new(w, g.o, patch), View::new(col, patch, grid), true, 1);
                 if g.wide() {
-                    g.narrow(&s.wide, y);
+                    g.narrow(wide, y);
                 }
-            },
-        );
+            })
+        });
         Ok((CpuStorage::F32(y), Shape::from((n, g.o, g.out_h(), g.out_w()))))
     }
 
-    fn bwd(&self, x: &Tensor, w: &Tensor, _b: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    fn bwd(&self, x: &Tensor, w: &Tensor, b: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let g = self.geo;
         let grad = grad.contiguous()?;
         let dx = if x.track_op() { Some(grad.apply_op2_no_bwd(w, &ConvInputGrad { geo: g })?.reshape(x.dims())?) } else { None };
         let dwb = grad.apply_op2_no_bwd(x, &ConvKernelGrad { geo: g })?;
         let kernel = g.o * g.patch();
         let dw = dwb.narrow(0, 0, kernel)?.reshape(w.dims())?;
-        let db = dwb.narrow(0, kernel, g.o)?;
+        let db = if b.rank() == 2 { grad.reshape((b.dim(0)?, g.o, g.pixels()))?.sum(2)? } else { dwb.narrow(0, kernel, g.o)? };
         Ok((dx, Some(dw), Some(db)))
     }
 }
@@ -308,23 +324,22 @@ impl CustomOp2 for ConvInputGrad {
         let n = gy.len() / (g.o * p);
         let grid = g.grid();
         let mut dx = vec![0f32; n * image];
-        dx.par_chunks_mut(image).zip(gy.par_chunks(g.o * p)).for_each_init(
-            || Scratch::new(&g),
-            |s, (dx, gy)| {
+        dx.par_chunks_mut(image).zip(gy.par_chunks(g.o * p)).for_each(|(dx, gy)| {
+            with_scratch(&g, |padded, col, wide| {
                 let gy: &[f32] = if g.wide() {
-                    g.widen(gy, &mut s.wide);
-                    &s.wide
+                    g.widen(gy, wide);
+                    wide
                 } else {
                     gy
                 };
                 if g.is_pointwise() {
                     matmul_into(dx, View::new(w, g.o, patch).t(), View::new(gy, g.o, p), false, 1);
                 } else {
-                    matmul_into(&mut s.col, View::new(w, g.o, patch).t(), View::new(gy, g.o, grid), false, 1);
-                    g.fold(&s.col, &mut s.padded, dx);
+                    matmul_into(col, View::new(w, g.o, patch).t(), View::new(gy, g.o, grid), false, 1);
+                    g.fold(col, padded, dx);
                 }
-            },
-        );
+            })
+        });
         Ok((CpuStorage::F32(dx), Shape::from(n * image)))
     }
 }
@@ -346,21 +361,22 @@ impl CustomOp2 for ConvKernelGrad {
             .zip(gy.par_chunks(per * g.o * p))
             .map(|(xs, gys)| {
                 let mut acc = vec![0f32; kernel + g.o];
-                let mut s = Scratch::new(&g);
                 let grid = g.grid();
-                for (x, gy) in xs.chunks(image).zip(gys.chunks(g.o * p)) {
-                    for (db, row) in acc[kernel..].iter_mut().zip(gy.chunks(p)) {
-                        *db += row.iter().sum::<f32>();
+                with_scratch(&g, |padded, col, wide| {
+                    for (x, gy) in xs.chunks(image).zip(gys.chunks(g.o * p)) {
+                        for (db, row) in acc[kernel..].iter_mut().zip(gy.chunks(p)) {
+                            *db += lane_sum(row, row, |v, _| v) as f32;
+                        }
+                        let gy: &[f32] = if g.wide() {
+                            g.widen(gy, wide);
+                            wide
+                        } else {
+                            gy
+                        };
+                        let col = g.unroll(x, padded, col);
+                        matmul_into(&mut acc[..kernel], View::new(gy, g.o, grid), View::new(col, patch, grid).t(), true, 1);
                     }
-                    let gy: &[f32] = if g.wide() {
-                        g.widen(gy, &mut s.wide);
-                        &s.wide
-                    } else {
-                        gy
-                    };
-                    let col = g.unroll(x, &mut s.padded, &mut s.col);
-                    matmul_into(&mut acc[..kernel], View::new(gy, g.o, grid), View::new(col, patch, grid).t(), true, 1);
-                }
+                });
                 acc
             })
             .collect();
@@ -399,6 +415,19 @@ mod tests {
                 close(go.get(v).unwrap(), gt.get(v).unwrap(), what);
             }
         }
+        // a bias per image: the same as adding it after the convolution
+        let x = Var::from_tensor(&Tensor::randn(0f32, 1.0, (3, 2, 6, 6), &Device::Cpu).unwrap()).unwrap();
+        let w = Tensor::randn(0f32, 0.5, (4, 2, 3, 3), &Device::Cpu).unwrap();
+        let b = Var::from_tensor(&Tensor::randn(0f32, 1.0, (3, 4), &Device::Cpu).unwrap()).unwrap();
+        let ours = conv2d(&x, &w, &b, 1, 1).unwrap();
+        let theirs = x.conv2d(&w, 1, 1, 1, 1).unwrap().broadcast_add(&b.reshape((3, 4, 1, 1)).unwrap()).unwrap();
+        let d = (&ours - &theirs).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        assert!(d < 1e-5, "per-image bias: difference {d}");
+        let weights = Tensor::randn(0f32, 1.0, ours.dims(), &Device::Cpu).unwrap();
+        let go = (ours * &weights).unwrap().sum_all().unwrap().backward().unwrap();
+        let gt = (theirs * &weights).unwrap().sum_all().unwrap().backward().unwrap();
+        let d = (go.get(&b).unwrap() - gt.get(&b).unwrap()).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        assert!(d < 1e-4, "per-image bias gradient: difference {d}");
         let x = Tensor::zeros((1, 2, 4, 4), DType::F32, &Device::Cpu).unwrap();
         let w = Tensor::zeros((3, 5, 3, 3), DType::F32, &Device::Cpu).unwrap();
         let err = conv2d(&x, &w, &Tensor::zeros(3, DType::F32, &Device::Cpu).unwrap(), 1, 1).unwrap_err();

@@ -1,5 +1,5 @@
-//! Matrix products of host `f32` slices through the `gemm` crate, for the fused CPU paths
-//! that work on plain buffers instead of candle tensors.
+//! Matrix products (through the `gemm` crate) and sums of host `f32` slices, for the fused
+//! CPU paths that work on plain buffers instead of candle tensors.
 
 /// A read-only `rows × cols` matrix over a slice: row-major, or its transpose.
 #[derive(Clone, Copy)]
@@ -56,6 +56,21 @@ pub fn add_column_sums(acc: &mut [f32], m: &[f32]) {
     }
 }
 
+/// `Σ f(aᵢ, bᵢ)` accumulated in 16 `f32` lanes, so that the loop vectorises, and the lanes
+/// added in `f64`.
+pub fn lane_sum(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f64 {
+    const LANES: usize = 16;
+    let mut lanes = [0f32; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let rest: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(&x, &y)| f(x, y) as f64).sum();
+    for (x, y) in ca.zip(cb) {
+        for ((l, &x), &y) in lanes.iter_mut().zip(x).zip(y) {
+            *l += f(x, y);
+        }
+    }
+    lanes.iter().map(|&l| l as f64).sum::<f64>() + rest
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +95,7 @@ mod tests {
         let mut sums = vec![1f32; 3];
         add_column_sums(&mut sums, &a);
         assert_eq!(sums, vec![4.0, 6.0, 8.0]);
+        let long: Vec<f32> = (0..37).map(|v| v as f32).collect();
+        assert_eq!(lane_sum(&long, &long, |x, y| x * y), (0..37).map(|v| (v * v) as f64).sum::<f64>());
     }
 }

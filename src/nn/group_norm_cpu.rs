@@ -5,6 +5,7 @@
 //! images in order, so results do not depend on the thread count.
 
 use super::fast_math::{exp, silu};
+use super::cpu_gemm::lane_sum;
 use super::fused_act::f32s;
 use crate::error::Result;
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor};
@@ -50,12 +51,12 @@ impl Norm {
         self.channels / self.groups * self.pixels
     }
 
-    /// The mean and 1/√(var + ε) of one group.
+    /// The mean and 1/√(var + ε) of one group (two passes).
     fn stats(group: &[f32]) -> (f32, f32) {
         let n = group.len() as f64;
-        let mean = group.iter().map(|&v| v as f64).sum::<f64>() / n;
-        let var = group.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
-        (mean as f32, (1.0 / (var + EPS).sqrt()) as f32)
+        let mean = (lane_sum(group, group, |v, _| v) / n) as f32;
+        let var = lane_sum(group, group, |v, _| (v - mean) * (v - mean)) / n;
+        (mean, (1.0 / (var + EPS).sqrt()) as f32)
     }
 }
 
@@ -112,28 +113,28 @@ impl CustomOp3 for NormGrad {
                 let (mean, rstd) = Norm::stats(x);
                 let first = (i % norm.groups) * per_group;
                 let (mut dgamma, mut dbeta) = (vec![0f32; per_group], vec![0f32; per_group]);
-                // dx first holds dL/dx̂ = gz·γ; the sums give its mean and its mean against x̂
+                // the means of dL/dx̂ and of dL/dx̂ · x̂ over the group
                 let (mut sum_g, mut sum_gx) = (0f64, 0f64);
                 for (ch, ((dx, x), gy)) in dx.chunks_mut(hw).zip(x.chunks(hw)).zip(gy.chunks(hw)).enumerate() {
                     let (g, b) = (gamma[first + ch], self.beta[first + ch]);
-                    let (mut dg, mut db) = (0f32, 0f32);
-                    for ((dx, &x), &gy) in dx.iter_mut().zip(x).zip(gy) {
-                        let xhat = (x - mean) * rstd;
-                        let gz = if norm.then_silu {
-                            let z = xhat * g + b;
+                    if norm.then_silu {
+                        let (scale, shift) = (rstd * g, b - mean * rstd * g);
+                        for ((dx, &x), &gy) in dx.iter_mut().zip(x).zip(gy) {
+                            let z = x * scale + shift;
                             let s = 1.0 / (1.0 + exp(-z));
-                            gy * s * (1.0 + z * (1.0 - s))
-                        } else {
-                            gy
-                        };
-                        dg += gz * xhat;
-                        db += gz;
-                        *dx = gz * g;
+                            *dx = gy * s * (1.0 + z * (1.0 - s));
+                        }
+                    } else {
+                        dx.copy_from_slice(gy);
                     }
-                    dgamma[ch] = dg;
-                    dbeta[ch] = db;
-                    sum_g += dx.iter().map(|&v| v as f64).sum::<f64>();
-                    sum_gx += dx.iter().zip(x).map(|(&v, &x)| (v * (x - mean) * rstd) as f64).sum::<f64>();
+                    // dx holds dL/dz; dγ = Σ dz·x̂, dβ = Σ dz, and dL/dx̂ = γ·dz
+                    let dg = lane_sum(dx, x, |gz, x| gz * (x - mean) * rstd);
+                    let db = lane_sum(dx, x, |gz, _| gz);
+                    dx.iter_mut().for_each(|v| *v *= g);
+                    dgamma[ch] = dg as f32;
+                    dbeta[ch] = db as f32;
+                    sum_g += g as f64 * db;
+                    sum_gx += g as f64 * dg;
                 }
                 let (mg, mgx) = ((sum_g / glen as f64) as f32, (sum_gx / glen as f64) as f32);
                 dx.iter_mut().zip(x).for_each(|(dx, &x)| *dx = rstd * (*dx - mg - (x - mean) * rstd * mgx));

@@ -66,13 +66,15 @@ pub fn linear(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
     Ok(y.broadcast_add(b)?)
 }
 
-/// A 2-D convolution with a `[out, in, k, k]` kernel and `[out]` bias.
+/// A 2-D convolution with a `[out, in, k, k]` kernel and a `[out]` bias (or `[N, out]`, one
+/// per image).
 pub fn conv2d(x: &Tensor, w: &Tensor, b: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
     if super::conv_cpu::applies(x, w) {
         return super::conv_cpu::conv2d(x, w, b, stride, padding);
     }
     let y = x.conv2d(w, padding, stride, 1, 1)?;
-    Ok(y.broadcast_add(&b.reshape((1, b.elem_count(), 1, 1))?)?)
+    let rows = if b.rank() == 2 { b.dim(0)? } else { 1 };
+    Ok(y.broadcast_add(&b.reshape((rows, b.elem_count() / rows, 1, 1))?)?)
 }
 
 /// Group normalisation (Wu & He 2018) of `[N, C, H, W]` with per-channel scale and shift.

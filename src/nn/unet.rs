@@ -203,10 +203,10 @@ fn norm_silu(store: &ParamStore, p: &str, x: &Tensor) -> Result<Tensor> {
 }
 
 fn res_block(store: &ParamStore, p: &str, x: &Tensor, temb: &Tensor, drop: f64) -> Result<Tensor> {
-    let h = conv(store, &format!("{p}.conv1"), &norm_silu(store, &format!("{p}.norm1"), x)?, 1)?;
+    // the time term joins conv1's bias, one per image
     let t = linear(&temb.silu()?, &store.get(&format!("{p}.temb.weight"))?, &store.get(&format!("{p}.temb.bias"))?)?;
-    let (n, c) = t.dims2()?;
-    let h = h.broadcast_add(&t.reshape((n, c, 1, 1))?)?;
+    let bias = t.broadcast_add(&store.get(&format!("{p}.conv1.bias"))?)?;
+    let h = conv2d(&norm_silu(store, &format!("{p}.norm1"), x)?, &store.get(&format!("{p}.conv1.weight"))?, &bias, 1, 1)?;
     let h = dropout(&norm_silu(store, &format!("{p}.norm2"), &h)?, drop)?;
     let h = conv(store, &format!("{p}.conv2"), &h, 1)?;
     let skip = if store.has(&format!("{p}.skip.weight")) { conv(store, &format!("{p}.skip"), x, 1)? } else { x.clone() };
