@@ -196,6 +196,16 @@ impl Geometry {
         }
     }
 
+    /// The output's gradient `gy` on the product's grid: spread into `wide` on the wide grid,
+    /// else `gy` itself.
+    fn on_grid<'a>(&self, gy: &'a [f32], wide: &'a mut [f32]) -> &'a [f32] {
+        if !self.wide() {
+            return gy;
+        }
+        self.widen(gy, wide);
+        wide
+    }
+
     /// The wide grid's output rows cut back to `[O, out_h·out_w]`.
     fn narrow(&self, wide: &[f32], y: &mut [f32]) {
         let (ow, wp) = (self.out_w(), self.padded_w());
@@ -326,12 +336,7 @@ impl CustomOp2 for ConvInputGrad {
         let mut dx = vec![0f32; n * image];
         dx.par_chunks_mut(image).zip(gy.par_chunks(g.o * p)).for_each(|(dx, gy)| {
             with_scratch(&g, |padded, col, wide| {
-                let gy: &[f32] = if g.wide() {
-                    g.widen(gy, wide);
-                    wide
-                } else {
-                    gy
-                };
+                let gy = g.on_grid(gy, wide);
                 if g.is_pointwise() {
                     matmul_into(dx, View::new(w, g.o, patch).t(), View::new(gy, g.o, p), false, 1);
                 } else {
@@ -367,12 +372,7 @@ impl CustomOp2 for ConvKernelGrad {
                         for (db, row) in acc[kernel..].iter_mut().zip(gy.chunks(p)) {
                             *db += lane_sum(row, row, |v, _| v) as f32;
                         }
-                        let gy: &[f32] = if g.wide() {
-                            g.widen(gy, wide);
-                            wide
-                        } else {
-                            gy
-                        };
+                        let gy = g.on_grid(gy, wide);
                         let col = g.unroll(x, padded, col);
                         matmul_into(&mut acc[..kernel], View::new(gy, g.o, grid), View::new(col, patch, grid).t(), true, 1);
                     }
@@ -391,6 +391,7 @@ impl CustomOp2 for ConvKernelGrad {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::op_testing::assert_close;
     use candle_core::{Device, Var};
 
     #[test]
@@ -403,11 +404,7 @@ mod tests {
             let theirs = x.conv2d(&w, padding, stride, 1, 1).unwrap().broadcast_add(&b.reshape((1, o, 1, 1)).unwrap()).unwrap();
             assert_eq!(ours.dims(), theirs.dims());
             let weights = Tensor::randn(0f32, 1.0, ours.dims(), &Device::Cpu).unwrap();
-            let close = |a: &Tensor, b: &Tensor, what: &str| {
-                let d = (a - b).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
-                let s = b.abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
-                assert!(d <= 1e-5 * s.max(1.0), "k{k} s{stride} {what}: difference {d} at scale {s}");
-            };
+            let close = |a: &Tensor, b: &Tensor, what: &str| assert_close(a, b, 1e-5, &format!("k{k} s{stride} {what}"));
             close(&ours, &theirs, "value");
             let go = (ours * &weights).unwrap().sum_all().unwrap().backward().unwrap();
             let gt = (theirs * &weights).unwrap().sum_all().unwrap().backward().unwrap();

@@ -105,6 +105,7 @@ impl CustomOp3 for BiasActGrad {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::op_testing::assert_close;
     use candle_core::{Device, Var};
 
     #[test]
@@ -116,11 +117,7 @@ mod tests {
             let weights = Tensor::randn(0f32, 1.0, (300, 70), &Device::Cpu).unwrap();
             let plain = act.apply(&(pre.broadcast_add(&bias).unwrap() + cond.as_tensor()).unwrap()).unwrap();
             let fused = bias_act(&pre, &cond, &bias, act).unwrap();
-            let close = |a: &Tensor, b: &Tensor, what: &str| {
-                let d = (a - b).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
-                let s = b.abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
-                assert!(d <= 1e-5 * s.max(1.0), "{act:?} {what}: difference {d} at scale {s}");
-            };
+            let close = |a: &Tensor, b: &Tensor, what: &str| assert_close(a, b, 1e-5, &format!("{act:?} {what}"));
             close(&fused, &plain, "value");
             let gp = (plain * &weights).unwrap().sum_all().unwrap().backward().unwrap();
             let gf = (fused * &weights).unwrap().sum_all().unwrap().backward().unwrap();

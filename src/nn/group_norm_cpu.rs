@@ -154,6 +154,7 @@ impl CustomOp3 for NormGrad {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::op_testing::assert_close;
     use crate::nn::layers::group_norm_tensors;
     use candle_core::{Device, Var};
 
@@ -167,11 +168,7 @@ mod tests {
             let plain = group_norm_tensors(&x, 4, &gamma, &beta).unwrap();
             let plain = if then_silu { plain.silu().unwrap() } else { plain };
             let weights = Tensor::randn(0f32, 1.0, ours.dims(), &Device::Cpu).unwrap();
-            let close = |a: &Tensor, b: &Tensor, what: &str| {
-                let d = (a - b).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
-                let s = b.abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
-                assert!(d <= 2e-5 * s.max(1.0), "silu {then_silu} {what}: difference {d} at scale {s}");
-            };
+            let close = |a: &Tensor, b: &Tensor, what: &str| assert_close(a, b, 2e-5, &format!("silu {then_silu} {what}"));
             close(&ours, &plain, "value");
             let go = (ours * &weights).unwrap().sum_all().unwrap().backward().unwrap();
             let gp = (plain * &weights).unwrap().sum_all().unwrap().backward().unwrap();

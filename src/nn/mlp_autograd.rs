@@ -284,6 +284,7 @@ impl CustomOp3 for MlpOp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::op_testing::assert_close;
     use crate::nn::embed::TimeInput;
     use crate::nn::network::{Architecture, Network};
     use crate::tensor::create::Placement;
@@ -303,11 +304,7 @@ mod tests {
             let weights = Tensor::randn(0f32, 1.0, (n, 3), &Device::Cpu).unwrap();
             let fused = forward(&cfg, store, &x, &c).unwrap();
             let plain = cfg.forward_tensors(store, &x, &c).unwrap();
-            let close = |a: &Tensor, b: &Tensor, what: &str| {
-                let d = (a - b).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
-                let s = b.abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
-                assert!(d <= 3e-5 * s.max(1.0), "{act:?} {what}: difference {d} at scale {s}");
-            };
+            let close = |a: &Tensor, b: &Tensor, what: &str| assert_close(a, b, 3e-5, &format!("{act:?} {what}"));
             close(&fused, &plain, "value");
             let gf = (fused * &weights).unwrap().sum_all().unwrap().backward().unwrap();
             let gp = (plain * &weights).unwrap().sum_all().unwrap().backward().unwrap();

@@ -18,6 +18,8 @@ pub mod mlp;
 pub mod mlp_autograd;
 pub mod mlp_inference;
 pub mod network;
+#[cfg(test)]
+pub mod op_testing;
 pub mod optim;
 pub mod params;
 pub mod unet;
