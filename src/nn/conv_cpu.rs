@@ -6,11 +6,11 @@
 //! transposed convolution as scalar loops, several times slower than this.
 
 use super::cpu_gemm::{lane_sum, matmul_into, View};
-use super::fused_act::f32s;
+use super::fused_act::{f32s, unset_f32s};
+use super::simd_dispatch::vectorised;
 use crate::error::Result;
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
-use std::ops::Range;
 
 /// Whether [`conv2d`] runs on these tensors (else the caller uses candle's convolution).
 pub fn applies(x: &Tensor, w: &Tensor) -> bool {
@@ -65,55 +65,6 @@ impl Geometry {
         self.k == 1 && self.stride == 1 && self.padding == 0
     }
 
-    /// Visits each (patch row, output row) pair: `f(patch_row, out_y, in_y, cols, first_x)`
-    /// where `in_y` is the input row (`None` in the padding), `cols` the output columns that
-    /// read inside the image, and output column `ox` of them reads input column
-    /// `first_x + (ox − cols.start)·stride`.
-    fn for_each_row(&self, mut f: impl FnMut(usize, usize, Option<usize>, Range<usize>, usize)) {
-        let (k, s, p) = (self.k, self.stride as isize, self.padding as isize);
-        let cols: Vec<(Range<usize>, usize)> = (0..k)
-            .map(|kj| {
-                let first = kj as isize - p;
-                let lo = if first < 0 { (-first + s - 1) / s } else { 0 };
-                let hi = ((self.w as isize - first + s - 1) / s).clamp(0, self.out_w() as isize);
-                let lo = lo.min(hi);
-                (lo as usize..hi as usize, (first + lo * s).max(0) as usize)
-            })
-            .collect();
-        for ch in 0..self.c {
-            for ki in 0..k {
-                for (kj, (valid, first)) in cols.iter().enumerate() {
-                    let row = (ch * k + ki) * k + kj;
-                    for oy in 0..self.out_h() {
-                        let iy = oy as isize * s + ki as isize - p;
-                        let in_y = (0..self.h as isize).contains(&iy).then(|| ch * self.h + iy as usize);
-                        f(row, oy, in_y, valid.clone(), *first);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Unrolls one image `x` (`[C, H, W]`) into `col` (`[C·k·k, pixels]`).
-    fn im2col(&self, x: &[f32], col: &mut [f32]) {
-        let (ow, s, p) = (self.out_w(), self.stride, self.pixels());
-        self.for_each_row(|row, oy, in_y, valid, first| {
-            let out = &mut col[row * p + oy * ow..row * p + (oy + 1) * ow];
-            let Some(iy) = in_y else {
-                out.fill(0.0);
-                return;
-            };
-            out[..valid.start].fill(0.0);
-            out[valid.end..].fill(0.0);
-            let src = &x[iy * self.w + first..(iy + 1) * self.w];
-            if s == 1 {
-                out[valid.clone()].copy_from_slice(&src[..valid.len()]);
-            } else {
-                out[valid].iter_mut().zip(src.iter().step_by(s)).for_each(|(o, v)| *o = *v);
-            }
-        });
-    }
-
     /// Whether the product runs on the wide grid: at stride 1 (and a kernel wider than 1) each
     /// patch row is then one contiguous run of the zero-padded image, the output rows are
     /// `padded_w` wide, and the columns past `out_w` are discarded (gradients there are zero).
@@ -143,46 +94,78 @@ impl Geometry {
         self.c * self.padded_h() * self.padded_w() + self.k
     }
 
-    /// The image's patches `[C·k·k, grid]`: the image itself for a pointwise kernel, else
-    /// unrolled into `col` (through `padded` on the wide grid).
-    fn unroll<'a>(&self, x: &'a [f32], padded: &mut [f32], col: &'a mut [f32]) -> &'a [f32] {
-        if self.is_pointwise() {
-            return x;
-        }
-        if !self.wide() {
-            self.im2col(x, col);
-            return col;
-        }
-        let (hp, wp, pad, grid) = (self.padded_h(), self.padded_w(), self.padding, self.grid());
+    /// Copies the image `x` (`[C, H, W]`) into the middle of `padded`, zeros around it.
+    fn pad(&self, x: &[f32], padded: &mut [f32]) {
+        let (hp, wp, pad) = (self.padded_h(), self.padded_w(), self.padding);
         padded.fill(0.0);
         for (plane, image) in padded.chunks_mut(hp * wp).zip(x.chunks(self.h * self.w)) {
             for (y, row) in image.chunks(self.w).enumerate() {
                 plane[(y + pad) * wp + pad..(y + pad) * wp + pad + self.w].copy_from_slice(row);
             }
         }
-        for (r, out) in col.chunks_mut(grid).enumerate() {
-            let (ch, ki, kj) = (r / (self.k * self.k), r / self.k % self.k, r % self.k);
-            let start = ch * hp * wp + ki * wp + kj;
-            out.copy_from_slice(&padded[start..start + grid]);
+    }
+
+    /// The image's patches `[C·k·k, grid]`: the image itself for a pointwise kernel, else
+    /// unrolled into `col` from the zero-padded image in `padded`.
+    fn unroll<'a>(&self, x: &'a [f32], padded: &mut [f32], col: &'a mut [f32]) -> &'a [f32] {
+        if self.is_pointwise() {
+            return x;
         }
+        self.pad(x, padded);
+        let grid = self.grid();
+        if self.wide() {
+            self.for_each_tap(|row, start| col[row * grid..(row + 1) * grid].copy_from_slice(&padded[start..start + grid]));
+            return col;
+        }
+        let (ow, s, wp) = (self.out_w(), self.stride, self.padded_w());
+        self.for_each_tap(|row, start| {
+            for (oy, out) in col[row * grid..(row + 1) * grid].chunks_exact_mut(ow).enumerate() {
+                let src = &padded[start + oy * s * wp..];
+                out.iter_mut().zip(src.iter().step_by(s)).for_each(|(o, v)| *o = *v);
+            }
+        });
         col
     }
 
-    /// Adds the patches' gradient `dcol` (`[C·k·k, grid]`) onto the image's `dx`.
+    /// The image's gradient `dx` (`[C, H, W]`, written in full) from the patches' gradient
+    /// `dcol` (`[C·k·k, grid]`): each patch value is added back where it was read from in the
+    /// zero-padded image, and the padding is cut off.
     fn fold(&self, dcol: &[f32], padded: &mut [f32], dx: &mut [f32]) {
-        if !self.wide() {
-            return self.col2im(dcol, dx);
-        }
         let (hp, wp, pad, grid) = (self.padded_h(), self.padded_w(), self.padding, self.grid());
-        padded.fill(0.0);
-        for (r, src) in dcol.chunks(grid).enumerate() {
-            let (ch, ki, kj) = (r / (self.k * self.k), r / self.k % self.k, r % self.k);
-            let start = ch * hp * wp + ki * wp + kj;
-            padded[start..start + grid].iter_mut().zip(src).for_each(|(d, v)| *d += v);
-        }
+        let (ow, s, wide) = (self.out_w(), self.stride, self.wide());
+        vectorised(#[inline(always)] || {
+            padded.fill(0.0);
+            self.for_each_tap(|row, start| {
+                let src = &dcol[row * grid..(row + 1) * grid];
+                if wide {
+                    padded[start..start + grid].iter_mut().zip(src).for_each(|(d, v)| *d += v);
+                    return;
+                }
+                for (oy, src) in src.chunks_exact(ow).enumerate() {
+                    let dst = &mut padded[start + oy * s * wp..];
+                    dst.iter_mut().step_by(s).zip(src).for_each(|(d, v)| *d += v);
+                }
+            });
+        });
         for (plane, image) in padded.chunks(hp * wp).zip(dx.chunks_mut(self.h * self.w)) {
             for (y, row) in image.chunks_mut(self.w).enumerate() {
-                row.iter_mut().zip(&plane[(y + pad) * wp + pad..]).for_each(|(d, v)| *d += v);
+                row.copy_from_slice(&plane[(y + pad) * wp + pad..(y + pad) * wp + pad + self.w]);
+            }
+        }
+    }
+
+    /// Visits the patch rows (channel, kernel row, kernel column) in order on the wide grid:
+    /// `f(row, start)` where the row begins at `start` in the zero-padded image.
+    #[inline(always)]
+    fn for_each_tap(&self, mut f: impl FnMut(usize, usize)) {
+        let (plane, wp, k) = (self.padded_h() * self.padded_w(), self.padded_w(), self.k);
+        let mut row = 0;
+        for ch in 0..self.c {
+            for ki in 0..k {
+                for kj in 0..k {
+                    f(row, ch * plane + ki * wp + kj);
+                    row += 1;
+                }
             }
         }
     }
@@ -213,18 +196,6 @@ impl Geometry {
             dst.copy_from_slice(&src[..ow]);
         }
     }
-
-    /// Adds the patches' gradient `col` back onto the image's `dx` (`[C, H, W]`).
-    fn col2im(&self, col: &[f32], dx: &mut [f32]) {
-        let (ow, s, p) = (self.out_w(), self.stride, self.pixels());
-        self.for_each_row(|row, oy, in_y, valid, first| {
-            if let Some(iy) = in_y {
-                let src = &col[row * p + oy * ow + valid.start..row * p + oy * ow + valid.end];
-                let dst = &mut dx[iy * self.w + first..(iy + 1) * self.w];
-                dst.iter_mut().step_by(s).zip(src).for_each(|(d, v)| *d += v);
-            }
-        });
-    }
 }
 
 /// One thread's buffers, kept between calls (so each image does not allocate and zero its
@@ -249,7 +220,7 @@ fn with_scratch<R>(g: &Geometry, f: impl FnOnce(&mut [f32], &mut [f32], &mut [f3
         }
     };
     let (unrolled, wide) = (!g.is_pointwise(), g.wide());
-    let sizes = (if wide { g.padded_len() } else { 0 }, if unrolled { g.patch() * g.grid() } else { 0 }, if wide { g.o * g.grid() } else { 0 });
+    let sizes = (if unrolled { g.padded_len() } else { 0 }, if unrolled { g.patch() * g.grid() } else { 0 }, if wide { g.o * g.grid() } else { 0 });
     SCRATCH.with(|s| {
         let mut s = s.borrow_mut();
         let s = &mut *s;
@@ -291,7 +262,7 @@ impl CustomOp3 for Conv {
         let (image, p, patch) = (g.c * g.h * g.w, g.pixels(), g.patch());
         let n = x.len() / image;
         let grid = g.grid();
-        let mut y = vec![0f32; n * g.o * p];
+        let mut y = unset_f32s(n * g.o * p);
         let per_image = b.len() != g.o;
         y.par_chunks_mut(g.o * p).zip(x.par_chunks(image)).enumerate().for_each(|(i, (y, x))| {
             with_scratch(&g, |padded, col, wide| {
@@ -333,7 +304,8 @@ impl CustomOp2 for ConvInputGrad {
         let (image, p, patch) = (g.c * g.h * g.w, g.pixels(), g.patch());
         let n = gy.len() / (g.o * p);
         let grid = g.grid();
-        let mut dx = vec![0f32; n * image];
+        // the fold and the pointwise product write every value
+        let mut dx = unset_f32s(n * image);
         dx.par_chunks_mut(image).zip(gy.par_chunks(g.o * p)).for_each(|(dx, gy)| {
             with_scratch(&g, |padded, col, wide| {
                 let gy = g.on_grid(gy, wide);
@@ -367,6 +339,9 @@ impl CustomOp2 for ConvKernelGrad {
             .map(|(xs, gys)| {
                 let mut acc = vec![0f32; kernel + g.o];
                 let grid = g.grid();
+                // the kernel's gradient accumulates transposed, `[C·k·k, O]`: `gemm` then packs
+                // the output's gradient (O rows) instead of the unrolled patches (C·k·k rows)
+                let mut transposed = vec![0f32; kernel];
                 with_scratch(&g, |padded, col, wide| {
                     for (x, gy) in xs.chunks(image).zip(gys.chunks(g.o * p)) {
                         for (db, row) in acc[kernel..].iter_mut().zip(gy.chunks(p)) {
@@ -374,9 +349,14 @@ impl CustomOp2 for ConvKernelGrad {
                         }
                         let gy = g.on_grid(gy, wide);
                         let col = g.unroll(x, padded, col);
-                        matmul_into(&mut acc[..kernel], View::new(gy, g.o, grid), View::new(col, patch, grid).t(), true, 1);
+                        matmul_into(&mut transposed, View::new(col, patch, grid), View::new(gy, g.o, grid).t(), true, 1);
                     }
                 });
+                for (r, row) in transposed.chunks(g.o).enumerate() {
+                    for (o, &v) in row.iter().enumerate() {
+                        acc[o * patch + r] = v;
+                    }
+                }
                 acc
             })
             .collect();

@@ -58,6 +58,7 @@ pub fn add_column_sums(acc: &mut [f32], m: &[f32]) {
 
 /// `Σ f(aᵢ, bᵢ)` accumulated in 16 `f32` lanes, so that the loop vectorises, and the lanes
 /// added in `f64`.
+#[inline(always)]
 pub fn lane_sum(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f64 {
     const LANES: usize = 16;
     let mut lanes = [0f32; LANES];

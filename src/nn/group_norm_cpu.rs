@@ -6,7 +6,8 @@
 
 use super::fast_math::{exp, silu};
 use super::cpu_gemm::lane_sum;
-use super::fused_act::f32s;
+use super::fused_act::{f32s, unset_f32s};
+use super::simd_dispatch::vectorised;
 use crate::error::Result;
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
@@ -52,6 +53,7 @@ impl Norm {
     }
 
     /// The mean and 1/√(var + ε) of one group (two passes).
+    #[inline(always)]
     fn stats(group: &[f32]) -> (f32, f32) {
         let n = group.len() as f64;
         let mean = (lane_sum(group, group, |v, _| v) / n) as f32;
@@ -68,8 +70,8 @@ impl CustomOp3 for Norm {
     fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let (x, gamma, beta) = (f32s(s1, l1)?, f32s(s2, l2)?, f32s(s3, l3)?);
         let (hw, glen) = (self.pixels, self.group_len());
-        let mut y = vec![0f32; x.len()];
-        y.par_chunks_mut(glen).zip(x.par_chunks(glen)).enumerate().for_each(|(i, (y, x))| {
+        let mut y = unset_f32s(x.len());
+        y.par_chunks_mut(glen).zip(x.par_chunks(glen)).enumerate().for_each(|(i, (y, x))| vectorised(#[inline(always)] || {
             let (mean, rstd) = Norm::stats(x);
             let first = (i % self.groups) * (glen / hw);
             for (ch, (y, x)) in y.chunks_mut(hw).zip(x.chunks(hw)).enumerate() {
@@ -80,7 +82,7 @@ impl CustomOp3 for Norm {
                     y.iter_mut().zip(x).for_each(|(y, &x)| *y = x * scale + shift);
                 }
             }
-        });
+        }));
         Ok((CpuStorage::F32(y), l1.shape().clone()))
     }
 
@@ -103,13 +105,15 @@ impl CustomOp3 for NormGrad {
         let norm = self.norm;
         let (c, hw, glen) = (norm.channels, norm.pixels, norm.group_len());
         let per_group = glen / hw;
-        let mut dx = vec![0f32; x.len() + 2 * c];
+        // dx is written in full below, and dγ, dβ are added onto zeros
+        let mut dx = unset_f32s(x.len() + 2 * c);
+        dx[x.len()..].fill(0.0);
         // per group: (dγ, dβ) of its channels
         let partial: Vec<(Vec<f32>, Vec<f32>)> = dx[..x.len()]
             .par_chunks_mut(glen)
             .zip(x.par_chunks(glen).zip(gy.par_chunks(glen)))
             .enumerate()
-            .map(|(i, (dx, (x, gy)))| {
+            .map(|(i, (dx, (x, gy)))| vectorised(#[inline(always)] || {
                 let (mean, rstd) = Norm::stats(x);
                 let first = (i % norm.groups) * per_group;
                 let (mut dgamma, mut dbeta) = (vec![0f32; per_group], vec![0f32; per_group]);
@@ -139,7 +143,7 @@ impl CustomOp3 for NormGrad {
                 let (mg, mgx) = ((sum_g / glen as f64) as f32, (sum_gx / glen as f64) as f32);
                 dx.iter_mut().zip(x).for_each(|(dx, &x)| *dx = rstd * (*dx - mg - (x - mean) * rstd * mgx));
                 (dgamma, dbeta)
-            })
+            }))
             .collect();
         let (dgamma, dbeta) = dx[x.len()..].split_at_mut(c);
         for (i, (dg, db)) in partial.iter().enumerate() {

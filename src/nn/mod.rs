@@ -22,4 +22,5 @@ pub mod network;
 pub mod op_testing;
 pub mod optim;
 pub mod params;
+pub mod simd_dispatch;
 pub mod unet;
