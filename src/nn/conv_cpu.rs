@@ -73,6 +73,37 @@ impl Geometry {
         self.w + 2 * self.padding
     }
 
+    /// At stride 1, the input's gradient is itself a convolution: of the output's gradient
+    /// (`O` channels, padded by `k − 1 − padding`) with the kernel flipped in space and its
+    /// two channel axes swapped ([`Geometry::flipped_kernel`]). `None` at other strides, or
+    /// when the padding exceeds `k − 1`.
+    fn transposed(&self) -> Option<Geometry> {
+        (self.stride == 1 && self.padding < self.k && !self.is_pointwise()).then(|| Geometry {
+            c: self.o,
+            h: self.out_h(),
+            w: self.out_w(),
+            o: self.c,
+            k: self.k,
+            stride: 1,
+            padding: self.k - 1 - self.padding,
+        })
+    }
+
+    /// The kernel `w` (`[O, C, k, k]`) as `[C, O, k, k]`, flipped in both spatial axes.
+    fn flipped_kernel(&self, w: &[f32]) -> Vec<f32> {
+        let (k, taps) = (self.k, self.k * self.k);
+        let mut flipped = vec![0f32; w.len()];
+        for o in 0..self.o {
+            for c in 0..self.c {
+                let (src, dst) = ((o * self.c + c) * taps, (c * self.o + o) * taps);
+                for t in 0..taps {
+                    flipped[dst + t] = w[src + (k - 1 - t / k) * k + (k - 1 - t % k)];
+                }
+            }
+        }
+        flipped
+    }
+
     /// Length of a zero-padded image.
     fn padded_len(&self) -> usize {
         self.c * self.padded_h() * self.padded_w()
@@ -83,9 +114,7 @@ impl Geometry {
         let (hp, wp, pad) = (self.padded_h(), self.padded_w(), self.padding);
         padded.fill(0.0);
         for (plane, image) in padded.chunks_mut(hp * wp).zip(x.chunks(self.h * self.w)) {
-            for (y, row) in image.chunks(self.w).enumerate() {
-                plane[(y + pad) * wp + pad..(y + pad) * wp + pad + self.w].copy_from_slice(row);
-            }
+            copy_rows(plane, (pad * wp + pad, wp), image, (0, self.w), self.w, self.h);
         }
     }
 
@@ -101,13 +130,11 @@ impl Geometry {
         self.pad(x, padded);
         let (ow, s, wp, p) = (self.out_w(), self.stride, self.padded_w(), self.pixels());
         self.for_each_tap(|row, start| {
+            if s == 1 {
+                return copy_rows(col, (row * p, ow), padded, (start, wp), ow, self.out_h());
+            }
             for (oy, out) in col[row * p..(row + 1) * p].chunks_exact_mut(ow).enumerate() {
-                let src = &padded[start + oy * s * wp..];
-                if s == 1 {
-                    out.copy_from_slice(&src[..ow]);
-                } else {
-                    out.iter_mut().zip(src.iter().step_by(s)).for_each(|(o, v)| *o = *v);
-                }
+                out.iter_mut().zip(padded[start + oy * s * wp..].iter().step_by(s)).for_each(|(o, v)| *o = *v);
             }
         });
         col
@@ -121,7 +148,7 @@ impl Geometry {
         let (ow, s) = (self.out_w(), self.stride);
         vectorised(#[inline(always)] || {
             padded.fill(0.0);
-            self.for_each_tap(|row, start| {
+            self.for_each_tap(#[inline(always)] |row, start| {
                 let src = &dcol[row * p..(row + 1) * p];
                 for (oy, src) in src.chunks_exact(ow).enumerate() {
                     let dst = &mut padded[start + oy * s * wp..];
@@ -134,9 +161,7 @@ impl Geometry {
             });
         });
         for (plane, image) in padded.chunks(hp * wp).zip(dx.chunks_mut(self.h * self.w)) {
-            for (y, row) in image.chunks_mut(self.w).enumerate() {
-                row.copy_from_slice(&plane[(y + pad) * wp + pad..(y + pad) * wp + pad + self.w]);
-            }
+            copy_rows(image, (0, self.w), plane, (pad * wp + pad, wp), self.w, self.h);
         }
     }
 
@@ -154,6 +179,28 @@ impl Geometry {
                 }
             }
         }
+    }
+}
+
+/// Copies `rows` rows of `width` values from `src` to `dst`, where `(at, stride)` places each
+/// side's row `r` at `at + r·stride`. The widths of small images' rows (4, 8, 16, 32) compile
+/// to a few vector moves per row; a `memcpy` call per row took most of the unrolling's time.
+#[inline(always)]
+fn copy_rows(dst: &mut [f32], (dst_at, dst_stride): (usize, usize), src: &[f32], (src_at, src_stride): (usize, usize), width: usize, rows: usize) {
+    #[inline(always)]
+    fn fixed<const W: usize>(dst: &mut [f32], (dst_at, dst_stride): (usize, usize), src: &[f32], (src_at, src_stride): (usize, usize), rows: usize) {
+        for r in 0..rows {
+            let to: &mut [f32; W] = (&mut dst[dst_at + r * dst_stride..][..W]).try_into().expect("W values");
+            *to = src[src_at + r * src_stride..][..W].try_into().expect("W values");
+        }
+    }
+    let (d, s) = ((dst_at, dst_stride), (src_at, src_stride));
+    match width {
+        4 => fixed::<4>(dst, d, src, s, rows),
+        8 => fixed::<8>(dst, d, src, s, rows),
+        16 => fixed::<16>(dst, d, src, s, rows),
+        32 => fixed::<32>(dst, d, src, s, rows),
+        _ => (0..rows).for_each(|r| dst[dst_at + r * dst_stride..][..width].copy_from_slice(&src[src_at + r * src_stride..][..width])),
     }
 }
 
@@ -255,8 +302,20 @@ impl CustomOp2 for ConvInputGrad {
         let g = self.geo;
         let (image, p, patch) = (g.c * g.h * g.w, g.pixels(), g.patch());
         let n = gy.len() / (g.o * p);
-        // the fold and the pointwise product write every value
+        // the fold and the products write every value
         let mut dx = unset_f32s(n * image);
+        if let Some(t) = g.transposed() {
+            // one product of C rows and depth O·k·k per image, where the fold's product has
+            // C·k·k rows and depth O and then scatters its result back
+            let flipped = g.flipped_kernel(w);
+            dx.par_chunks_mut(image).zip(gy.par_chunks(g.o * p)).for_each(|(dx, gy)| {
+                with_scratch(&t, |padded, col| {
+                    let col = t.unroll(gy, padded, col);
+                    matmul_into(dx, View::new(&flipped, g.c, t.patch()), View::new(col, t.patch(), t.pixels()), false, 1);
+                })
+            });
+            return Ok((CpuStorage::F32(dx), Shape::from(n * image)));
+        }
         dx.par_chunks_mut(image).zip(gy.par_chunks(g.o * p)).for_each(|(dx, gy)| {
             with_scratch(&g, |padded, col| {
                 if g.is_pointwise() {
