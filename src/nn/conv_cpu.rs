@@ -129,13 +129,15 @@ impl Geometry {
         }
         self.pad(x, padded);
         let (ow, s, wp, p) = (self.out_w(), self.stride, self.padded_w(), self.pixels());
-        self.for_each_tap(|row, start| {
-            if s == 1 {
-                return copy_rows(col, (row * p, ow), padded, (start, wp), ow, self.out_h());
-            }
-            for (oy, out) in col[row * p..(row + 1) * p].chunks_exact_mut(ow).enumerate() {
-                out.iter_mut().zip(padded[start + oy * s * wp..].iter().step_by(s)).for_each(|(o, v)| *o = *v);
-            }
+        vectorised(#[inline(always)] || {
+            self.for_each_tap(#[inline(always)] |row, start| {
+                if s == 1 {
+                    return copy_rows(col, (row * p, ow), padded, (start, wp), ow, self.out_h());
+                }
+                for (oy, out) in col[row * p..(row + 1) * p].chunks_exact_mut(ow).enumerate() {
+                    out.iter_mut().zip(padded[start + oy * s * wp..].iter().step_by(s)).for_each(|(o, v)| *o = *v);
+                }
+            })
         });
         col
     }
