@@ -2,6 +2,7 @@
 //! (the rule of [`super::optim`], Loshchilov & Hutter 2019, Algorithm 2), where the tensor
 //! form runs a dozen elementwise ops, each allocating its result.
 
+use super::simd_dispatch::vectorised;
 use super::optim::AdamWConfig;
 use crate::error::Result;
 use candle_core::{DType, Tensor};
@@ -29,12 +30,14 @@ pub fn update(theta: &Tensor, g: &Tensor, m: Option<&Tensor>, v: Option<&Tensor>
     let (decay, lr, eps) = ((1.0 - lr * c.weight_decay) as f32, lr as f32, c.eps as f32);
     const CHUNK: usize = 1 << 14;
     th.par_chunks_mut(CHUNK).zip(m.par_chunks_mut(CHUNK)).zip(v.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK))).for_each(|((th, m), (v, g))| {
-        for ((th, m), (v, &g)) in th.iter_mut().zip(m).zip(v.iter_mut().zip(g)) {
-            *m = b1 * *m + (1.0 - b1) * g;
-            *v = b2 * *v + (1.0 - b2) * g * g;
-            let step = (*m / c1) / ((*v / c2).sqrt() + eps);
-            *th = *th * decay - lr * step;
-        }
+        vectorised(#[inline(always)] || {
+            for ((th, m), (v, &g)) in th.iter_mut().zip(m).zip(v.iter_mut().zip(g)) {
+                *m = b1 * *m + (1.0 - b1) * g;
+                *v = b2 * *v + (1.0 - b2) * g * g;
+                let step = (*m / c1) / ((*v / c2).sqrt() + eps);
+                *th = *th * decay - lr * step;
+            }
+        })
     });
     let shaped = |x: Vec<f32>| -> Result<Tensor> { Ok(Tensor::from_vec(x, theta.shape(), theta.device())?) };
     Ok(Some((shaped(th)?, shaped(m)?, shaped(v)?)))

@@ -3,6 +3,7 @@
 //! where candle would run (and allocate for) about a dozen single-threaded elementwise ops.
 //! Other devices, dtypes and activations take the plain tensor ops.
 
+use super::simd_dispatch::vectorised;
 use super::fast_math::{exp, silu};
 use super::layers::Act;
 use crate::error::Result;
@@ -64,13 +65,15 @@ impl CustomOp3 for BiasAct {
         let chunk = rows_per_task(m) * m;
         let act = self.act;
         out.par_chunks_mut(chunk).zip(pre.par_chunks(chunk)).zip(cond.par_chunks(chunk)).for_each(|((o, p), c)| {
-            for ((o, p), c) in o.chunks_mut(m).zip(p.chunks(m)).zip(c.chunks(m)) {
-                let row = o.iter_mut().zip(p).zip(c).zip(bias);
-                match act {
-                    Act::Silu => row.for_each(|(((o, p), c), b)| *o = silu(p + c + b)),
-                    _ => row.for_each(|(((o, p), c), b)| *o = (p + c + b).max(0.0)),
+            vectorised(#[inline(always)] || {
+                for ((o, p), c) in o.chunks_mut(m).zip(p.chunks(m)).zip(c.chunks(m)) {
+                    let row = o.iter_mut().zip(p).zip(c).zip(bias);
+                    match act {
+                        Act::Silu => row.for_each(|(((o, p), c), b)| *o = silu(p + c + b)),
+                        _ => row.for_each(|(((o, p), c), b)| *o = (p + c + b).max(0.0)),
+                    }
                 }
-            }
+            })
         });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
@@ -96,18 +99,20 @@ impl CustomOp3 for BiasActGrad {
         let chunk = rows_per_task(m) * m;
         let (act, bias) = (self.act, &self.bias);
         out.par_chunks_mut(chunk).zip(grad.par_chunks(chunk)).zip(pre.par_chunks(chunk).zip(cond.par_chunks(chunk))).for_each(|((o, g), (p, c))| {
-            for (((o, g), p), c) in o.chunks_mut(m).zip(g.chunks(m)).zip(p.chunks(m)).zip(c.chunks(m)) {
-                let row = o.iter_mut().zip(g).zip(p.iter().zip(c).zip(bias));
-                match act {
-                    // d/dz z·σ(z) = σ(z)·(1 + z·(1 − σ(z)))
-                    Act::Silu => row.for_each(|((o, g), ((p, c), b))| {
-                        let z = p + c + b;
-                        let s = 1.0 / (1.0 + exp(-z));
-                        *o = g * (s * (1.0 + z * (1.0 - s)));
-                    }),
-                    _ => row.for_each(|((o, g), ((p, c), b))| *o = if p + c + b > 0.0 { *g } else { 0.0 }),
+            vectorised(#[inline(always)] || {
+                for (((o, g), p), c) in o.chunks_mut(m).zip(g.chunks(m)).zip(p.chunks(m)).zip(c.chunks(m)) {
+                    let row = o.iter_mut().zip(g).zip(p.iter().zip(c).zip(bias));
+                    match act {
+                        // d/dz z·σ(z) = σ(z)·(1 + z·(1 − σ(z)))
+                        Act::Silu => row.for_each(|((o, g), ((p, c), b))| {
+                            let z = p + c + b;
+                            let s = 1.0 / (1.0 + exp(-z));
+                            *o = g * (s * (1.0 + z * (1.0 - s)));
+                        }),
+                        _ => row.for_each(|((o, g), ((p, c), b))| *o = if p + c + b > 0.0 { *g } else { 0.0 }),
+                    }
                 }
-            }
+            })
         });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }

@@ -11,6 +11,7 @@
 //!
 //! Its value and gradients equal [`MlpConfig::forward`]'s tensor form to `f32` rounding.
 
+use super::simd_dispatch::vectorised;
 use super::cpu_gemm::{add_column_sums, matmul_into, View};
 use super::embed::{fourier_features_row, sinusoidal_freqs, sinusoidal_row};
 use super::fast_math::{exp, silu};
@@ -119,6 +120,7 @@ fn act_grad(act: Act, z: f32) -> f32 {
     }
 }
 
+#[inline(always)]
 fn apply_act(act: Act, z: &[f32]) -> Vec<f32> {
     match act {
         Act::Silu => z.iter().map(|&v| silu(v)).collect(),
@@ -140,6 +142,7 @@ impl MlpOp {
     }
 
     /// One block's forward: writes its output rows into `out` and returns what its backward needs.
+    #[inline(always)]
     fn forward_block(&self, rows: Range<usize>, x: &[f32], c: &[f32], p: &[f32], out: &mut [f32]) -> Activations {
         let (cfg, r) = (&self.cfg, rows.len());
         let td = cfg.time_dim;
@@ -178,6 +181,7 @@ impl MlpOp {
 
     /// One block's backward from the gradient `gy` of its output rows: the gradient of every
     /// parameter (a flat vector) and, when `want_dx`, of its input rows.
+    #[inline(always)]
     fn backward_block(&self, a: &Activations, gy: &[f32], p: &[f32], want_dx: bool) -> (Vec<f32>, Option<Vec<f32>>) {
         let (cfg, r) = (&self.cfg, a.rows.len());
         let (td, layers) = (cfg.time_dim, cfg.hidden.len());
@@ -248,7 +252,7 @@ impl CustomOp3 for MlpOp {
             .enumerate()
             .map(|(b, out)| {
                 let r = b * rows..(b * rows + rows).min(n);
-                self.forward_block(r.clone(), &x[r.start * d..r.end * d], &c[r], p, out)
+                vectorised(#[inline(always)] || self.forward_block(r.clone(), &x[r.start * d..r.end * d], &c[r], p, out))
             })
             .collect();
         *self.saved.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(saved));
@@ -262,7 +266,7 @@ impl CustomOp3 for MlpOp {
         let pv = p.to_vec1::<f32>()?;
         let o = self.cfg.out;
         let want_dx = x.track_op();
-        let blocks: Vec<(Vec<f32>, Option<Vec<f32>>)> = saved.par_iter().map(|a| self.backward_block(a, &gy[a.rows.start * o..a.rows.end * o], &pv, want_dx)).collect();
+        let blocks: Vec<(Vec<f32>, Option<Vec<f32>>)> = saved.par_iter().map(|a| vectorised(#[inline(always)] || self.backward_block(a, &gy[a.rows.start * o..a.rows.end * o], &pv, want_dx))).collect();
         let mut gp = vec![0f32; pv.len()];
         gp.par_chunks_mut(1 << 14).enumerate().for_each(|(k, acc)| {
             let span = k << 14..(k << 14) + acc.len();

@@ -4,6 +4,7 @@
 //! into the preset bias, and the activation runs in place in a single vectorised pass (split
 //! across the thread pool). Only the forward value is computed: it carries no gradient.
 
+use super::simd_dispatch::vectorised;
 use super::cpu_gemm::{matmul_into, View};
 use super::embed::{fourier_features_row, time_mlp};
 use super::fast_math::silu;
@@ -71,9 +72,11 @@ fn affine(h: &[f32], n: usize, k: usize, w: &Tensor, bias: &Tensor, m: usize) ->
 }
 
 fn activate(h: &mut [f32], act: Act, width: usize) {
-    h.par_chunks_mut(width * 64).for_each(|chunk| match act {
-        Act::Silu => chunk.iter_mut().for_each(|v| *v = silu(*v)),
-        _ => chunk.iter_mut().for_each(|v| *v = v.max(0.0)),
+    h.par_chunks_mut(width * 64).for_each(|chunk| {
+        vectorised(#[inline(always)] || match act {
+            Act::Silu => chunk.iter_mut().for_each(|v| *v = silu(*v)),
+            _ => chunk.iter_mut().for_each(|v| *v = v.max(0.0)),
+        })
     });
 }
 
