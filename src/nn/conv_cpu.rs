@@ -1,9 +1,11 @@
 //! A 2-D convolution with its bias as one autograd op for `f32` on the CPU: per image, the
-//! patches are unrolled (im2col) and one `gemm` product makes the output; the backward unrolls
-//! them again for the kernel's gradient and folds the patches' gradient back (col2im) for the
-//! input's. Images run in parallel in fixed blocks whose kernel gradients are summed in order,
-//! so results do not depend on the thread count. Candle's CPU convolution backward runs its
-//! transposed convolution as scalar loops, several times slower than this.
+//! patches are unrolled (im2col) from the zero-padded image and one `gemm` product makes the
+//! output. The backward unrolls them again for the kernel's gradient; the input's gradient is
+//! at stride 1 a convolution of the output's gradient with the flipped kernel, and otherwise
+//! the patches' gradient folded back (col2im). Images run in parallel in fixed blocks whose
+//! kernel gradients are summed in order, so results do not depend on the thread count.
+//! Candle's CPU convolution backward runs its transposed convolution as scalar loops, several
+//! times slower than this.
 
 use super::cpu_gemm::{lane_sum, matmul_into, View};
 use super::fused_act::{f32s, unset_f32s};
