@@ -387,7 +387,10 @@ mod tests {
 
     #[test]
     fn value_and_gradients_equal_candles_convolution() {
-        for (c, o, k, stride, padding, side) in [(3, 5, 3, 1, 1, 7), (4, 6, 3, 2, 1, 8), (6, 4, 1, 1, 0, 5), (2, 3, 3, 2, 1, 7)] {
+        // strides 1 (the input's gradient as a convolution) and 2 (the fold), a pointwise
+        // kernel, a padded 1×1 kernel (the fold at stride 1), and rows of 7 and of 8 values
+        // (a general and a fixed-width copy)
+        for (c, o, k, stride, padding, side) in [(3, 5, 3, 1, 1, 7), (3, 4, 3, 1, 1, 8), (4, 6, 3, 2, 1, 8), (6, 4, 1, 1, 0, 5), (2, 3, 3, 2, 1, 7), (2, 3, 1, 1, 1, 5)] {
             let x = Var::from_tensor(&Tensor::randn(0f32, 1.0, (5, c, side, side), &Device::Cpu).unwrap()).unwrap();
             let w = Var::from_tensor(&Tensor::randn(0f32, 0.5, (o, c, k, k), &Device::Cpu).unwrap()).unwrap();
             let b = Var::from_tensor(&Tensor::randn(0f32, 1.0, o, &Device::Cpu).unwrap()).unwrap();
