@@ -33,14 +33,21 @@ pub fn conv2d(x: &Tensor, w: &Tensor, b: &Tensor, stride: usize, padding: usize)
 
 /// The sizes of one convolution.
 #[derive(Clone, Copy, Debug)]
-struct Geometry {
-    c: usize,
-    h: usize,
-    w: usize,
-    o: usize,
-    k: usize,
-    stride: usize,
-    padding: usize,
+pub(super) struct Geometry {
+    /// Input channels.
+    pub c: usize,
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Output channels.
+    pub o: usize,
+    /// Kernel side.
+    pub k: usize,
+    /// Stride.
+    pub stride: usize,
+    /// Zero padding on each side.
+    pub padding: usize,
 }
 
 impl Geometry {
@@ -53,7 +60,7 @@ impl Geometry {
     }
 
     /// Output pixels per channel.
-    fn pixels(&self) -> usize {
+    pub fn pixels(&self) -> usize {
         self.out_h() * self.out_w()
     }
 
@@ -79,7 +86,7 @@ impl Geometry {
     /// (`O` channels, padded by `k − 1 − padding`) with the kernel flipped in space and its
     /// two channel axes swapped ([`Geometry::flipped_kernel`]). `None` at other strides, or
     /// when the padding exceeds `k − 1`.
-    fn transposed(&self) -> Option<Geometry> {
+    pub fn transposed(&self) -> Option<Geometry> {
         (self.stride == 1 && self.padding < self.k && !self.is_pointwise()).then(|| Geometry {
             c: self.o,
             h: self.out_h(),
@@ -92,7 +99,7 @@ impl Geometry {
     }
 
     /// The kernel `w` (`[O, C, k, k]`) as `[C, O, k, k]`, flipped in both spatial axes.
-    fn flipped_kernel(&self, w: &[f32]) -> Vec<f32> {
+    pub fn flipped_kernel(&self, w: &[f32]) -> Vec<f32> {
         let (k, taps) = (self.k, self.k * self.k);
         let mut flipped = vec![0f32; w.len()];
         for o in 0..self.o {
@@ -169,6 +176,38 @@ impl Geometry {
         }
     }
 
+    /// One image's output `y` (`[O, out_h·out_w]`) = `w` · patches of `x`, added onto `y`'s
+    /// contents when `accumulate`, on this thread.
+    #[inline(always)]
+    pub fn product(&self, x: &[f32], w: &[f32], y: &mut [f32], accumulate: bool) {
+        with_scratch(self, |padded, col| {
+            let col = self.unroll(x, padded, col);
+            matmul_into(y, View::new(w, self.o, self.patch()), View::new(col, self.patch(), self.pixels()), accumulate, 1);
+        })
+    }
+
+    /// Adds one image's kernel gradient, from its input `x` and output gradient `gy`, onto
+    /// `transposed` (`[C·k·k, O]`: accumulated transposed so that `gemm` packs the output's
+    /// gradient, O rows, instead of the unrolled patches, C·k·k rows), on this thread.
+    #[inline(always)]
+    pub fn add_kernel_grad(&self, x: &[f32], gy: &[f32], transposed: &mut [f32]) {
+        with_scratch(self, |padded, col| {
+            let col = self.unroll(x, padded, col);
+            matmul_into(transposed, View::new(col, self.patch(), self.pixels()), View::new(gy, self.o, self.pixels()).t(), true, 1);
+        })
+    }
+
+    /// Writes a kernel gradient accumulated as [`Geometry::add_kernel_grad`]'s `[C·k·k, O]`
+    /// into `dw` in the kernel's layout `[O, C·k·k]`.
+    pub fn untranspose(&self, transposed: &[f32], dw: &mut [f32]) {
+        let patch = self.patch();
+        for (r, row) in transposed.chunks(self.o).enumerate() {
+            for (o, &v) in row.iter().enumerate() {
+                dw[o * patch + r] = v;
+            }
+        }
+    }
+
     /// Visits the patch rows (channel, kernel row, kernel column) in order: `f(row, start)`
     /// where `start` is the patch row's first read (output pixel 0) in the zero-padded image.
     #[inline(always)]
@@ -222,7 +261,7 @@ thread_local! {
 
 /// Runs `f` with this thread's buffers cut to `g`'s sizes: `(padded, col)`. Their contents
 /// are stale; every user overwrites what it reads.
-fn with_scratch<R>(g: &Geometry, f: impl FnOnce(&mut [f32], &mut [f32]) -> R) -> R {
+pub(super) fn with_scratch<R>(g: &Geometry, f: impl FnOnce(&mut [f32], &mut [f32]) -> R) -> R {
     let fit = |v: &mut Vec<f32>, n: usize| {
         if v.len() < n {
             v.resize(n, 0.0);
@@ -240,7 +279,7 @@ fn with_scratch<R>(g: &Geometry, f: impl FnOnce(&mut [f32], &mut [f32]) -> R) ->
 }
 
 /// Images per block: the batch in at most 16 blocks.
-fn block_images(n: usize) -> usize {
+pub(super) fn block_images(n: usize) -> usize {
     n.div_ceil(16).max(1)
 }
 
@@ -267,19 +306,16 @@ impl CustomOp3 for Conv {
     fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let (x, w, b) = (f32s(s1, l1)?, f32s(s2, l2)?, f32s(s3, l3)?);
         let g = self.geo;
-        let (image, p, patch) = (g.c * g.h * g.w, g.pixels(), g.patch());
+        let (image, p) = (g.c * g.h * g.w, g.pixels());
         let n = x.len() / image;
         let mut y = unset_f32s(n * g.o * p);
         let per_image = b.len() != g.o;
         y.par_chunks_mut(g.o * p).zip(x.par_chunks(image)).enumerate().for_each(|(i, (y, x))| {
-            with_scratch(&g, |padded, col| {
-                let col = g.unroll(x, padded, col);
-                let b = if per_image { &b[i * g.o..(i + 1) * g.o] } else { b };
-                for (row, &bias) in y.chunks_mut(p).zip(b) {
-                    row.fill(bias);
-                }
-                matmul_into(y, View::new(w, g.o, patch), View::new(col, patch, p), true, 1);
-            })
+            let b = if per_image { &b[i * g.o..(i + 1) * g.o] } else { b };
+            for (row, &bias) in y.chunks_mut(p).zip(b) {
+                row.fill(bias);
+            }
+            g.product(x, w, y, true);
         });
         Ok((CpuStorage::F32(y), Shape::from((n, g.o, g.out_h(), g.out_w()))))
     }
@@ -312,12 +348,7 @@ impl CustomOp2 for ConvInputGrad {
             // one product of C rows and depth O·k·k per image, where the fold's product has
             // C·k·k rows and depth O and then scatters its result back
             let flipped = g.flipped_kernel(w);
-            dx.par_chunks_mut(image).zip(gy.par_chunks(g.o * p)).for_each(|(dx, gy)| {
-                with_scratch(&t, |padded, col| {
-                    let col = t.unroll(gy, padded, col);
-                    matmul_into(dx, View::new(&flipped, g.c, t.patch()), View::new(col, t.patch(), t.pixels()), false, 1);
-                })
-            });
+            dx.par_chunks_mut(image).zip(gy.par_chunks(g.o * p)).for_each(|(dx, gy)| t.product(gy, &flipped, dx, false));
             return Ok((CpuStorage::F32(dx), Shape::from(n * image)));
         }
         dx.par_chunks_mut(image).zip(gy.par_chunks(g.o * p)).for_each(|(dx, gy)| {
@@ -351,23 +382,14 @@ impl CustomOp2 for ConvKernelGrad {
             .zip(gy.par_chunks(per * g.o * p))
             .map(|(xs, gys)| {
                 let mut acc = vec![0f32; kernel + g.o];
-                // the kernel's gradient accumulates transposed, `[C·k·k, O]`: `gemm` then packs
-                // the output's gradient (O rows) instead of the unrolled patches (C·k·k rows)
                 let mut transposed = vec![0f32; kernel];
-                with_scratch(&g, |padded, col| {
-                    for (x, gy) in xs.chunks(image).zip(gys.chunks(g.o * p)) {
-                        for (db, row) in acc[kernel..].iter_mut().zip(gy.chunks(p)) {
-                            *db += lane_sum(row, row, |v, _| v) as f32;
-                        }
-                        let col = g.unroll(x, padded, col);
-                        matmul_into(&mut transposed, View::new(col, patch, p), View::new(gy, g.o, p).t(), true, 1);
+                for (x, gy) in xs.chunks(image).zip(gys.chunks(g.o * p)) {
+                    for (db, row) in acc[kernel..].iter_mut().zip(gy.chunks(p)) {
+                        *db += lane_sum(row, row, |v, _| v) as f32;
                     }
-                });
-                for (r, row) in transposed.chunks(g.o).enumerate() {
-                    for (o, &v) in row.iter().enumerate() {
-                        acc[o * patch + r] = v;
-                    }
+                    g.add_kernel_grad(x, gy, &mut transposed);
                 }
+                g.untranspose(&transposed, &mut acc[..kernel]);
                 acc
             })
             .collect();

@@ -22,5 +22,6 @@ pub mod network;
 pub mod op_testing;
 pub mod optim;
 pub mod params;
+pub mod res_block_cpu;
 pub mod simd_dispatch;
 pub mod unet;
