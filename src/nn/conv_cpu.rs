@@ -137,11 +137,11 @@ impl Geometry {
             return x;
         }
         self.pad(x, padded);
-        let (ow, s, wp, p) = (self.out_w(), self.stride, self.padded_w(), self.pixels());
+        let (oh, ow, s, wp, p) = (self.out_h(), self.out_w(), self.stride, self.padded_w(), self.pixels());
         vectorised(#[inline(always)] || {
             self.for_each_tap(#[inline(always)] |row, start| {
                 if s == 1 {
-                    return copy_rows(col, (row * p, ow), padded, (start, wp), ow, self.out_h());
+                    return copy_rows(col, (row * p, ow), padded, (start, wp), ow, oh);
                 }
                 for (oy, out) in col[row * p..(row + 1) * p].chunks_exact_mut(ow).enumerate() {
                     out.iter_mut().zip(padded[start + oy * s * wp..].iter().step_by(s)).for_each(|(o, v)| *o = *v);
@@ -232,9 +232,15 @@ impl Geometry {
 fn copy_rows(dst: &mut [f32], (dst_at, dst_stride): (usize, usize), src: &[f32], (src_at, src_stride): (usize, usize), width: usize, rows: usize) {
     #[inline(always)]
     fn fixed<const W: usize>(dst: &mut [f32], (dst_at, dst_stride): (usize, usize), src: &[f32], (src_at, src_stride): (usize, usize), rows: usize) {
+        if rows == 0 {
+            return;
+        }
+        // the last row's bounds, checked once instead of per row
+        assert!(dst_at + (rows - 1) * dst_stride + W <= dst.len() && src_at + (rows - 1) * src_stride + W <= src.len(), "rows out of bounds");
         for r in 0..rows {
-            let to: &mut [f32; W] = (&mut dst[dst_at + r * dst_stride..][..W]).try_into().expect("W values");
-            *to = src[src_at + r * src_stride..][..W].try_into().expect("W values");
+            // SAFETY: row r ends at or before the last row's end, checked above, and `dst` is
+            // borrowed mutably, so the two do not overlap
+            unsafe { std::ptr::copy_nonoverlapping(src.as_ptr().add(src_at + r * src_stride), dst.as_mut_ptr().add(dst_at + r * dst_stride), W) };
         }
     }
     let (d, s) = ((dst_at, dst_stride), (src_at, src_stride));

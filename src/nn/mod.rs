@@ -25,3 +25,4 @@ pub mod params;
 pub mod res_block_cpu;
 pub mod simd_dispatch;
 pub mod unet;
+pub mod upsample_cpu;

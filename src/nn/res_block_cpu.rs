@@ -329,10 +329,13 @@ impl ResBlockGrad {
                 vectorised(#[inline(always)] || b.backward_images(parts, images, h1, gy, p, &flipped, &mut dx))
             })
             .collect();
-        dp.fill(0.0);
-        for g in &grads {
-            dp.iter_mut().zip(g).for_each(|(a, v)| *a += v);
-        }
+        // summed in the blocks' order, in spans across the threads
+        dp.par_chunks_mut(1 << 14).enumerate().for_each(|(k, acc)| {
+            acc.fill(0.0);
+            for g in &grads {
+                acc.iter_mut().zip(&g[k << 14..]).for_each(|(a, v)| *a += v);
+            }
+        });
         (CpuStorage::F32(out), Shape::from(total))
     }
 }

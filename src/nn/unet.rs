@@ -6,7 +6,7 @@
 use super::embed::{init_time_mlp, time_mlp, TimeInput};
 use super::layers::{conv2d, dropout, group_norm, group_norm_silu, groups_for, linear, per_example};
 use super::params::{Init, ParamStore};
-use super::res_block_cpu;
+use super::{res_block_cpu, upsample_cpu};
 use crate::error::Result;
 use crate::tensor::create::Placement;
 use candle_core::{Tensor, D};
@@ -148,7 +148,8 @@ impl UnetConfig {
             }
             if l > 0 {
                 let (_, _, hh, ww) = h.dims4()?;
-                h = conv(store, &format!("up.{l}.up"), &h.upsample_nearest2d(hh * 2, ww * 2)?, 1)?;
+                let up = if upsample_cpu::applies(&h) { upsample_cpu::upsample2(&h)? } else { h.upsample_nearest2d(hh * 2, ww * 2)? };
+                h = conv(store, &format!("up.{l}.up"), &up, 1)?;
             }
         }
         let h = norm_silu(store, "out.norm", &h)?;
