@@ -81,7 +81,7 @@ pub fn res_block(store: &ParamStore, prefix: &str, parts: &[&Tensor], bias1: &Te
     })
 }
 
-/// A block's sizes, and where the first bias (first) and each parameter lie in the packed vector.
+/// A block's sizes, and where each parameter lies in the packed vector (after the first bias).
 #[derive(Clone)]
 struct Block {
     /// Channels of each input part.
@@ -94,24 +94,19 @@ struct Block {
     ranges: Vec<Range<usize>>,
 }
 
-/// The forward op, and what it keeps for the backward.
+/// The forward op, and the first convolution's output of each block of images, kept for the
+/// backward.
 struct ResBlock {
     block: Block,
-    saved: Mutex<Option<Arc<Saved>>>,
-}
-
-/// What the backward needs from the forward: the packed parameters, and the first
-/// convolution's output of each block of images.
-struct Saved {
-    packed: Vec<f32>,
-    h1: Vec<Vec<f32>>,
+    saved: Mutex<Option<Arc<Vec<Vec<f32>>>>>,
 }
 
 /// The gradients of the input parts and of the packed vector (concatenated), from the output's
 /// gradient and the input parts.
 struct ResBlockGrad {
     block: Block,
-    saved: Arc<Saved>,
+    h1: Arc<Vec<Vec<f32>>>,
+    packed: Vec<f32>,
 }
 
 impl Block {
@@ -270,16 +265,16 @@ impl ResBlock {
                 vectorised(#[inline(always)] || b.forward_images(parts, images, p, y))
             })
             .collect();
-        *self.saved.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(Saved { packed: p.to_vec(), h1 }));
+        *self.saved.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(h1));
         (CpuStorage::F32(y), Shape::from((n, o, b.h, b.w)))
     }
 
-    /// The gradients of the input parts and of the packed vector.
-    fn backward(&self, parts: &[&Tensor], grad: &Tensor) -> candle_core::Result<Vec<Tensor>> {
-        let saved = self.saved.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let saved = saved.ok_or_else(|| candle_core::Error::Msg("the residual block's backward ran before its forward".into()))?;
-        let np = saved.packed.len();
-        let op = ResBlockGrad { block: self.block.clone(), saved };
+    /// The gradients of the input parts and of the packed vector `p`.
+    fn backward(&self, parts: &[&Tensor], p: &Tensor, grad: &Tensor) -> candle_core::Result<Vec<Tensor>> {
+        let h1 = self.saved.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let h1 = h1.ok_or_else(|| candle_core::Error::Msg("the residual block's backward ran before its forward".into()))?;
+        let np = p.elem_count();
+        let op = ResBlockGrad { block: self.block.clone(), h1, packed: p.to_vec1::<f32>()? };
         let grad = grad.contiguous()?;
         let all = match parts {
             [a] => grad.apply_op2_no_bwd(a, &op)?,
@@ -301,7 +296,7 @@ impl ResBlockGrad {
     /// `[d part…, d packed]` from the output's gradient `gy` and the input parts.
     fn compute(&self, gy: &[f32], parts: &[&[f32]]) -> (CpuStorage, Shape) {
         let b = &self.block;
-        let p = &self.saved.packed;
+        let p = &self.packed;
         let (hw, cin, o) = (b.pixels(), b.cin, b.cout);
         let n = gy.len() / (o * hw);
         let per = block_images(n);
@@ -322,7 +317,7 @@ impl ResBlockGrad {
         }
         let grads: Vec<Vec<f32>> = blocks
             .into_par_iter()
-            .zip(self.saved.h1.par_iter())
+            .zip(self.h1.par_iter())
             .enumerate()
             .map(|(k, (mut dx, h1))| {
                 let images = k * per..(k * per + per).min(n);
@@ -349,8 +344,8 @@ impl CustomOp2 for ResBlock {
         Ok(self.forward(&[f32s(s1, l1)?], f32s(s2, l2)?))
     }
 
-    fn bwd(&self, x: &Tensor, _p: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
-        let mut g = self.backward(&[x], grad)?.into_iter().map(Some);
+    fn bwd(&self, x: &Tensor, p: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        let mut g = self.backward(&[x], p, grad)?.into_iter().map(Some);
         Ok((g.next().flatten(), g.next().flatten()))
     }
 }
@@ -364,8 +359,8 @@ impl CustomOp3 for ResBlock {
         Ok(self.forward(&[f32s(s1, l1)?, f32s(s2, l2)?], f32s(s3, l3)?))
     }
 
-    fn bwd(&self, a: &Tensor, b: &Tensor, _p: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let mut g = self.backward(&[a, b], grad)?.into_iter().map(Some);
+    fn bwd(&self, a: &Tensor, b: &Tensor, p: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let mut g = self.backward(&[a, b], p, grad)?.into_iter().map(Some);
         Ok((g.next().flatten(), g.next().flatten(), g.next().flatten()))
     }
 }
