@@ -34,15 +34,7 @@ pub fn applies(cfg: &MlpConfig, store: &ParamStore, x: &Tensor, c: &Tensor) -> b
 /// The MLP's output `[N, out]` for inputs `x` (`[N, dim]`) at noise levels `c` (`[N]`), with
 /// gradients to `x` and to every parameter.
 pub fn forward(cfg: &MlpConfig, store: &ParamStore, x: &Tensor, c: &Tensor) -> Result<Tensor> {
-    let mut flat = Vec::new();
-    let mut ranges = Vec::new();
-    let mut at = 0;
-    for name in param_names(cfg) {
-        let p = store.get(&name)?.flatten_all()?;
-        ranges.push(at..at + p.elem_count());
-        at += p.elem_count();
-        flat.push(p);
-    }
+    let (flat, ranges) = store.flattened(&param_names(cfg), 0)?;
     let fourier = if cfg.fourier > 0 { store.get("fourier.B")?.flatten_all()?.to_vec1::<f32>()? } else { Vec::new() };
     let op = MlpOp { cfg: cfg.clone(), ranges, fourier, freqs: sinusoidal_freqs(cfg.time_dim), saved: Mutex::new(None) };
     Ok(x.contiguous()?.apply_op3(&c.contiguous()?, &Tensor::cat(&flat, 0)?, op)?)

@@ -71,6 +71,20 @@ impl ParamStore {
         crate::bail!("the network has no parameter named `{name}`")
     }
 
+    /// The named tensors flattened, for an op that sees them as one vector (their
+    /// concatenation), and the span each takes in it, counted from `first`.
+    pub fn flattened<S: AsRef<str>>(&self, names: &[S], first: usize) -> Result<(Vec<candle_core::Tensor>, Vec<std::ops::Range<usize>>)> {
+        let (mut flat, mut spans) = (Vec::new(), Vec::new());
+        let mut at = first;
+        for name in names {
+            let t = self.get(name.as_ref())?.flatten_all()?;
+            spans.push(at..at + t.elem_count());
+            at += t.elem_count();
+            flat.push(t);
+        }
+        Ok((flat, spans))
+    }
+
     /// Whether a parameter or buffer called `name` exists.
     pub fn has(&self, name: &str) -> bool {
         self.params.iter().any(|(n, _)| n == name) || self.buffers.iter().any(|(n, _)| n == name)

@@ -58,15 +58,10 @@ pub fn res_block(store: &ParamStore, prefix: &str, parts: &[&Tensor], bias1: &Te
     let channels: Vec<usize> = dims.iter().map(|d| d[1]).collect();
     let cin = channels.iter().sum();
     let skip = store.has(&format!("{prefix}.skip.weight"));
+    let names: Vec<String> = PARAMS[..if skip { 9 } else { 7 }].iter().map(|name| format!("{prefix}.{name}")).collect();
+    let (params, ranges) = store.flattened(&names, bias1.elem_count())?;
     let mut flat = vec![bias1.flatten_all()?];
-    let mut ranges = Vec::new();
-    let mut at = bias1.elem_count();
-    for name in &PARAMS[..if skip { 9 } else { 7 }] {
-        let p = store.get(&format!("{prefix}.{name}"))?.flatten_all()?;
-        ranges.push(at..at + p.elem_count());
-        at += p.elem_count();
-        flat.push(p);
-    }
+    flat.extend(params);
     let cout = store.get(&format!("{prefix}.conv1.weight"))?.dim(0)?;
     let want = [cin, cin, cout * cin * 9, cout, cout, cout * cout * 9, cout, cout * cin, cout];
     if ranges.iter().zip(want).any(|(r, len)| r.len() != len) || bias1.dims() != [n, cout] {
@@ -185,7 +180,8 @@ impl Block {
 
     /// The backward of `images` on this thread, from the output's gradient `gy` (the whole
     /// batch's): writes the input parts' gradients `dx` (these images' rows of each part) and
-    /// returns the packed vector's gradient (zero but for these images' first biases).
+    /// returns these images' share of the packed vector's gradient (the first biases of other
+    /// images left zero).
     /// `flipped` holds both convolutions' kernels as [`Geometry::flipped_kernel`] gives them.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
