@@ -3,6 +3,7 @@
 //! schedules, EMA, and safetensors checkpoints.
 
 pub mod adamw_cpu;
+pub mod attention_cpu;
 pub mod checkpoint;
 pub mod classifier;
 pub mod conv_cpu;
