@@ -50,7 +50,7 @@ pub fn attention(store: &ParamStore, prefix: &str, x: &Tensor) -> Result<Tensor>
     if ranges.iter().zip(want).any(|(r, len)| r.len() != len) {
         crate::bail!("the attention block {prefix} does not fit {:?} images", x.dims());
     }
-    let op = Attention { c, pixels: h * w, h, w, ranges };
+    let op = Attention { c, h, w, ranges };
     Ok(x.contiguous()?.apply_op2(&Tensor::cat(&params, 0)?, op)?)
 }
 
@@ -58,7 +58,6 @@ pub fn attention(store: &ParamStore, prefix: &str, x: &Tensor) -> Result<Tensor>
 #[derive(Clone)]
 struct Attention {
     c: usize,
-    pixels: usize,
     h: usize,
     w: usize,
     ranges: Vec<Range<usize>>,
@@ -83,8 +82,12 @@ struct Forward {
 }
 
 impl Attention {
+    fn pixels(&self) -> usize {
+        self.h * self.w
+    }
+
     fn norm(&self) -> Norm {
-        Norm { channels: self.c, pixels: self.pixels, groups: groups_for(self.c), then_silu: false }
+        Norm { channels: self.c, pixels: self.pixels(), groups: groups_for(self.c), then_silu: false }
     }
 
     fn param<'a>(&self, p: &'a [f32], slot: usize) -> &'a [f32] {
@@ -92,13 +95,13 @@ impl Attention {
     }
 
     fn image_len(&self) -> usize {
-        self.c * self.pixels
+        self.c * self.pixels()
     }
 
     /// Image `x`'s (`[C, P]`) attention up to the projection, written into `f`.
     #[inline(always)]
     fn attend(&self, x: &[f32], p: &[f32], f: &mut Forward) {
-        let (c, np) = (self.c, self.pixels);
+        let (c, np) = (self.c, self.pixels());
         self.norm().forward_image(x, self.param(p, NORM_W), self.param(p, NORM_B), &mut f.normed);
         for (row, &b) in f.qkv.chunks_mut(np).zip(self.param(p, QKV_B)) {
             row.fill(b);
@@ -118,22 +121,22 @@ impl Attention {
     }
 
     fn scratch(&self) -> Forward {
-        let (c, np) = (self.c, self.pixels);
+        let (c, np) = (self.c, self.pixels());
         Forward { normed: unset_f32s(c * np), qkv: unset_f32s(3 * c * np), weights: unset_f32s(np * np), out: unset_f32s(c * np) }
     }
 
     /// The outputs `y` of `images` of the batch `x`, on this thread.
     #[inline(always)]
     fn forward_images(&self, x: &[f32], images: Range<usize>, p: &[f32], y: &mut [f32]) {
-        let (c, len) = (self.c, self.image_len());
+        let (c, np, len) = (self.c, self.pixels(), self.image_len());
         let mut f = self.scratch();
         for (i, y) in images.zip(y.chunks_mut(len)) {
             let x = &x[i * len..(i + 1) * len];
             self.attend(x, p, &mut f);
-            for ((row, x), &b) in y.chunks_mut(self.pixels).zip(x.chunks(self.pixels)).zip(self.param(p, PROJ_B)) {
+            for ((row, x), &b) in y.chunks_mut(np).zip(x.chunks(np)).zip(self.param(p, PROJ_B)) {
                 row.iter_mut().zip(x).for_each(|(y, x)| *y = x + b);
             }
-            matmul_into(y, View::new(self.param(p, PROJ_W), c, c), View::new(&f.out, c, self.pixels), true, 1);
+            matmul_into(y, View::new(self.param(p, PROJ_W), c, c), View::new(&f.out, c, np), true, 1);
         }
     }
 
@@ -142,7 +145,7 @@ impl Attention {
     /// images' share of the packed vector's gradient.
     #[inline(always)]
     fn backward_images(&self, x: &[f32], images: Range<usize>, gy: &[f32], p: &[f32], dx: &mut [f32]) -> Vec<f32> {
-        let (c, np, len) = (self.c, self.pixels, self.image_len());
+        let (c, np, len) = (self.c, self.pixels(), self.image_len());
         let scale = 1.0 / (c as f32).sqrt();
         let mut g = vec![0f32; p.len()];
         let (mut dgamma, mut dbeta) = (vec![0f32; c], vec![0f32; c]);
