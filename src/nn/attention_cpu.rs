@@ -12,7 +12,7 @@
 //! Value and gradients equal the separate ops' to `f32` rounding.
 
 use super::conv_cpu::block_images;
-use super::cpu_gemm::{lane_sum, matmul_into, View};
+use super::cpu_gemm::{lane_sum, matmul_into, sum_in_order, View};
 use super::fast_math::exp;
 use super::fused_act::{f32s, unset_f32s};
 use super::group_norm_cpu::Norm;
@@ -20,14 +20,9 @@ use super::layers::groups_for;
 use super::params::ParamStore;
 use super::simd_dispatch::vectorised;
 use crate::error::Result;
-use candle_core::{CpuStorage, CustomOp2, DType, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor};
 use rayon::prelude::*;
 use std::ops::Range;
-
-/// Whether [`attention`] runs on `x`: `f32` images on the CPU.
-pub fn applies(x: &Tensor) -> bool {
-    x.device().is_cpu() && x.dtype() == DType::F32 && x.rank() == 4
-}
 
 /// The block's parameters in the order of the op's flat vector.
 const PARAMS: [&str; 6] = ["norm.weight", "norm.bias", "qkv.weight", "qkv.bias", "proj.weight", "proj.bias"];
@@ -239,11 +234,7 @@ impl CustomOp2 for AttentionGrad {
                 vectorised(#[inline(always)] || b.backward_images(x, images, gy, p, dx))
             })
             .collect();
-        // summed in the blocks' order
-        dp.fill(0.0);
-        for g in &grads {
-            dp.iter_mut().zip(g).for_each(|(a, v)| *a += v);
-        }
+        sum_in_order(dp, &grads.iter().map(Vec::as_slice).collect::<Vec<_>>());
         Ok((CpuStorage::F32(out), Shape::from(total)))
     }
 }

@@ -1,6 +1,8 @@
 //! Matrix products (through the `gemm` crate) and sums of host `f32` slices, for the fused
 //! CPU paths that work on plain buffers instead of candle tensors.
 
+use rayon::prelude::*;
+
 /// A read-only `rows × cols` matrix over a slice: row-major, or its transpose.
 #[derive(Clone, Copy)]
 pub struct View<'a> {
@@ -54,6 +56,19 @@ pub fn add_column_sums(acc: &mut [f32], m: &[f32]) {
     for row in m.chunks_exact(acc.len()) {
         acc.iter_mut().zip(row).for_each(|(a, v)| *a += v);
     }
+}
+
+/// Writes into `dst` the sum of `parts` (each at least `dst.len()` long), added in the order
+/// given: spans of `dst` run in parallel on the rayon pool, and each value's sum is the same
+/// whatever the thread count. The fused ops sum their blocks' parameter gradients this way.
+pub fn sum_in_order(dst: &mut [f32], parts: &[&[f32]]) {
+    const SPAN: usize = 1 << 14;
+    dst.par_chunks_mut(SPAN).enumerate().for_each(|(k, acc)| {
+        acc.fill(0.0);
+        for part in parts {
+            acc.iter_mut().zip(&part[k * SPAN..]).for_each(|(a, v)| *a += v);
+        }
+    });
 }
 
 /// `Σ f(aᵢ, bᵢ)` accumulated in 16 `f32` lanes, so that the loop vectorises, and the lanes

@@ -31,6 +31,12 @@ struct BiasActGrad {
     bias: Vec<f32>,
 }
 
+/// Whether the fused CPU image ops (group norm, residual block, attention, upsampling) run on
+/// `x`: `f32` images `[N, C, H, W]` on the CPU; elsewhere callers take candle's ops.
+pub(super) fn cpu_f32_images(x: &Tensor) -> bool {
+    x.device().is_cpu() && x.dtype() == DType::F32 && x.rank() == 4
+}
+
 /// The values of a contiguous `f32` CPU storage under `l`.
 pub(super) fn f32s<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]> {
     let (start, end) = l.contiguous_offsets().ok_or_else(|| candle_core::Error::Msg("bias_act takes contiguous tensors".into()))?;

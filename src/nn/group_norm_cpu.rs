@@ -9,16 +9,11 @@ use super::cpu_gemm::lane_sum;
 use super::fused_act::{f32s, unset_f32s};
 use super::simd_dispatch::vectorised;
 use crate::error::Result;
-use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 /// The ε added to each group's variance.
 pub const EPS: f64 = 1e-5;
-
-/// Whether [`group_norm`] runs on `x` (else the caller uses the tensor form).
-pub fn applies(x: &Tensor) -> bool {
-    x.device().is_cpu() && x.dtype() == DType::F32 && x.rank() == 4
-}
 
 /// `[N, C, H, W]` normalised over `groups` channel groups per image, scaled by `gamma` and
 /// shifted by `beta` (`[C]` each), then passed through SiLU when `then_silu`.
@@ -205,7 +200,7 @@ mod tests {
     use super::*;
     use crate::nn::op_testing::assert_close;
     use crate::nn::layers::group_norm_tensors;
-    use candle_core::{Device, Var};
+    use candle_core::{DType, Device, Var};
 
     #[test]
     fn value_and_gradients_equal_the_tensor_form() {

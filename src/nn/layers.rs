@@ -79,7 +79,7 @@ pub fn conv2d(x: &Tensor, w: &Tensor, b: &Tensor, stride: usize, padding: usize)
 
 /// Group normalisation (Wu & He 2018) of `[N, C, H, W]` with per-channel scale and shift.
 pub fn group_norm(x: &Tensor, groups: usize, gamma: &Tensor, beta: &Tensor) -> Result<Tensor> {
-    if super::group_norm_cpu::applies(x) {
+    if super::fused_act::cpu_f32_images(x) {
         return super::group_norm_cpu::group_norm(x, groups, gamma, beta, false);
     }
     group_norm_tensors(x, groups, gamma, beta)
@@ -87,7 +87,7 @@ pub fn group_norm(x: &Tensor, groups: usize, gamma: &Tensor, beta: &Tensor) -> R
 
 /// SiLU of [`group_norm`], as one op on the CPU.
 pub fn group_norm_silu(x: &Tensor, groups: usize, gamma: &Tensor, beta: &Tensor) -> Result<Tensor> {
-    if super::group_norm_cpu::applies(x) {
+    if super::fused_act::cpu_f32_images(x) {
         return super::group_norm_cpu::group_norm(x, groups, gamma, beta, true);
     }
     Ok(group_norm_tensors(x, groups, gamma, beta)?.silu()?)

@@ -12,10 +12,10 @@
 //! Its value and gradients equal [`MlpConfig::forward`]'s tensor form to `f32` rounding.
 
 use super::simd_dispatch::vectorised;
-use super::cpu_gemm::{add_column_sums, matmul_into, View};
+use super::cpu_gemm::{add_column_sums, matmul_into, sum_in_order, View};
 use super::embed::{fourier_features_row, sinusoidal_freqs, sinusoidal_row};
 use super::fast_math::{exp, silu};
-use super::fused_act::f32s;
+use super::fused_act::{f32s, unset_f32s};
 use super::layers::Act;
 use super::mlp::MlpConfig;
 use super::params::ParamStore;
@@ -259,13 +259,8 @@ impl CustomOp3 for MlpOp {
         let o = self.cfg.out;
         let want_dx = x.track_op();
         let blocks: Vec<(Vec<f32>, Option<Vec<f32>>)> = saved.par_iter().map(|a| vectorised(#[inline(always)] || self.backward_block(a, &gy[a.rows.start * o..a.rows.end * o], &pv, want_dx))).collect();
-        let mut gp = vec![0f32; pv.len()];
-        gp.par_chunks_mut(1 << 14).enumerate().for_each(|(k, acc)| {
-            let span = k << 14..(k << 14) + acc.len();
-            for (g, _) in &blocks {
-                acc.iter_mut().zip(&g[span.clone()]).for_each(|(a, v)| *a += v);
-            }
-        });
+        let mut gp = unset_f32s(pv.len());
+        sum_in_order(&mut gp, &blocks.iter().map(|(g, _)| g.as_slice()).collect::<Vec<_>>());
         let gp = Tensor::from_vec(gp, pv.len(), &Device::Cpu)?;
         let dx = if want_dx {
             let dx: Vec<f32> = blocks.into_iter().flat_map(|(_, dx)| dx.unwrap_or_default()).collect();

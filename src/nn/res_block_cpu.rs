@@ -14,22 +14,17 @@
 //! the thread count. Value and gradients equal the separate ops' to `f32` rounding.
 
 use super::conv_cpu::{block_images, Geometry};
-use super::cpu_gemm::{lane_sum, matmul_into, View};
+use super::cpu_gemm::{lane_sum, matmul_into, sum_in_order, View};
 use super::fused_act::{f32s, unset_f32s};
 use super::group_norm_cpu::Norm;
 use super::layers::groups_for;
 use super::params::ParamStore;
 use super::simd_dispatch::vectorised;
 use crate::error::Result;
-use candle_core::{CpuStorage, CustomOp2, CustomOp3, DType, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Shape, Tensor};
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
-
-/// Whether [`res_block`] runs on `x`: `f32` images on the CPU.
-pub fn applies(x: &Tensor) -> bool {
-    x.device().is_cpu() && x.dtype() == DType::F32 && x.rank() == 4
-}
 
 /// The block's parameters in the order of the op's flat vector; the last two (the 1×1
 /// projection of the input) exist only where the block changes the channel count.
@@ -320,13 +315,7 @@ impl ResBlockGrad {
                 vectorised(#[inline(always)] || b.backward_images(parts, images, h1, gy, p, &flipped, &mut dx))
             })
             .collect();
-        // summed in the blocks' order, in spans across the threads
-        dp.par_chunks_mut(1 << 14).enumerate().for_each(|(k, acc)| {
-            acc.fill(0.0);
-            for g in &grads {
-                acc.iter_mut().zip(&g[k << 14..]).for_each(|(a, v)| *a += v);
-            }
-        });
+        sum_in_order(dp, &grads.iter().map(Vec::as_slice).collect::<Vec<_>>());
         (CpuStorage::F32(out), Shape::from(total))
     }
 }

@@ -4,6 +4,7 @@
 //! upsampling, skip connections between the two paths.
 
 use super::embed::{init_time_mlp, time_mlp, TimeInput};
+use super::fused_act::cpu_f32_images;
 use super::layers::{conv2d, dropout, group_norm, group_norm_silu, groups_for, linear, per_example};
 use super::params::{Init, ParamStore};
 use super::{attention_cpu, res_block_cpu, upsample_cpu};
@@ -148,7 +149,7 @@ impl UnetConfig {
             }
             if l > 0 {
                 let (_, _, hh, ww) = h.dims4()?;
-                let up = if upsample_cpu::applies(&h) { upsample_cpu::upsample2(&h)? } else { h.upsample_nearest2d(hh * 2, ww * 2)? };
+                let up = if cpu_f32_images(&h) { upsample_cpu::upsample2(&h)? } else { h.upsample_nearest2d(hh * 2, ww * 2)? };
                 h = conv(store, &format!("up.{l}.up"), &up, 1)?;
             }
         }
@@ -210,7 +211,7 @@ fn res_block(store: &ParamStore, p: &str, parts: &[&Tensor], temb: &Tensor, drop
     // the time term joins conv1's bias, one per image
     let t = linear(&temb.silu()?, &store.get(&format!("{p}.temb.weight"))?, &store.get(&format!("{p}.temb.bias"))?)?;
     let bias = t.broadcast_add(&store.get(&format!("{p}.conv1.bias"))?)?;
-    if drop <= 0.0 && parts.iter().all(|x| res_block_cpu::applies(x)) {
+    if drop <= 0.0 && parts.iter().all(|x| cpu_f32_images(x)) {
         return res_block_cpu::res_block(store, p, parts, &bias);
     }
     res_block_ops(store, p, &Tensor::cat(parts, 1)?, &bias, drop)
@@ -227,7 +228,7 @@ fn res_block_ops(store: &ParamStore, p: &str, x: &Tensor, bias: &Tensor, drop: f
 
 /// Single-head self-attention over the pixels, with a residual connection.
 fn attention(store: &ParamStore, p: &str, x: &Tensor) -> Result<Tensor> {
-    if attention_cpu::applies(x) {
+    if cpu_f32_images(x) {
         return attention_cpu::attention(store, p, x);
     }
     attention_ops(store, p, x)

@@ -4,13 +4,8 @@
 
 use super::fused_act::{f32s, unset_f32s};
 use crate::error::Result;
-use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 use rayon::prelude::*;
-
-/// Whether [`upsample2`] runs on `x`: `f32` images on the CPU.
-pub fn applies(x: &Tensor) -> bool {
-    x.device().is_cpu() && x.dtype() == DType::F32 && x.rank() == 4
-}
 
 /// `x` (`[N, C, H, W]`) upsampled to `[N, C, 2H, 2W]`, each value repeated over a 2×2 block.
 pub fn upsample2(x: &Tensor) -> Result<Tensor> {
