@@ -127,7 +127,9 @@ pub fn main() -> ExitCode {
     }
     match cli.command {
         Some(Command::Run { file, args }) => {
-            crate::runtime::output::set_sink(std::sync::Arc::new(crate::runtime::save_figures::SaveFigures::new(cli.out)));
+            crate::runtime::output::set_sink(std::sync::Arc::new(crate::runtime::save_figures::SaveFigures::new(
+                cli.out,
+            )));
             run_file(&file, args)
         }
         Some(Command::Kernel { action: Some(KernelAction::Install { user: _, sys_prefix, prefix }), .. }) => {
@@ -164,7 +166,9 @@ pub fn main() -> ExitCode {
                 crate::bench::workloads::run_case(&case, seconds).map(|rate| (w, rate))
             });
             report(
-                case.map(|(w, rate)| println!("{}", serde_json::json!({ "workload": w.name, "rate": rate, "unit": w.unit }))),
+                case.map(|(w, rate)| {
+                    println!("{}", serde_json::json!({ "workload": w.name, "rate": rate, "unit": w.unit }))
+                }),
                 "difflab bench-worker",
             )
         }

@@ -18,7 +18,10 @@ fn quickstart_runs_and_prints_tensors() {
     let out = run_file(Path::new("scripts/quickstart.rhai"), &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("tensor([[ 7., 10.],\n        [15., 22.]], shape=[2, 2], dtype=f32, device=cpu)"), "{stdout}");
+    assert!(
+        stdout.contains("tensor([[ 7., 10.],\n        [15., 22.]], shape=[2, 2], dtype=f32, device=cpu)"),
+        "{stdout}"
+    );
     assert!(stdout.contains("d/dw sum(w²) = [2.0, -4.0, 6.0]"), "{stdout}");
 }
 
@@ -85,7 +88,10 @@ fn bad_scripts_give_one_clear_message_and_no_panic() {
         ("ones([2,3]) + ones([3,2])", "script.rhai:1:13: operator +: shapes [2, 3] and [3, 2] do not broadcast"),
         ("randn([2, 2]).matmul(3)", "script.rhai:1:15: matmul: no form takes (Tensor, int); expected one of:"),
         ("randn(\"a\")", "randn: no form takes (string); expected one of:"),
-        ("adamw([param(ones([2]))], #{ lrr: 0.1 })", "adamw: unknown option `lrr`; accepted: lr, betas, eps, weight_decay"),
+        (
+            "adamw([param(ones([2]))], #{ lrr: 0.1 })",
+            "adamw: unknown option `lrr`; accepted: lr, betas, eps, weight_decay",
+        ),
         ("sgd([param(ones([2]))], #{ lr: \"fast\" })", "sgd: option `lr` must be a number, got the string \"fast\""),
         ("let x = ones([3]);\nx[5]", "script.rhai:2:2: indexing: index 5 is out of range for dimension 0 of size 3"),
         ("ones([2]).sum(3)", "sum: dimension 3 is out of range for a tensor with 1 dimension"),
@@ -95,7 +101,10 @@ fn bad_scripts_give_one_clear_message_and_no_panic() {
         ("zeros([2], #{ dtype: \"f128\" })", "zeros: option `dtype`: unknown dtype \"f128\""),
         ("ones([2]).to(\"cuda\")", "to: this difflab binary was built without CUDA"),
         ("adamw([ones([2])])", "adamw: params[0]: the tensor of shape [2] is not a parameter; make one with param(t)"),
-        ("let p = param(ones([1]));\nlet o = sgd([p]);\no.step((p * (0.0 / 0.0)).sum())", "step: the loss is NaN at step 1"),
+        (
+            "let p = param(ones([1]));\nlet o = sgd([p]);\no.step((p * (0.0 / 0.0)).sum())",
+            "step: the loss is NaN at step 1",
+        ),
         ("(ones([2, 2])).backward()", "backward: backward needs a scalar (one-element) loss, got shape [2, 2]"),
         ("import \"nothere\" as n;", "module \"nothere\" not found"),
         ("fn f(a) { a.matmul(a) }\nf(ones([2, 3]))", "script.rhai:1:13: matmul: cannot multiply [2, 3] by [2, 3]"),
@@ -107,12 +116,24 @@ fn bad_scripts_give_one_clear_message_and_no_panic() {
         ("unet(#{ image: [1, 7, 7], mults: [1, 2] })", "unet: 7×7 images cannot be halved 1 times"),
         ("let n = mlp(#{ dim: 2 });\nn.forward(ones([4, 3]), 0.5)", "forward: the MLP takes [N, 2] inputs, got [4, 3]"),
         ("load(\"missing.safetensors\")", "load: missing.safetensors: No such file"),
-        ("save_tensors(\"junk.safetensors\", #{ a: ones([2]) });\nload(\"junk.safetensors\")", "load: junk.safetensors: has no difflab metadata"),
+        (
+            "save_tensors(\"junk.safetensors\", #{ a: ones([2]) });\nload(\"junk.safetensors\")",
+            "load: junk.safetensors: has no difflab metadata",
+        ),
         ("vp_linear(#{ steps: 1 })", "vp_linear: steps must be at least 2, got 1"),
-        ("vp_cosine().timesteps(4, #{ spacing: \"cubic\" })", "timesteps: unknown spacing \"cubic\"; expected one of uniform, logsnr"),
-        ("diffusion_loss(mlp(#{}), vp_cosine(), ones([4, 2]), #{ pred: \"noise\" })", "diffusion_loss: unknown pred \"noise\"; expected one of eps, x0, v, score, edm"),
+        (
+            "vp_cosine().timesteps(4, #{ spacing: \"cubic\" })",
+            "timesteps: unknown spacing \"cubic\"; expected one of uniform, logsnr",
+        ),
+        (
+            "diffusion_loss(mlp(#{}), vp_cosine(), ones([4, 2]), #{ pred: \"noise\" })",
+            "diffusion_loss: unknown pred \"noise\"; expected one of eps, x0, v, score, edm",
+        ),
         ("gaussians_grid(8, 1.0, 0.1)", "gaussians_grid: k must be a perfect square"),
-        ("import \"train\" as tr;\ntr::train(mlp(#{}), vp_cosine(), swirl(64), #{ stepz: 3 })", "train: unknown option `stepz`; accepted: steps, batch"),
+        (
+            "import \"train\" as tr;\ntr::train(mlp(#{}), vp_cosine(), swirl(64), #{ stepz: 3 })",
+            "train: unknown option `stepz`; accepted: steps, batch",
+        ),
         ("cross_entropy(zeros([2, 3]), tensor([0, 3]))", "cross_entropy: label 3 is outside 0..3"),
     ];
     for (script, expected) in cases {

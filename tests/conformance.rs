@@ -61,7 +61,11 @@ fn exact_denoiser_score_and_log_density() {
     assert_close(&mix.log_prob(&x, &sigma).unwrap().to_f64_vec().unwrap(), &f64s(&d["log_prob"]), "log_prob");
     let x0 = points(&d["x_sigma0"]);
     assert_close(&mix.score(&x0, &[0.0]).unwrap().to_f64_vec().unwrap(), &f64s(&d["score_sigma0"]), "score at σ = 0");
-    assert_close(&mix.log_prob(&x0, &[0.0]).unwrap().to_f64_vec().unwrap(), &f64s(&d["log_prob_sigma0"]), "log_prob at σ = 0");
+    assert_close(
+        &mix.log_prob(&x0, &[0.0]).unwrap().to_f64_vec().unwrap(),
+        &f64s(&d["log_prob_sigma0"]),
+        "log_prob at σ = 0",
+    );
 }
 
 #[test]
@@ -102,7 +106,12 @@ fn noise_posterior_over_a_geometric_grid() {
         let worst = a.iter().zip(b).map(|(u, v)| (u - v).abs() / v.abs().max(1.0)).fold(0.0, f64::max);
         assert!(worst < TOL, "host log posterior: max relative error {worst:e}");
     }
-    let argmax: Vec<f64> = rows.iter().map(|r| r.iter().enumerate().fold((0, f64::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b }).0 as f64).collect();
+    let argmax: Vec<f64> = rows
+        .iter()
+        .map(|r| {
+            r.iter().enumerate().fold((0, f64::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b }).0 as f64
+        })
+        .collect();
     assert_eq!(argmax, f64s(&np["argmax_index"]));
     let probes: Vec<usize> = f64s(&np["probe_levels"]).into_iter().map(|v| v as usize).collect();
     let want_post = f64s(&np["log_posterior_at_probe"]);
@@ -112,7 +121,8 @@ fn noise_posterior_over_a_geometric_grid() {
     for (n, row) in rows.iter().enumerate() {
         for &j in &probes {
             got_post.push(row[j]);
-            got_lik.push(mix.log_prob(&x.narrow(0, n as i64, 1).unwrap(), &[levels[j]]).unwrap().to_f64_vec().unwrap()[0]);
+            got_lik
+                .push(mix.log_prob(&x.narrow(0, n as i64, 1).unwrap(), &[levels[j]]).unwrap().to_f64_vec().unwrap()[0]);
         }
     }
     // log-likelihoods reach −1.5e5: compare relative to their size

@@ -52,7 +52,9 @@ impl Kernel {
         let mut iopub = SubSocket::new();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let ok = shell.connect(&ep(ports[0])).await.is_ok() && control.connect(&ep(ports[3])).await.is_ok() && iopub.connect(&ep(ports[1])).await.is_ok();
+            let ok = shell.connect(&ep(ports[0])).await.is_ok()
+                && control.connect(&ep(ports[3])).await.is_ok()
+                && iopub.connect(&ep(ports[1])).await.is_ok();
             if ok {
                 break;
             }
@@ -94,7 +96,9 @@ impl Kernel {
     /// The content of the shell reply to `id`, if it comes within `wait`.
     async fn reply_on_shell(&mut self, id: &str, wait: Duration) -> Option<Value> {
         let deadline = Instant::now() + wait;
-        while let Some(m) = Self::next(&mut self.shell, &self.signer, deadline.saturating_duration_since(Instant::now())).await {
+        while let Some(m) =
+            Self::next(&mut self.shell, &self.signer, deadline.saturating_duration_since(Instant::now())).await
+        {
             if parent_id(&m) == Some(id.to_string()) {
                 return Some(m.content);
             }
@@ -104,7 +108,9 @@ impl Kernel {
 
     async fn reply_on_control(&mut self, id: &str, wait: Duration) -> Option<Value> {
         let deadline = Instant::now() + wait;
-        while let Some(m) = Self::next(&mut self.control, &self.signer, deadline.saturating_duration_since(Instant::now())).await {
+        while let Some(m) =
+            Self::next(&mut self.control, &self.signer, deadline.saturating_duration_since(Instant::now())).await
+        {
             if parent_id(&m) == Some(id.to_string()) {
                 return Some(m.content);
             }
@@ -116,7 +122,8 @@ impl Kernel {
     async fn outputs(&mut self, id: &str) -> Vec<(String, Value)> {
         let mut out = vec![];
         loop {
-            let m = tokio::time::timeout(Duration::from_secs(20), self.iopub.recv()).await.expect("iopub output").unwrap();
+            let m =
+                tokio::time::timeout(Duration::from_secs(20), self.iopub.recv()).await.expect("iopub output").unwrap();
             let frames: Vec<Bytes> = m.into_vec();
             let msg = decode(frames, &self.signer).expect("iopub messages are signed");
             if parent_id(&msg) != Some(id.to_string()) {
@@ -145,7 +152,9 @@ impl Drop for Kernel {
 async fn execute_interrupt_bad_signatures_and_shutdown() {
     let mut k = Kernel::start().await;
 
-    let id = k.send_shell("execute_request", json!({ "code": "let kept = 5; print(\"hi\"); kept * 2", "silent": false })).await;
+    let id = k
+        .send_shell("execute_request", json!({ "code": "let kept = 5; print(\"hi\"); kept * 2", "silent": false }))
+        .await;
     let reply = k.reply_on_shell(&id, Duration::from_secs(20)).await.unwrap();
     assert_eq!((reply["status"].as_str(), reply["execution_count"].as_u64()), (Some("ok"), Some(1)));
     let outputs = k.outputs(&id).await;

@@ -134,7 +134,10 @@ fn shortcut_script_trains_both_models_and_samples_each_way() {
     for model in ["plain", "shortcut-trained"] {
         let r = rows(&out, model);
         assert_eq!(r.len(), 4, "{out}");
-        assert!(r.iter().all(|c| c.last().unwrap().parse::<f64>().is_ok_and(|w| w > 0.0 && w < 1.0)), "{model}:\n{out}");
+        assert!(
+            r.iter().all(|c| c.last().unwrap().parse::<f64>().is_ok_and(|w| w > 0.0 && w < 1.0)),
+            "{model}:\n{out}"
+        );
     }
 }
 

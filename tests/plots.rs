@@ -32,9 +32,18 @@ fn plots_demo_writes_every_kind_with_text_and_no_system_fonts() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let sizes = [("scatter", 640, 480), ("line", 640, 480), ("hist", 640, 480), ("density", 560, 520), ("images", 480, 520), ("trajectories", 640, 560), ("grid", 1500, 500)];
+    let sizes = [
+        ("scatter", 640, 480),
+        ("line", 640, 480),
+        ("hist", 640, 480),
+        ("density", 560, 520),
+        ("images", 480, 520),
+        ("trajectories", 640, 560),
+        ("grid", 1500, 500),
+    ];
     for (kind, w, h) in sizes {
-        let img = image::open(dir.path().join(format!("{kind}.png"))).unwrap_or_else(|e| panic!("{kind}.png: {e}")).to_rgb8();
+        let img =
+            image::open(dir.path().join(format!("{kind}.png"))).unwrap_or_else(|e| panic!("{kind}.png: {e}")).to_rgb8();
         assert_eq!((img.width(), img.height()), (w, h), "{kind}.png size");
         // the title is centred at the top
         assert!(dark_pixels(&img, w / 4, 0, 3 * w / 4, 34) > 80, "{kind}: no title text");
@@ -60,7 +69,8 @@ fn show_in_a_script_saves_the_figure_and_prints_its_path() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("figs");
     let script = dir.path().join("show.rhai");
-    std::fs::write(&script, "show(scatter(randn([100, 2]), #{ title: \"noise\" }));\nshow(line([1, 2, 3]));\nshow(3);").unwrap();
+    std::fs::write(&script, "show(scatter(randn([100, 2]), #{ title: \"noise\" }));\nshow(line([1, 2, 3]));\nshow(3);")
+        .unwrap();
     let out = difflab().arg("run").arg(&script).arg("--out").arg(&out_dir).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -75,7 +85,10 @@ fn bad_figure_requests_are_clear_errors() {
     let cases = [
         ("scatter(randn([10, 3, 2]))", "scatter: series 0 must be an [N, 2] tensor, got shape [10, 3, 2]"),
         ("line([1, 2], #{ series: #{ a: [1, 2, 3] } })", "line: series `a` has 3 values for 2 x values"),
-        ("line([0, 1, 2], #{ series: #{ a: [1, 2, 3] }, xlog: true })", "line: a log x axis needs positive values, got 0"),
+        (
+            "line([0, 1, 2], #{ series: #{ a: [1, 2, 3] }, xlog: true })",
+            "line: a log x axis needs positive values, got 0",
+        ),
         ("images(randn([4, 2, 8, 8]))", "images: images takes [N, C, H, W] with C = 1 or 3"),
         ("scatter(randn([5, 2]), #{ colour: \"red\" })", "scatter: unknown option `colour`"),
         ("scatter(randn([5, 2]), #{ colors: [\"mauve\"] })", "scatter: unknown colour \"mauve\""),
@@ -85,6 +98,10 @@ fn bad_figure_requests_are_clear_errors() {
     for (script, expected) in cases {
         let r = common::run_source(script);
         assert_eq!(r.code, 1, "{script}: {}", r.stderr);
-        assert!(r.stderr.lines().next().unwrap_or("").contains(expected), "{script}\n  expected: {expected}\n  got: {}", r.stderr);
+        assert!(
+            r.stderr.lines().next().unwrap_or("").contains(expected),
+            "{script}\n  expected: {expected}\n  got: {}",
+            r.stderr
+        );
     }
 }

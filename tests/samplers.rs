@@ -44,7 +44,17 @@ fn every_method_samples_the_ring_and_reports_its_nfe() {
         "#,
     );
     let lines: Vec<&str> = out.lines().collect();
-    let expected_nfe = [("euler", 10), ("heun", 19), ("dpmpp_2m", 10), ("ddim", 10), ("ddpm", 10), ("euler_ancestral", 10), ("edm_stochastic", 19), ("euler_maruyama", 10), ("pc", 20)];
+    let expected_nfe = [
+        ("euler", 10),
+        ("heun", 19),
+        ("dpmpp_2m", 10),
+        ("ddim", 10),
+        ("ddpm", 10),
+        ("euler_ancestral", 10),
+        ("edm_stochastic", 19),
+        ("euler_maruyama", 10),
+        ("pc", 20),
+    ];
     for (name, nfe) in expected_nfe {
         assert!(lines.contains(&format!("{name} {nfe} 10 true").as_str()), "{name}: {out}");
     }
@@ -89,7 +99,11 @@ fn bad_sampling_requests_are_clear_errors() {
     for (script, expected) in cases {
         let r = run_source(script);
         assert_eq!(r.code, 1, "{script}: {}", r.stderr);
-        assert!(r.stderr.lines().next().unwrap_or("").contains(expected), "{script}\n  expected: {expected}\n  got: {}", r.stderr);
+        assert!(
+            r.stderr.lines().next().unwrap_or("").contains(expected),
+            "{script}\n  expected: {expected}\n  got: {}",
+            r.stderr
+        );
     }
 }
 
@@ -122,11 +136,25 @@ fn compare_samplers_prints_a_row_per_method_and_step_count() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let header: Vec<&str> = stdout.lines().nth(1).unwrap_or("").split_whitespace().collect();
     assert_eq!(header, ["method", "steps", "NFE", "sliced", "W2", "mode", "TV", "within", "3σ"], "{stdout}");
-    for method in ["euler", "heun", "dpmpp_2m", "ddim", "ddpm", "euler_ancestral", "edm_stochastic", "euler_maruyama", "pc", "rk45"] {
+    for method in [
+        "euler",
+        "heun",
+        "dpmpp_2m",
+        "ddim",
+        "ddpm",
+        "euler_ancestral",
+        "edm_stochastic",
+        "euler_maruyama",
+        "pc",
+        "rk45",
+    ] {
         for steps in [5, 10] {
             let row = stdout.lines().any(|l| {
                 let cells: Vec<&str> = l.split_whitespace().collect();
-                cells.len() == 6 && cells[0] == method && cells[1] == steps.to_string() && cells[3].parse::<f64>().is_ok_and(|w| w > 0.0)
+                cells.len() == 6
+                    && cells[0] == method
+                    && cells[1] == steps.to_string()
+                    && cells[3].parse::<f64>().is_ok_and(|w| w > 0.0)
             });
             assert!(row, "no row for {method} at {steps} steps:\n{stdout}");
         }

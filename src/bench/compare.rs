@@ -43,7 +43,13 @@ pub fn run(s: &Settings) -> Result<()> {
         .collect();
     let thread_counts = if device.is_cuda() { vec![*s.threads.iter().max().unwrap_or(&1)] } else { s.threads.clone() };
 
-    println!("difflab {} vs PyTorch {torch} on {} ({}), {}", env!("CARGO_PKG_VERSION"), s.device, machine(), chrono::Local::now().format("%Y-%m-%d"));
+    println!(
+        "difflab {} vs PyTorch {torch} on {} ({}), {}",
+        env!("CARGO_PKG_VERSION"),
+        s.device,
+        machine(),
+        chrono::Local::now().format("%Y-%m-%d")
+    );
     println!();
     println!("| workload | size | threads | difflab | PyTorch | difflab / PyTorch |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
@@ -51,7 +57,12 @@ pub fn run(s: &Settings) -> Result<()> {
     for &threads in &thread_counts {
         for case in &cases {
             let w = workload(case.name)?;
-            eprintln!("running {} ({}, {threads} thread{})", case.name, size_label(case), if threads == 1 { "" } else { "s" });
+            eprintln!(
+                "running {} ({}, {threads} thread{})",
+                case.name,
+                size_label(case),
+                if threads == 1 { "" } else { "s" }
+            );
             let ours = difflab_side(case, threads, s);
             let theirs = if w.reference { Some(pytorch_side(case, threads, s)) } else { None };
             let cell = |r: &Result<f64>| match r {
@@ -63,7 +74,12 @@ pub fn run(s: &Settings) -> Result<()> {
                 (Ok(a), Some(Ok(b))) => (cell(&Ok(*b)), format!("**{:.2}**", a / b)),
                 (_, Some(t)) => (cell(t), "—".into()),
             };
-            println!("| {} | {} | {threads} | {} | {theirs_cell} | {ratio} |", case.name, size_label(case), cell(&ours));
+            println!(
+                "| {} | {} | {threads} | {} | {theirs_cell} | {ratio} |",
+                case.name,
+                size_label(case),
+                cell(&ours)
+            );
             let _ = std::io::stdout().flush();
             for (side, r) in [("difflab", Some(&ours)), ("PyTorch", theirs.as_ref())] {
                 if let Some(Err(e)) = r {
@@ -101,19 +117,25 @@ fn fmt_rate(v: f64) -> String {
 fn machine() -> String {
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|t| t.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|m| m.trim().to_string()))
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
         .unwrap_or_else(|| std::env::consts::ARCH.to_string());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     format!("{model}, {cores} logical cores")
 }
 
 fn torch_version(python: &str) -> Result<String> {
-    let out = Command::new(python)
-        .args(["-c", "import torch; print(torch.__version__)"])
-        .output()
-        .map_err(|e| Error::new(format!("cannot run `{python}` ({e}); pass --python with a Python that has PyTorch")))?;
+    let out = Command::new(python).args(["-c", "import torch; print(torch.__version__)"]).output().map_err(|e| {
+        Error::new(format!("cannot run `{python}` ({e}); pass --python with a Python that has PyTorch"))
+    })?;
     if !out.status.success() {
-        crate::bail!("`{python}` cannot import torch; make a virtualenv with it (tools/bench.sh does) and pass --python");
+        crate::bail!(
+            "`{python}` cannot import torch; make a virtualenv with it (tools/bench.sh does) and pass --python"
+        );
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
@@ -121,8 +143,14 @@ fn torch_version(python: &str) -> Result<String> {
 fn difflab_side(case: &Case, threads: usize, s: &Settings) -> Result<f64> {
     let exe = std::env::current_exe()?;
     let mut cmd = Command::new(exe);
-    cmd.args(["--device", &s.device, "bench-worker", case.name])
-        .args(["--size", &case.size.to_string(), "--steps", &case.steps.to_string(), "--seconds", &s.seconds.to_string()]);
+    cmd.args(["--device", &s.device, "bench-worker", case.name]).args([
+        "--size",
+        &case.size.to_string(),
+        "--steps",
+        &case.steps.to_string(),
+        "--seconds",
+        &s.seconds.to_string(),
+    ]);
     rate_of(pin(&mut cmd, threads).output()?, "difflab")
 }
 
@@ -130,7 +158,15 @@ fn pytorch_side(case: &Case, threads: usize, s: &Settings) -> Result<f64> {
     let mut cmd = Command::new(&s.python);
     let size_flag = if case.name == "sample_mlp" { "--points" } else { "--batch" };
     cmd.arg(&s.reference)
-        .args([case.name, "--threads", &threads.to_string(), "--device", &s.device, "--seconds", &s.seconds.to_string()])
+        .args([
+            case.name,
+            "--threads",
+            &threads.to_string(),
+            "--device",
+            &s.device,
+            "--seconds",
+            &s.seconds.to_string(),
+        ])
         .args([size_flag, &case.size.to_string()]);
     if case.steps > 0 {
         cmd.args(["--steps", &case.steps.to_string()]);
@@ -165,7 +201,10 @@ mod tests {
 
     #[test]
     fn a_side_reports_its_rate_or_why_it_failed() {
-        let ok = Command::new("sh").args(["-c", r#"echo '{"workload": "x", "rate": 12.5, "unit": "steps/s"}'"#]).output().unwrap();
+        let ok = Command::new("sh")
+            .args(["-c", r#"echo '{"workload": "x", "rate": 12.5, "unit": "steps/s"}'"#])
+            .output()
+            .unwrap();
         assert_eq!(rate_of(ok, "PyTorch").unwrap(), 12.5);
         let failed = Command::new("sh").args(["-c", "echo 'no GPU' >&2; exit 3"]).output().unwrap();
         let e = rate_of(failed, "PyTorch").unwrap_err();

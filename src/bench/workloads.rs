@@ -90,7 +90,10 @@ fn script(case: &Case) -> Result<(String, String)> {
         )
     };
     let sample = |net: &str| {
-        (format!("{net}\nlet den = denoiser(net, sched, \"eps\");"), format!("sample(den, #{{ method: \"heun\", steps: {steps}, n: {n} }});"))
+        (
+            format!("{net}\nlet den = denoiser(net, sched, \"eps\");"),
+            format!("sample(den, #{{ method: \"heun\", steps: {steps}, n: {n} }});"),
+        )
     };
     Ok(match case.name {
         "train_mlp" | "script_overhead" => train(MLP, "swirl(100000)"),
@@ -154,7 +157,8 @@ pub fn run_case(case: &Case, seconds: f64) -> Result<f64> {
         "sample_mlp" => Ok(rate * (case.size * case.steps) as f64),
         "sample_unet" => Ok(rate * case.size as f64),
         "rm_parallel" => {
-            let rm = bench.rate(&format!("sample(den, #{{ method: \"rm\", steps: 50, n: {} }});", case.size), seconds)?;
+            let rm =
+                bench.rate(&format!("sample(den, #{{ method: \"rm\", steps: 50, n: {} }});", case.size), seconds)?;
             Ok(rate / rm)
         }
         "script_overhead" => Ok(rate / rust_training_rate(&bench, case.size, seconds)?),

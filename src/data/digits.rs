@@ -33,7 +33,11 @@ pub fn digits() -> Result<(Tensor, Tensor)> {
             crate::bail!("the embedded digits data is corrupt: line {} is empty", i + 1);
         };
         if image.len() != 64 {
-            crate::bail!("the embedded digits data is corrupt: line {} has {} fields, expected 65", i + 1, fields.len());
+            crate::bail!(
+                "the embedded digits data is corrupt: line {} has {} fields, expected 65",
+                i + 1,
+                fields.len()
+            );
         }
         for field in image {
             match field.parse::<u8>() {

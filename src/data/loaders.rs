@@ -365,7 +365,8 @@ pub struct ImageFolderOptions {
 /// order, into an `f32` CPU tensor `[N, C, H, W]` with values scaled from
 /// 0..255 to [-1, 1].
 pub fn load_image_folder(dir: &Path, opts: &ImageFolderOptions) -> Result<Tensor> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::new(format!("{}: cannot read the folder: {e}", dir.display())))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| Error::new(format!("{}: cannot read the folder: {e}", dir.display())))?;
     let mut files = Vec::new();
     for entry in entries {
         let path = entry.map_err(|e| Error::new(format!("{}: cannot read the folder: {e}", dir.display())))?.path();
@@ -482,10 +483,18 @@ fn parse_idx(bytes: &[u8]) -> Result<Tensor> {
 pub fn load_mnist(images: &Path, labels: Option<&Path>) -> Result<(Tensor, Option<Tensor>)> {
     let raw = load_idx(images)?;
     let &[n, h, w] = raw.dims() else {
-        crate::bail!("{}: MNIST images must have 3 dimensions [N, H, W], got shape {}", images.display(), fmt_dims(raw.dims()));
+        crate::bail!(
+            "{}: MNIST images must have 3 dimensions [N, H, W], got shape {}",
+            images.display(),
+            fmt_dims(raw.dims())
+        );
     };
     if raw.dtype() != DType::U8 {
-        crate::bail!("{}: MNIST images must be unsigned bytes (IDX type 0x08), got {}", images.display(), raw.dtype().as_str());
+        crate::bail!(
+            "{}: MNIST images must be unsigned bytes (IDX type 0x08), got {}",
+            images.display(),
+            raw.dtype().as_str()
+        );
     }
     let pixels = raw.candle().flatten_all()?.to_vec1::<u8>()?;
     let x = cpu_tensor(pixels.into_iter().map(|v| f32::from(v) / 127.5 - 1.0).collect(), &[n, 1, h, w])?;
@@ -496,7 +505,11 @@ pub fn load_mnist(images: &Path, labels: Option<&Path>) -> Result<(Tensor, Optio
             match *y.dims() {
                 [m] if m == n => {}
                 [m] => crate::bail!("{} has {m} labels but {} has {n} images", path.display(), images.display()),
-                _ => crate::bail!("{}: MNIST labels must have 1 dimension [N], got shape {}", path.display(), fmt_dims(y.dims())),
+                _ => crate::bail!(
+                    "{}: MNIST labels must have 1 dimension [N], got shape {}",
+                    path.display(),
+                    fmt_dims(y.dims())
+                ),
             }
             if y.is_float() {
                 crate::bail!("{}: MNIST labels must be integers, got {}", path.display(), y.dtype().as_str());
@@ -612,7 +625,8 @@ mod tests {
         let err = load_npy(&path).unwrap_err().to_string();
         assert!(err.contains("ints.npy") && err.contains("truncated"), "{err}");
 
-        std::fs::write(&path, &npy_file("{'descr': '<i4', 'fortran_order': False, 'shape': (2, 2), }", &data)[..30]).unwrap();
+        std::fs::write(&path, &npy_file("{'descr': '<i4', 'fortran_order': False, 'shape': (2, 2), }", &data)[..30])
+            .unwrap();
         let err = load_npy(&path).unwrap_err().to_string();
         assert!(err.contains("ints.npy") && err.contains("truncated .npy header"), "{err}");
 
@@ -676,7 +690,8 @@ mod tests {
         assert_eq!([v[18], v[24], v[30]], [1.0, 1.0, 1.0]);
         assert_eq!(v[19], -1.0);
 
-        let gray = load_image_folder(dir.path(), &ImageFolderOptions { size: Some((6, 4)), channels: Some(1) }).unwrap();
+        let gray =
+            load_image_folder(dir.path(), &ImageFolderOptions { size: Some((6, 4)), channels: Some(1) }).unwrap();
         assert_eq!(gray.dims(), &[2, 1, 4, 6]);
         assert!(values(&gray).iter().all(|v| (-1.0..=1.0).contains(v)));
 
@@ -685,7 +700,10 @@ mod tests {
         assert!(err.contains("c.png: the image is 4×4 but") && err.contains("a.png is 3×2"), "{err}");
 
         let empty = tempfile::tempdir().unwrap();
-        assert!(load_image_folder(empty.path(), &ImageFolderOptions::default()).unwrap_err().to_string().contains("no .png files"));
+        assert!(load_image_folder(empty.path(), &ImageFolderOptions::default())
+            .unwrap_err()
+            .to_string()
+            .contains("no .png files"));
     }
 
     /// An IDX file of the given type byte, dimensions and big-endian data.

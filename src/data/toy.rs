@@ -121,7 +121,12 @@ mod tests {
         rng::seed(1);
         let b = swirl(1024, SwirlOptions::default(), &Placement::default()).unwrap();
         assert_eq!(a.to_f64_vec().unwrap(), b.to_f64_vec().unwrap());
-        let noiseless = swirl(500, SwirlOptions { noise: 0.0, quantize: false }, &Placement { dtype: candle_core::DType::F64, ..Default::default() }).unwrap();
+        let noiseless = swirl(
+            500,
+            SwirlOptions { noise: 0.0, quantize: false },
+            &Placement { dtype: candle_core::DType::F64, ..Default::default() },
+        )
+        .unwrap();
         for (x, y) in points(&noiseless) {
             // back to swirl units: the radius grows with the angle as r = 2θ + π
             let (u, v) = ((x + 1.0) * 127.5 / 4.0 - 30.0, (y + 1.0) * 127.5 / 4.0 - 30.0);

@@ -20,23 +20,41 @@ impl Mixture {
     fn constants(&self, like: &CTensor) -> Result<(CTensor, CTensor, CTensor)> {
         let (k, d) = (self.len(), self.dim());
         let dev = like.device();
-        let means = CTensor::from_vec(self.means().iter().flatten().copied().collect::<Vec<f64>>(), (k, d), &candle_core::Device::Cpu)?;
-        let s2 = CTensor::from_vec(self.stds().iter().map(|s| s * s).collect::<Vec<f64>>(), (1, k), &candle_core::Device::Cpu)?;
-        let logw = CTensor::from_vec(self.weights().iter().map(|w| w.ln()).collect::<Vec<f64>>(), (1, k), &candle_core::Device::Cpu)?;
+        let means = CTensor::from_vec(
+            self.means().iter().flatten().copied().collect::<Vec<f64>>(),
+            (k, d),
+            &candle_core::Device::Cpu,
+        )?;
+        let s2 = CTensor::from_vec(
+            self.stds().iter().map(|s| s * s).collect::<Vec<f64>>(),
+            (1, k),
+            &candle_core::Device::Cpu,
+        )?;
+        let logw = CTensor::from_vec(
+            self.weights().iter().map(|w| w.ln()).collect::<Vec<f64>>(),
+            (1, k),
+            &candle_core::Device::Cpu,
+        )?;
         let cast = |t: CTensor| -> Result<CTensor> { Ok(t.to_dtype(like.dtype())?.to_device(dev)?) };
         Ok((cast(means)?, cast(s2)?, cast(logw)?))
     }
 
     fn components(&self, x: &CTensor, sigma: &[f64]) -> Result<(Components, CTensor)> {
-        let (n, d) = x.dims2().map_err(|_| crate::Error::new(format!("the mixture takes [N, {}] points, got {:?}", self.dim(), x.dims())))?;
+        let (n, d) = x.dims2().map_err(|_| {
+            crate::Error::new(format!("the mixture takes [N, {}] points, got {:?}", self.dim(), x.dims()))
+        })?;
         if d != self.dim() {
             crate::bail!("the mixture takes [N, {}] points, got [{n}, {d}]", self.dim());
         }
         check_sigmas(sigma, n)?;
         let (means, s2, logw) = self.constants(x)?;
-        let sig2 = CTensor::from_vec(sigma.iter().map(|s| s * s).collect::<Vec<f64>>(), (sigma.len(), 1), &candle_core::Device::Cpu)?
-            .to_dtype(x.dtype())?
-            .to_device(x.device())?;
+        let sig2 = CTensor::from_vec(
+            sigma.iter().map(|s| s * s).collect::<Vec<f64>>(),
+            (sigma.len(), 1),
+            &candle_core::Device::Cpu,
+        )?
+        .to_dtype(x.dtype())?
+        .to_device(x.device())?;
         let var = s2.broadcast_add(&sig2)?;
         // ‖x − μ‖² = ‖x‖² − 2 x·μ + ‖μ‖², clamped at 0 against rounding
         let x2 = x.sqr()?.sum_keepdim(1)?;
@@ -98,14 +116,17 @@ impl Mixture {
     /// means computed once for all levels (uniform prior mass per level).
     pub fn noise_log_posterior_rows(&self, x: &Tensor, levels: &[f64]) -> Result<Vec<Vec<f64>>> {
         let xc = x.candle().to_dtype(candle_core::DType::F64)?;
-        let (n, d) = xc.dims2().map_err(|_| crate::Error::new(format!("the mixture takes [N, {}] points, got {:?}", self.dim(), x.dims())))?;
+        let (n, d) = xc.dims2().map_err(|_| {
+            crate::Error::new(format!("the mixture takes [N, {}] points, got {:?}", self.dim(), x.dims()))
+        })?;
         if d != self.dim() {
             crate::bail!("the mixture takes [N, {}] points, got [{n}, {d}]", self.dim());
         }
         let (means, _, _) = self.constants(&xc)?;
         let x2 = xc.sqr()?.sum_keepdim(1)?;
         let m2 = means.sqr()?.sum_keepdim(1)?.t()?;
-        let dist2: Vec<f64> = x2.broadcast_add(&m2)?.sub(&(xc.matmul(&means.t()?)? * 2.0)?)?.relu()?.flatten_all()?.to_vec1()?;
+        let dist2: Vec<f64> =
+            x2.broadcast_add(&m2)?.sub(&(xc.matmul(&means.t()?)? * 2.0)?)?.relu()?.flatten_all()?.to_vec1()?;
         let k = self.len();
         let logw: Vec<f64> = self.weights().iter().map(|w| w.ln()).collect();
         let s2: Vec<f64> = self.stds().iter().map(|s| s * s).collect();

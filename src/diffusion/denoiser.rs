@@ -137,7 +137,16 @@ mod tests {
     use crate::tensor::DType;
 
     fn net(input: TimeInput) -> Network {
-        let arch = Architecture::Mlp(MlpConfig { dim: 2, hidden: vec![16], act: Act::Tanh, fourier: 0, fourier_scale: 1.0, time_embed: input, time_dim: 8, out: 2 });
+        let arch = Architecture::Mlp(MlpConfig {
+            dim: 2,
+            hidden: vec![16],
+            act: Act::Tanh,
+            fourier: 0,
+            fourier_scale: 1.0,
+            time_embed: input,
+            time_dim: 8,
+            out: 2,
+        });
         Network::new(arch, &Placement { dtype: DType::F64, device: candle_core::Device::Cpu }).unwrap()
     }
 
@@ -149,7 +158,20 @@ mod tests {
         for sigma in [vec![0.5], vec![0.5, 0.5, 1.0, 2.0]] {
             assert!(!d.denoise(&x, &sigma).unwrap().candle().track_op(), "σ {sigma:?}");
         }
-        assert!(d.net.forward(&x, &crate::tensor::create::full(&[4], 0.3, &Placement { dtype: DType::F64, device: candle_core::Device::Cpu }).unwrap()).unwrap().candle().track_op());
+        assert!(d
+            .net
+            .forward(
+                &x,
+                &crate::tensor::create::full(
+                    &[4],
+                    0.3,
+                    &Placement { dtype: DType::F64, device: candle_core::Device::Cpu }
+                )
+                .unwrap()
+            )
+            .unwrap()
+            .candle()
+            .track_op());
     }
 
     #[test]
@@ -157,7 +179,10 @@ mod tests {
         let f64s = Placement { dtype: DType::F64, device: candle_core::Device::Cpu };
         let x = randn(&[3, 2], &f64s).unwrap();
         let sigma = 1.7;
-        for (sched, input) in [(Schedule::vp_cosine(0.008).unwrap(), TimeInput::T), (Schedule::edm(0.002, 80.0, 7.0, 0.5).unwrap(), TimeInput::LogSigma)] {
+        for (sched, input) in [
+            (Schedule::vp_cosine(0.008).unwrap(), TimeInput::T),
+            (Schedule::edm(0.002, 80.0, 7.0, 0.5).unwrap(), TimeInput::LogSigma),
+        ] {
             let n = net(input);
             let t = sched.t_of_edm_sigma(sigma);
             let (a, s) = (sched.alpha(t), sched.sigma(t));
@@ -172,7 +197,11 @@ mod tests {
                 } else {
                     x_vp.clone()
                 };
-                let out = n.forward(&crate::tensor::create::from_f64(input_x, &[3, 2], &f64s).unwrap(), &c).unwrap().to_f64_vec().unwrap();
+                let out = n
+                    .forward(&crate::tensor::create::from_f64(input_x, &[3, 2], &f64s).unwrap(), &c)
+                    .unwrap()
+                    .to_f64_vec()
+                    .unwrap();
                 let want: Vec<f64> = x_vp
                     .iter()
                     .zip(&out)
@@ -192,7 +221,8 @@ mod tests {
                 }
             }
         }
-        let too_big = NetworkDenoiser::new(net(TimeInput::T), Schedule::vp_linear(1e-4, 0.02, 1000).unwrap(), Pred::Eps).unwrap();
+        let too_big =
+            NetworkDenoiser::new(net(TimeInput::T), Schedule::vp_linear(1e-4, 0.02, 1000).unwrap(), Pred::Eps).unwrap();
         assert!(too_big.denoise(&x, &[500.0]).unwrap_err().message().contains("beyond the vp_linear schedule's range"));
     }
 }

@@ -40,24 +40,40 @@ fn predict_x0(net: &Network, sched: &Schedule, z: &CTensor, t: &[f64], pred: Pre
 /// One DDIM step from `z` at times `t` to times `t_next` with estimate `x0`.
 fn ddim(sched: &Schedule, z: &CTensor, x0: &CTensor, t: &[f64], t_next: &[f64]) -> Result<CTensor> {
     let a = per_row(&t.iter().map(|&t| sched.alpha(t)).collect::<Vec<_>>(), z)?;
-    let ratio = per_row(&t.iter().zip(t_next).map(|(&t, &tn)| sigma_at(sched, tn) / sched.sigma(t)).collect::<Vec<_>>(), z)?;
+    let ratio =
+        per_row(&t.iter().zip(t_next).map(|(&t, &tn)| sigma_at(sched, tn) / sched.sigma(t)).collect::<Vec<_>>(), z)?;
     let an = per_row(&t_next.iter().map(|&tn| alpha_at(sched, tn)).collect::<Vec<_>>(), z)?;
     Ok(x0.broadcast_mul(&an)?.add(&z.sub(&x0.broadcast_mul(&a)?)?.broadcast_mul(&ratio)?)?)
 }
 
 /// α at t, exactly 1 at t = 0 (clean data).
 fn alpha_at(sched: &Schedule, t: f64) -> f64 {
-    if t <= 0.0 { 1.0 } else { sched.alpha(t) }
+    if t <= 0.0 {
+        1.0
+    } else {
+        sched.alpha(t)
+    }
 }
 
 /// σ at t, exactly 0 at t = 0.
 fn sigma_at(sched: &Schedule, t: f64) -> f64 {
-    if t <= 0.0 { 0.0 } else { sched.sigma(t) }
+    if t <= 0.0 {
+        0.0
+    } else {
+        sched.sigma(t)
+    }
 }
 
 /// The student's target for states `z` at times `t` (with N student steps), and
 /// the teacher's state after its two steps.
-pub fn distill_target(teacher: &Network, sched: &Schedule, z: &CTensor, t: &[f64], n: usize, teacher_pred: Pred) -> Result<(CTensor, CTensor)> {
+pub fn distill_target(
+    teacher: &Network,
+    sched: &Schedule,
+    z: &CTensor,
+    t: &[f64],
+    n: usize,
+    teacher_pred: Pred,
+) -> Result<(CTensor, CTensor)> {
     let half: Vec<f64> = t.iter().map(|&t| t - 0.5 / n as f64).collect();
     let end: Vec<f64> = t.iter().map(|&t| (t - 1.0 / n as f64).max(0.0)).collect();
     let x_t = predict_x0(teacher, sched, z, t, teacher_pred)?.detach();
@@ -66,7 +82,14 @@ pub fn distill_target(teacher: &Network, sched: &Schedule, z: &CTensor, t: &[f64
     let z_end = ddim(sched, &z_half, &x_half, &half, &end)?;
     let ratio: Vec<f64> = t.iter().zip(&end).map(|(&t, &e)| sigma_at(sched, e) / sched.sigma(t)).collect();
     let r = per_row(&ratio, z)?;
-    let denom = per_row(&t.iter().zip(&end).zip(&ratio).map(|((&t, &e), &q)| alpha_at(sched, e) - q * sched.alpha(t)).collect::<Vec<_>>(), z)?;
+    let denom = per_row(
+        &t.iter()
+            .zip(&end)
+            .zip(&ratio)
+            .map(|((&t, &e), &q)| alpha_at(sched, e) - q * sched.alpha(t))
+            .collect::<Vec<_>>(),
+        z,
+    )?;
     let target = z_end.sub(&z.broadcast_mul(&r)?)?.broadcast_div(&denom)?;
     // at t'' = 0 the formula reduces to the teacher's x̂ at t'
     let last: Vec<f64> = end.iter().map(|&e| if e <= 0.0 { 1.0 } else { 0.0 }).collect();
@@ -76,7 +99,13 @@ pub fn distill_target(teacher: &Network, sched: &Schedule, z: &CTensor, t: &[f64
 }
 
 /// The distillation loss of `student` against `teacher` on clean data `x0`.
-pub fn distill_loss(teacher: &Network, student: &Network, sched: &Schedule, x0: &Tensor, opts: &DistillOptions) -> Result<Tensor> {
+pub fn distill_loss(
+    teacher: &Network,
+    student: &Network,
+    sched: &Schedule,
+    x0: &Tensor,
+    opts: &DistillOptions,
+) -> Result<Tensor> {
     let n = opts.steps;
     if n == 0 {
         crate::bail!("steps (the student's N) must be at least 1");
@@ -85,7 +114,8 @@ pub fn distill_loss(teacher: &Network, student: &Network, sched: &Schedule, x0: 
         crate::bail!("distillation works with eps, x0, v or score predictions");
     }
     let rows = x0.dims().first().copied().unwrap_or(0);
-    let t: Vec<f64> = rng::integers(rows, 1, n as i64 + 1).into_iter().map(|i| (i as f64 / n as f64).min(sched.t_max())).collect();
+    let t: Vec<f64> =
+        rng::integers(rows, 1, n as i64 + 1).into_iter().map(|i| (i as f64 / n as f64).min(sched.t_max())).collect();
     let at = Placement { dtype: x0.dtype(), device: x0.device().clone() };
     let eps = create::randn(x0.dims(), &at)?.into_candle();
     let xc = x0.candle();
@@ -106,7 +136,8 @@ pub fn distill_loss(teacher: &Network, student: &Network, sched: &Schedule, x0: 
             }
         })
         .collect();
-    let w = CTensor::from_vec(weights, rows, &candle_core::Device::Cpu)?.to_dtype(x0.dtype())?.to_device(x0.device())?;
+    let w =
+        CTensor::from_vec(weights, rows, &candle_core::Device::Cpu)?.to_dtype(x0.dtype())?.to_device(x0.device())?;
     let per_example = x_hat.sub(&target)?.sqr()?.flatten_from(1)?.mean(1)?;
     Ok(Tensor::from_candle(per_example.mul(&w)?.mean_all()?))
 }
@@ -124,7 +155,16 @@ mod tests {
     fn one_student_step_with_the_target_lands_on_the_teacher_s_two_steps() {
         rng::seed(9);
         let at = Placement { dtype: DType::F64, device: candle_core::Device::Cpu };
-        let arch = Architecture::Mlp(MlpConfig { dim: 2, hidden: vec![16], act: Act::Tanh, fourier: 0, fourier_scale: 1.0, time_embed: TimeInput::T, time_dim: 8, out: 2 });
+        let arch = Architecture::Mlp(MlpConfig {
+            dim: 2,
+            hidden: vec![16],
+            act: Act::Tanh,
+            fourier: 0,
+            fourier_scale: 1.0,
+            time_embed: TimeInput::T,
+            time_dim: 8,
+            out: 2,
+        });
         let teacher = Network::new(arch, &at).unwrap();
         let sched = Schedule::vp_logsnr_cosine(-20.0, 20.0).unwrap();
         let z = create::randn(&[6, 2], &at).unwrap().into_candle();

@@ -122,8 +122,11 @@ pub fn noise_and_predict(net: &Network, s: &Schedule, x0: &Tensor, t: &[f64], pr
     let (a, sg): (Vec<f64>, Vec<f64>) = t.iter().map(|&t| (s.alpha(t), s.sigma(t))).unzip();
     let alpha = per_row(&a, x0c)?;
     let sigma = per_row(&sg, x0c)?;
-    let eps = crate::tensor::create::randn(x0.dims(), &crate::tensor::create::Placement { dtype: x0.dtype(), device: x0.device().clone() })?
-        .into_candle();
+    let eps = crate::tensor::create::randn(
+        x0.dims(),
+        &crate::tensor::create::Placement { dtype: x0.dtype(), device: x0.device().clone() },
+    )?
+    .into_candle();
     let x = x0c.broadcast_mul(&alpha)?.add(&eps.broadcast_mul(&sigma)?)?;
     let c = Tensor::from_candle(per_row(&noise_input(input, s, t), x0c)?.flatten_all()?);
     let (net_in, precond) = if pred == Pred::Edm {
@@ -178,7 +181,9 @@ pub fn diffusion_loss(net: &Network, s: &Schedule, x0: &Tensor, opts: &LossOptio
                     }
                 })
                 .collect();
-            let w = candle_core::Tensor::from_vec(weights, n, &candle_core::Device::Cpu)?.to_dtype(x0.dtype())?.to_device(x0.device())?;
+            let w = candle_core::Tensor::from_vec(weights, n, &candle_core::Device::Cpu)?
+                .to_dtype(x0.dtype())?
+                .to_device(x0.device())?;
             per_example(x0_hat.sub(x0.candle())?.sqr()?)?.mul(&w)?.mean_all()?
         }
     };
@@ -231,7 +236,11 @@ mod tests {
                 let x0 = randn(&[16, 2], &Placement::default()).unwrap();
                 for p in crate::diffusion::parameterization::PREDS {
                     for w in WEIGHTINGS {
-                        let opts = LossOptions { pred: Pred::parse(p).unwrap(), weighting: Weighting::parse(w).unwrap(), times: LossOptions::default_times(s) };
+                        let opts = LossOptions {
+                            pred: Pred::parse(p).unwrap(),
+                            weighting: Weighting::parse(w).unwrap(),
+                            times: LossOptions::default_times(s),
+                        };
                         let loss = diffusion_loss(&n, s, &x0, &opts).unwrap();
                         let v = loss.to_scalar_f64().unwrap();
                         assert!(v.is_finite() && v >= 0.0, "{} {p} {w}: {v}", s.name());

@@ -60,7 +60,9 @@ impl Mixture {
             crate::bail!("k must be a perfect square (4, 9, 16, 25, ...), got {k}");
         }
         let offset = (side as f64 - 1.0) / 2.0;
-        let means = (0..k).map(|i| vec![((i % side) as f64 - offset) * spacing, ((i / side) as f64 - offset) * spacing]).collect();
+        let means = (0..k)
+            .map(|i| vec![((i % side) as f64 - offset) * spacing, ((i / side) as f64 - offset) * spacing])
+            .collect();
         Self::new(means, vec![std; k], vec![1.0; k])
     }
 
@@ -97,12 +99,21 @@ impl Mixture {
     /// `n` samples `[n, dim]` and the component each came from.
     pub fn sample_with_labels(&self, n: usize, at: &Placement) -> Result<(Tensor, Vec<usize>)> {
         let d = self.dim();
-        let cumulative: Vec<f64> = self.weights.iter().scan(0.0, |acc, w| { *acc += w; Some(*acc) }).collect();
+        let cumulative: Vec<f64> = self
+            .weights
+            .iter()
+            .scan(0.0, |acc, w| {
+                *acc += w;
+                Some(*acc)
+            })
+            .collect();
         let labels: Vec<usize> = rng::with_rng(|r| {
-            (0..n).map(|_| {
-                let u: f64 = r.random();
-                cumulative.iter().position(|&c| u < c).unwrap_or(self.len() - 1)
-            }).collect()
+            (0..n)
+                .map(|_| {
+                    let u: f64 = r.random();
+                    cumulative.iter().position(|&c| u < c).unwrap_or(self.len() - 1)
+                })
+                .collect()
         });
         let z = rng::normal(n * d);
         let mut values = Vec::with_capacity(n * d);

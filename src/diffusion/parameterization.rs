@@ -90,7 +90,14 @@ pub fn per_row(values: &[f64], like: &Tensor) -> Result<Tensor> {
 
 /// x0 from a prediction `out` of kind `pred` at `x = α x0 + σ ε` (α, σ per row).
 /// For [`Pred::Edm`], `out` is F and `precond` gives (c_skip, c_out) per row in VE coordinates.
-pub fn x0_from(pred: Pred, out: &Tensor, x: &Tensor, alpha: &Tensor, sigma: &Tensor, precond: Option<(&Tensor, &Tensor)>) -> Result<Tensor> {
+pub fn x0_from(
+    pred: Pred,
+    out: &Tensor,
+    x: &Tensor,
+    alpha: &Tensor,
+    sigma: &Tensor,
+    precond: Option<(&Tensor, &Tensor)>,
+) -> Result<Tensor> {
     Ok(match pred {
         Pred::X0 => out.clone(),
         Pred::Eps => x.sub(&out.broadcast_mul(sigma)?)?.broadcast_div(alpha)?,
@@ -100,7 +107,8 @@ pub fn x0_from(pred: Pred, out: &Tensor, x: &Tensor, alpha: &Tensor, sigma: &Ten
         }
         Pred::Score => x.add(&out.broadcast_mul(&sigma.sqr()?)?)?.broadcast_div(alpha)?,
         Pred::Edm => {
-            let (c_skip, c_out) = precond.ok_or_else(|| crate::Error::new("the edm prediction needs its preconditioning"))?;
+            let (c_skip, c_out) =
+                precond.ok_or_else(|| crate::Error::new("the edm prediction needs its preconditioning"))?;
             x.broadcast_div(alpha)?.broadcast_mul(c_skip)?.add(&out.broadcast_mul(c_out)?)?
         }
     })
@@ -113,14 +121,22 @@ pub fn eps_from_x0(x0: &Tensor, x: &Tensor, alpha: &Tensor, sigma: &Tensor) -> R
 
 /// The prediction of kind `pred` that corresponds to clean data `x0` and noise `eps`
 /// (for EDM, the F that makes D equal x0).
-pub fn target(pred: Pred, x0: &Tensor, eps: &Tensor, alpha: &Tensor, sigma: &Tensor, precond: Option<(&Tensor, &Tensor)>) -> Result<Tensor> {
+pub fn target(
+    pred: Pred,
+    x0: &Tensor,
+    eps: &Tensor,
+    alpha: &Tensor,
+    sigma: &Tensor,
+    precond: Option<(&Tensor, &Tensor)>,
+) -> Result<Tensor> {
     Ok(match pred {
         Pred::X0 => x0.clone(),
         Pred::Eps => eps.clone(),
         Pred::V => eps.broadcast_mul(alpha)?.sub(&x0.broadcast_mul(sigma)?)?,
         Pred::Score => eps.broadcast_div(sigma)?.neg()?,
         Pred::Edm => {
-            let (c_skip, c_out) = precond.ok_or_else(|| crate::Error::new("the edm prediction needs its preconditioning"))?;
+            let (c_skip, c_out) =
+                precond.ok_or_else(|| crate::Error::new("the edm prediction needs its preconditioning"))?;
             let x_ve = x0.add(&eps.broadcast_mul(&sigma.broadcast_div(alpha)?)?)?;
             x0.sub(&x_ve.broadcast_mul(c_skip)?)?.broadcast_div(c_out)?
         }
@@ -128,7 +144,15 @@ pub fn target(pred: Pred, x0: &Tensor, eps: &Tensor, alpha: &Tensor, sigma: &Ten
 }
 
 /// Converts a prediction of kind `from` into kind `to` at `x` (α, σ per row).
-pub fn convert(from: Pred, to: Pred, out: &Tensor, x: &Tensor, alpha: &Tensor, sigma: &Tensor, precond: Option<(&Tensor, &Tensor)>) -> Result<Tensor> {
+pub fn convert(
+    from: Pred,
+    to: Pred,
+    out: &Tensor,
+    x: &Tensor,
+    alpha: &Tensor,
+    sigma: &Tensor,
+    precond: Option<(&Tensor, &Tensor)>,
+) -> Result<Tensor> {
     if from == to {
         return Ok(out.clone());
     }

@@ -239,7 +239,9 @@ impl Schedule {
                 let c0 = (s / (1.0 + s) * std::f64::consts::FRAC_PI_2).cos();
                 (alpha * c0).clamp(-1.0, 1.0).acos() / std::f64::consts::FRAC_PI_2 * (1.0 + s) - s
             }
-            Schedule::VeGeometric { sigma_min, sigma_max } => (-0.5 * logsnr - sigma_min.ln()) / (sigma_max / sigma_min).ln(),
+            Schedule::VeGeometric { sigma_min, sigma_max } => {
+                (-0.5 * logsnr - sigma_min.ln()) / (sigma_max / sigma_min).ln()
+            }
             Schedule::Edm { sigma_min, sigma_max, rho, .. } => {
                 let (lo, hi) = (sigma_min.powf(1.0 / rho), sigma_max.powf(1.0 / rho));
                 ((-0.5 * logsnr / rho).exp() - lo) / (hi - lo)
@@ -342,7 +344,12 @@ mod tests {
         for s in all() {
             for t in grid(&s) {
                 let tol = 1e-9;
-                assert!((s.t_of_sigma(s.sigma(t)) - t).abs() < tol, "{}: t_of_sigma(sigma({t})) = {}", s.name(), s.t_of_sigma(s.sigma(t)));
+                assert!(
+                    (s.t_of_sigma(s.sigma(t)) - t).abs() < tol,
+                    "{}: t_of_sigma(sigma({t})) = {}",
+                    s.name(),
+                    s.t_of_sigma(s.sigma(t))
+                );
                 assert!((s.t_of_logsnr(s.logsnr(t)) - t).abs() < tol, "{} logsnr at {t}", s.name());
                 assert!((s.t_of_edm_sigma(s.edm_sigma(t)) - t).abs() < tol, "{} edm sigma at {t}", s.name());
             }

@@ -48,7 +48,15 @@ pub fn chain_steps(k: usize, t: usize, start_at_end: bool) -> Result<Vec<usize>>
 
 /// The end of the chain, x̂0 after the last step, from `x0` noised at the first
 /// step with `eps[0]`, re-noised with `eps[k]` after step k.
-pub fn chain_end(net: &Network, sched: &Schedule, x0: &CTensor, steps: &[usize], t_total: usize, eps: &[CTensor], pred: Pred) -> Result<CTensor> {
+pub fn chain_end(
+    net: &Network,
+    sched: &Schedule,
+    x0: &CTensor,
+    steps: &[usize],
+    t_total: usize,
+    eps: &[CTensor],
+    pred: Pred,
+) -> Result<CTensor> {
     let input = net.time_input().ok_or_else(|| crate::Error::new("a classifier cannot be trained as a denoiser"))?;
     let (lo, hi) = (sched.t_min(), sched.t_max());
     let time = |j: usize| (j as f64 / t_total as f64).clamp(lo, hi);
@@ -59,7 +67,11 @@ pub fn chain_end(net: &Network, sched: &Schedule, x0: &CTensor, steps: &[usize],
         let t = time(step);
         let (a, s) = (sched.alpha(t), sched.sigma(t));
         let n = x.dims()[0];
-        let c = create::full(&[n], noise_input(input, sched, &[t])[0], &Placement { dtype: x.dtype(), device: x.device().clone() })?;
+        let c = create::full(
+            &[n],
+            noise_input(input, sched, &[t])[0],
+            &Placement { dtype: x.dtype(), device: x.device().clone() },
+        )?;
         let out = net.forward(&Tensor::from_candle(x.clone()), &c)?.into_candle();
         let alpha = CTensor::new(a, x.device())?.to_dtype(x.dtype())?;
         let sigma = CTensor::new(s, x.device())?.to_dtype(x.dtype())?;
@@ -77,12 +89,23 @@ pub fn shortcut_loss(net: &Network, sched: &Schedule, x0: &Tensor, opts: &Shortc
     if opts.pred == Pred::Edm {
         crate::bail!("the shortcut chain takes eps, x0, v or score predictions");
     }
-    let base = diffusion_loss(net, sched, x0, &LossOptions { pred: opts.pred, weighting: Weighting::Simple, times: LossOptions::default_times(sched) })?;
+    let base = diffusion_loss(
+        net,
+        sched,
+        x0,
+        &LossOptions { pred: opts.pred, weighting: Weighting::Simple, times: LossOptions::default_times(sched) },
+    )?;
     let steps = chain_steps(opts.k, opts.t, opts.start_at_end)?;
     let at = Placement { dtype: x0.dtype(), device: x0.device().clone() };
     let first = create::randn(x0.dims(), &at)?.into_candle();
     let eps: Vec<CTensor> = (0..steps.len())
-        .map(|k| if k == 0 || opts.shared_eps { Ok(first.clone()) } else { Ok(create::randn(x0.dims(), &at)?.into_candle()) })
+        .map(|k| {
+            if k == 0 || opts.shared_eps {
+                Ok(first.clone())
+            } else {
+                Ok(create::randn(x0.dims(), &at)?.into_candle())
+            }
+        })
         .collect::<Result<_>>()?;
     let end = chain_end(net, sched, x0.candle(), &steps, opts.t, &eps, opts.pred)?;
     let fidelity = end.sub(x0.candle())?.sqr()?.flatten_from(1)?.mean(1)?.mean_all()?;
@@ -111,16 +134,27 @@ mod tests {
     #[test]
     fn the_fidelity_gradient_flows_through_the_whole_chain() {
         rng::seed(3);
-        let arch = Architecture::Mlp(MlpConfig { dim: 2, hidden: vec![16], act: Act::Silu, fourier: 0, fourier_scale: 1.0, time_embed: TimeInput::T, time_dim: 8, out: 2 });
+        let arch = Architecture::Mlp(MlpConfig {
+            dim: 2,
+            hidden: vec![16],
+            act: Act::Silu,
+            fourier: 0,
+            fourier_scale: 1.0,
+            time_embed: TimeInput::T,
+            time_dim: 8,
+            out: 2,
+        });
         let net = Network::new(arch, &Placement::default()).unwrap();
         let sched = Schedule::vp_cosine(0.008).unwrap();
         let x0 = create::randn(&[8, 2], &Placement::default()).unwrap().into_candle();
-        let eps: Vec<CTensor> = (0..3).map(|_| create::randn(&[8, 2], &Placement::default()).unwrap().into_candle()).collect();
+        let eps: Vec<CTensor> =
+            (0..3).map(|_| create::randn(&[8, 2], &Placement::default()).unwrap().into_candle()).collect();
         let steps = [150, 90, 30];
         let end = chain_end(&net, &sched, &x0, &steps, 200, &eps, Pred::Eps).unwrap();
         let loss = end.sub(&x0).unwrap().sqr().unwrap().mean_all().unwrap();
         let grads = loss.backward().unwrap();
-        let first_layer = net.store().params().iter().find(|(n, _)| n == "layers.0.weight").unwrap().1.as_tensor().clone();
+        let first_layer =
+            net.store().params().iter().find(|(n, _)| n == "layers.0.weight").unwrap().1.as_tensor().clone();
         let through = grads.get(&first_layer).unwrap().clone();
         assert!(through.abs().unwrap().sum_all().unwrap().to_scalar::<f32>().unwrap() > 0.0);
         // the same chain with its intermediate states cut from the graph gives a different gradient:

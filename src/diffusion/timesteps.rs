@@ -125,7 +125,8 @@ mod tests {
         let sig = karras_sigmas(5, 0.002, 80.0, 7.0).unwrap();
         assert_eq!(sig.len(), 6);
         for (i, &s) in sig[..5].iter().enumerate() {
-            let want = (80f64.powf(1.0 / 7.0) + i as f64 / 4.0 * (0.002f64.powf(1.0 / 7.0) - 80f64.powf(1.0 / 7.0))).powf(7.0);
+            let want =
+                (80f64.powf(1.0 / 7.0) + i as f64 / 4.0 * (0.002f64.powf(1.0 / 7.0) - 80f64.powf(1.0 / 7.0))).powf(7.0);
             assert!((s - want).abs() < 1e-12 * want, "{i}: {s} vs {want}");
         }
         assert!((sig[0] - 80.0).abs() < 1e-10 && (sig[4] - 0.002).abs() < 1e-15 && sig[5] == 0.0);

@@ -77,10 +77,12 @@ pub fn logo(size: u32) -> Result<Vec<u8>> {
         root.fill(&WHITE).map_err(draw)?;
         let c = size as i32 / 2;
         root.draw(&Circle::new((c, c), c - 1, RGBColor(0x1f, 0x3a, 0x68).filled())).map_err(draw)?;
-        let style = TextStyle::from((crate::plot::font::FAMILY, size as f64 * 0.5).into_font()).color(&WHITE).pos(plotters::style::text_anchor::Pos::new(
-            plotters::style::text_anchor::HPos::Center,
-            plotters::style::text_anchor::VPos::Center,
-        ));
+        let style = TextStyle::from((crate::plot::font::FAMILY, size as f64 * 0.5).into_font()).color(&WHITE).pos(
+            plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Center,
+                plotters::style::text_anchor::VPos::Center,
+            ),
+        );
         root.draw_text("dl", &style, (c, c)).map_err(draw)?;
         root.present().map_err(draw)?;
     }
@@ -91,7 +93,9 @@ pub fn logo(size: u32) -> Result<Vec<u8>> {
 pub fn install(target: &Target) -> Result<PathBuf> {
     let dir = kernel_dir(target)?;
     std::fs::create_dir_all(&dir).map_err(|e| Error::new(format!("{}: {e}", dir.display())))?;
-    let exe = std::env::current_exe().and_then(|p| p.canonicalize()).map_err(|e| Error::new(format!("cannot find the difflab binary: {e}")))?;
+    let exe = std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .map_err(|e| Error::new(format!("cannot find the difflab binary: {e}")))?;
     let spec = serde_json::to_string_pretty(&kernel_json(&exe)).map_err(|e| Error::new(e.to_string()))?;
     crate::nn::checkpoint::write_atomically(&dir.join("kernel.json"), spec.as_bytes())?;
     for size in [32, 64] {
@@ -114,6 +118,9 @@ mod tests {
             let img = image::load_from_memory(&logo(size).unwrap()).unwrap();
             assert_eq!((img.width(), img.height()), (size, size));
         }
-        assert_eq!(kernel_dir(&Target::Prefix("/p".into())).unwrap(), PathBuf::from("/p/share/jupyter/kernels/difflab"));
+        assert_eq!(
+            kernel_dir(&Target::Prefix("/p".into())).unwrap(),
+            PathBuf::from("/p/share/jupyter/kernels/difflab")
+        );
     }
 }

@@ -40,7 +40,13 @@ pub struct KernelOutput {
 impl KernelOutput {
     /// Publishes through `publish`.
     pub fn new(publish: UnboundedSender<Publication>) -> Self {
-        Self { publish, parent: Mutex::new(None), silent: AtomicBool::new(false), pages: Mutex::new(vec![]), bars: Mutex::new(HashMap::new()) }
+        Self {
+            publish,
+            parent: Mutex::new(None),
+            silent: AtomicBool::new(false),
+            pages: Mutex::new(vec![]),
+            bars: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Starts a request: later output is its child; `silent` suppresses it.
@@ -127,9 +133,17 @@ impl Output for KernelOutput {
 
 impl ProgressSink for KernelOutput {
     fn start(&self, id: u64, label: &str, total: Option<u64>) {
-        let bar = Bar { label: label.to_string(), total, display_id: format!("difflab-progress-{}-{id}", std::process::id()), last: Instant::now() };
+        let bar = Bar {
+            label: label.to_string(),
+            total,
+            display_id: format!("difflab-progress-{}-{id}", std::process::id()),
+            last: Instant::now(),
+        };
         let data = Self::progress_data(&bar, 0, "");
-        self.send("display_data", json!({ "data": data, "metadata": {}, "transient": { "display_id": bar.display_id } }));
+        self.send(
+            "display_data",
+            json!({ "data": data, "metadata": {}, "transient": { "display_id": bar.display_id } }),
+        );
         self.bars.lock().unwrap_or_else(|p| p.into_inner()).insert(id, bar);
     }
 
@@ -142,7 +156,10 @@ impl ProgressSink for KernelOutput {
         }
         bar.last = Instant::now();
         let data = Self::progress_data(bar, position, message);
-        self.send("update_display_data", json!({ "data": data, "metadata": {}, "transient": { "display_id": bar.display_id } }));
+        self.send(
+            "update_display_data",
+            json!({ "data": data, "metadata": {}, "transient": { "display_id": bar.display_id } }),
+        );
     }
 
     fn finish(&self, id: u64) {

@@ -46,7 +46,8 @@ impl Context {
     }
 
     async fn reply(&self, socket: &mut RouterSocket, req: &Incoming, msg_type: &str, content: Value) {
-        let message = encode(&req.identities, &header(msg_type, &self.session), Some(&req.header), &content, &self.signer);
+        let message =
+            encode(&req.identities, &header(msg_type, &self.session), Some(&req.header), &content, &self.signer);
         if let Some(m) = frames(message) {
             if let Err(e) = socket.send(m).await {
                 eprintln!("difflab kernel: cannot send {msg_type}: {e}");
@@ -57,7 +58,12 @@ impl Context {
     /// Runs a request on the session thread and waits for its reply content.
     async fn ask_worker(&self, req: &Incoming) -> Value {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let job = Job { msg_type: req.header.msg_type.clone(), content: req.content.clone(), header: req.header.clone(), reply: tx };
+        let job = Job {
+            msg_type: req.header.msg_type.clone(),
+            content: req.content.clone(),
+            header: req.header.clone(),
+            reply: tx,
+        };
         if self.jobs.send(job).is_err() {
             return json!({ "status": "error", "ename": "KernelError", "evalue": "the session thread has stopped", "traceback": [] });
         }
@@ -138,8 +144,12 @@ async fn next(socket: &mut RouterSocket, signer: &Signer, channel: &str) -> Opti
         let message = socket.recv().await.ok()?;
         match decode(message.into_vec(), signer) {
             Ok(m) => return Some(m),
-            Err(Rejected::BadSignature) => eprintln!("difflab kernel: dropped a message with a bad signature on {channel}"),
-            Err(Rejected::Malformed(why)) => eprintln!("difflab kernel: dropped a malformed message on {channel}: {why}"),
+            Err(Rejected::BadSignature) => {
+                eprintln!("difflab kernel: dropped a message with a bad signature on {channel}")
+            }
+            Err(Rejected::Malformed(why)) => {
+                eprintln!("difflab kernel: dropped a malformed message on {channel}: {why}")
+            }
         }
     }
 }
@@ -155,13 +165,19 @@ async fn queued_now(ctx: &Context, socket: &mut RouterSocket) -> Vec<Incoming> {
 
 /// Replies `aborted` to the execute requests that were queued behind a failed
 /// one; other requests stay pending, in order.
-async fn abort_queued(ctx: &Context, socket: &mut RouterSocket, pending: &mut VecDeque<Incoming>, queued: Vec<Incoming>) {
+async fn abort_queued(
+    ctx: &Context,
+    socket: &mut RouterSocket,
+    pending: &mut VecDeque<Incoming>,
+    queued: Vec<Incoming>,
+) {
     let mut kept = VecDeque::new();
     pending.extend(queued);
     for req in pending.drain(..) {
         if req.header.msg_type == "execute_request" {
             ctx.status("busy", &req.header);
-            ctx.reply(socket, &req, "execute_reply", json!({ "status": "aborted", "execution_count": Value::Null })).await;
+            ctx.reply(socket, &req, "execute_reply", json!({ "status": "aborted", "execution_count": Value::Null }))
+                .await;
             ctx.status("idle", &req.header);
         } else {
             kept.push_back(req);

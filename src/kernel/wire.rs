@@ -98,13 +98,26 @@ pub fn decode(frames: Vec<Bytes>, signer: &Signer) -> Result<Incoming, Rejected>
     let json = |i: usize, what: &str| -> Result<Value, Rejected> {
         serde_json::from_slice(parts[i]).map_err(|e| Rejected::Malformed(format!("the {what} is not JSON: {e}")))
     };
-    let header: Header = serde_json::from_value(json(0, "header")?).map_err(|e| Rejected::Malformed(format!("bad header: {e}")))?;
+    let header: Header =
+        serde_json::from_value(json(0, "header")?).map_err(|e| Rejected::Malformed(format!("bad header: {e}")))?;
     let parent = serde_json::from_value::<Header>(json(1, "parent header")?).ok();
-    Ok(Incoming { identities: frames[..at].to_vec(), header, parent, metadata: json(2, "metadata")?, content: json(3, "content")? })
+    Ok(Incoming {
+        identities: frames[..at].to_vec(),
+        header,
+        parent,
+        metadata: json(2, "metadata")?,
+        content: json(3, "content")?,
+    })
 }
 
 /// Encodes a message for sending: identities, delimiter, signature, the four JSON parts.
-pub fn encode(identities: &[Bytes], header: &Header, parent: Option<&Header>, content: &Value, signer: &Signer) -> Vec<Bytes> {
+pub fn encode(
+    identities: &[Bytes],
+    header: &Header,
+    parent: Option<&Header>,
+    content: &Value,
+    signer: &Signer,
+) -> Vec<Bytes> {
     let header = serde_json::to_vec(header).unwrap_or_default();
     let parent = parent.map_or_else(|| b"{}".to_vec(), |p| serde_json::to_vec(p).unwrap_or_default());
     let metadata = b"{}".to_vec();
@@ -133,7 +146,13 @@ mod tests {
     #[test]
     fn signed_messages_round_trip_and_tampering_is_caught() {
         let signer = Signer::new("secret");
-        let frames = encode(&[Bytes::from_static(b"peer")], &header("execute_request"), None, &serde_json::json!({"code": "1"}), &signer);
+        let frames = encode(
+            &[Bytes::from_static(b"peer")],
+            &header("execute_request"),
+            None,
+            &serde_json::json!({"code": "1"}),
+            &signer,
+        );
         let msg = decode(frames.clone(), &signer).unwrap();
         assert_eq!(msg.identities, vec![Bytes::from_static(b"peer")]);
         assert_eq!(msg.header.msg_type, "execute_request");
@@ -149,6 +168,9 @@ mod tests {
     fn the_signature_is_hmac_sha256_hex() {
         // RFC 4231 test case 2
         let signer = Signer::new("Jefe");
-        assert_eq!(signer.sign(&[b"what do ya want ", b"for nothing?"]), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        assert_eq!(
+            signer.sign(&[b"what do ya want ", b"for nothing?"]),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 }

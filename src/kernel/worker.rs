@@ -117,7 +117,12 @@ fn tensor_table(t: &Tensor) -> Option<String> {
     }
     html.push_str(&format!(
         "</table><small>{}</small>",
-        html_escape(&format!("shape={:?}, dtype={}, device={}", t.dims(), t.dtype().as_str(), crate::tensor::device::device_name(t.device())))
+        html_escape(&format!(
+            "shape={:?}, dtype={}, device={}",
+            t.dims(),
+            t.dtype().as_str(),
+            crate::tensor::device::device_name(t.device())
+        ))
     ));
     Some(html)
 }
@@ -140,7 +145,10 @@ impl Worker {
             Ok(value) => {
                 if let Some((data, metadata)) = value_bundle(&value) {
                     shown = data["text/plain"].as_str().unwrap_or("").to_string();
-                    self.output.send("execute_result", json!({ "execution_count": self.count, "data": data, "metadata": metadata }));
+                    self.output.send(
+                        "execute_result",
+                        json!({ "execution_count": self.count, "data": data, "metadata": metadata }),
+                    );
                 }
                 reply["user_expressions"] = self.user_expressions(&content["user_expressions"]);
             }
@@ -153,7 +161,12 @@ impl Worker {
                 }
             }
         }
-        let pages: Vec<Value> = self.output.take_pages().into_iter().map(|p| json!({ "source": "page", "data": { "text/plain": p }, "start": 0 })).collect();
+        let pages: Vec<Value> = self
+            .output
+            .take_pages()
+            .into_iter()
+            .map(|p| json!({ "source": "page", "data": { "text/plain": p }, "start": 0 }))
+            .collect();
         reply["payload"] = json!(pages);
         if store {
             self.history.push((self.count, code, shown));
@@ -167,7 +180,9 @@ impl Worker {
             for (name, expr) in map {
                 let code = expr.as_str().unwrap_or("");
                 let result = match self.session.eval("user_expression", code) {
-                    Ok(v) => json!({ "status": "ok", "data": { "text/plain": repr(&v).unwrap_or_else(|| "()".into()) }, "metadata": {} }),
+                    Ok(v) => {
+                        json!({ "status": "ok", "data": { "text/plain": repr(&v).unwrap_or_else(|| "()".into()) }, "metadata": {} })
+                    }
                     Err(e) => {
                         let mut f = error_fields(&e, &self.session.render_error(&e));
                         f["status"] = json!("error");
@@ -195,8 +210,14 @@ impl Worker {
         let chars = content["cursor_pos"].as_u64().unwrap_or(0) as usize;
         let cursor = byte_index(code, chars);
         let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == ':';
-        let start = code[..cursor].char_indices().rev().take_while(|(_, c)| is_word(*c)).last().map_or(cursor, |(i, _)| i);
-        let end = cursor + code[cursor..].char_indices().take_while(|(_, c)| is_word(*c)).last().map_or(0, |(i, c)| i + c.len_utf8());
+        let start =
+            code[..cursor].char_indices().rev().take_while(|(_, c)| is_word(*c)).last().map_or(cursor, |(i, _)| i);
+        let end = cursor
+            + code[cursor..]
+                .char_indices()
+                .take_while(|(_, c)| is_word(*c))
+                .last()
+                .map_or(0, |(i, c)| i + c.len_utf8());
         let word = code[start..end].trim_matches(':');
         let text = if let Some(value) = self.session.scope().get(word) {
             let typ = self.session.engine().map_type_name(value.type_name());
@@ -220,7 +241,13 @@ impl Worker {
 
     fn history(&self, content: &Value) -> Value {
         let output = content["output"].as_bool().unwrap_or(false);
-        let entry = |(n, input, out): &(usize, String, String)| if output { json!([0, n, [input, out]]) } else { json!([0, n, input]) };
+        let entry = |(n, input, out): &(usize, String, String)| {
+            if output {
+                json!([0, n, [input, out]])
+            } else {
+                json!([0, n, input])
+            }
+        };
         let n = content["n"].as_u64().unwrap_or(10) as usize;
         let chosen: Vec<&(usize, String, String)> = match content["hist_access_type"].as_str().unwrap_or("tail") {
             "range" => {
@@ -230,7 +257,8 @@ impl Worker {
             }
             "search" => {
                 let pattern = content["pattern"].as_str().unwrap_or("*");
-                let mut hits: Vec<&(usize, String, String)> = self.history.iter().filter(|(_, input, _)| glob(pattern, input)).collect();
+                let mut hits: Vec<&(usize, String, String)> =
+                    self.history.iter().filter(|(_, input, _)| glob(pattern, input)).collect();
                 if content["unique"].as_bool().unwrap_or(false) {
                     let mut seen = std::collections::HashSet::new();
                     hits.retain(|(_, input, _)| seen.insert(input.clone()));

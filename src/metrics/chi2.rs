@@ -155,7 +155,9 @@ mod tests {
         }
         assert_eq!(chi2_quantile(0.0, 3), 0.0);
         assert_eq!(chi2_quantile(1.0, 3), f64::INFINITY);
-        assert!(chi2_quantile(1.5, 3).is_nan() && chi2_quantile(f64::NAN, 3).is_nan() && chi2_quantile(0.5, 0).is_nan());
+        assert!(
+            chi2_quantile(1.5, 3).is_nan() && chi2_quantile(f64::NAN, 3).is_nan() && chi2_quantile(0.5, 0).is_nan()
+        );
     }
 
     #[test]

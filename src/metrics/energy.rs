@@ -59,6 +59,9 @@ mod tests {
     #[test]
     fn mismatched_dimensions_are_an_error() {
         let err = energy_distance(&points(vec![0.0; 4], 2, 2), &points(vec![0.0; 3], 1, 3)).unwrap_err();
-        assert_eq!(err.message(), "energy_distance needs two point sets of the same dimension, got shapes [2, 2] and [1, 3]");
+        assert_eq!(
+            err.message(),
+            "energy_distance needs two point sets of the same dimension, got shapes [2, 2] and [1, 3]"
+        );
     }
 }

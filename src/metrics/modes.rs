@@ -3,11 +3,11 @@
 //! components hold samples within a chosen radius, and how far the share of
 //! samples per component is from the mixture weights.
 
+pub use super::chi2::{chi2_quantile, chi2_radius_sq};
 use super::points::{for_each_distance_block, points};
 use crate::diffusion::mixture::Mixture;
 use crate::error::Result;
 use crate::tensor::{shape::fmt_dims, Tensor};
-pub use super::chi2::{chi2_quantile, chi2_radius_sq};
 
 /// Above this many sample–component pairs the distances are a device matmul, below it exact host loops.
 const DEVICE_PAIRS: usize = 1 << 16;
@@ -66,21 +66,18 @@ pub fn mode_report(x: &Tensor, mix: &Mixture, within_stds: f64) -> Result<ModeRe
     }
     let total = assigned.len() as f64;
     let tv = 0.5 * nearest.iter().zip(mix.weights()).map(|(&n, w)| (n as f64 / total - w).abs()).sum::<f64>();
-    Ok(ModeReport {
-        within: counts.iter().sum(),
-        covered: counts.iter().filter(|&&c| c > 0).count(),
-        counts,
-        tv,
-    })
+    Ok(ModeReport { within: counts.iter().sum(), covered: counts.iter().filter(|&&c| c > 0).count(), counts, tv })
 }
 
 /// The nearest component of each row of the row-major samples `x`, by direct sums.
 fn nearest_on_host(x: &[f64], mix: &Mixture) -> Vec<(usize, f64)> {
     x.chunks(mix.dim())
         .map(|row| {
-            let scaled = mix.means().iter().zip(mix.stds()).map(|(mean, s)| {
-                row.iter().zip(mean).map(|(v, m)| (v - m) * (v - m)).sum::<f64>() / (s * s)
-            });
+            let scaled = mix
+                .means()
+                .iter()
+                .zip(mix.stds())
+                .map(|(mean, s)| row.iter().zip(mean).map(|(v, m)| (v - m) * (v - m)).sum::<f64>() / (s * s));
             scaled.enumerate().fold((0, f64::INFINITY), |best, (k, dist)| if dist < best.1 { (k, dist) } else { best })
         })
         .collect()
@@ -152,8 +149,14 @@ mod tests {
     #[test]
     fn the_device_path_agrees_with_the_host_path() {
         rng::seed(4);
-        let mix = Mixture::new(vec![vec![0.0, 0.0, 0.0], vec![3.0, 0.0, 1.0], vec![-2.0, 2.0, 0.0]], vec![0.5, 1.0, 2.0], vec![1.0, 1.0, 2.0]).unwrap();
-        let (x, _) = mix.sample_with_labels(30_000, &Placement { dtype: DType::F64, device: candle_core::Device::Cpu }).unwrap();
+        let mix = Mixture::new(
+            vec![vec![0.0, 0.0, 0.0], vec![3.0, 0.0, 1.0], vec![-2.0, 2.0, 0.0]],
+            vec![0.5, 1.0, 2.0],
+            vec![1.0, 1.0, 2.0],
+        )
+        .unwrap();
+        let (x, _) =
+            mix.sample_with_labels(30_000, &Placement { dtype: DType::F64, device: candle_core::Device::Cpu }).unwrap();
         let host = nearest_on_host(&x.to_f64_vec().unwrap(), &mix);
         let device = assign(&x, &mix).unwrap();
         assert_eq!(host.len(), device.len());

@@ -25,7 +25,10 @@ fn check_shape(t: &Tensor, what: &str, min_rows: usize) -> Result<()> {
 fn to_f64(t: &Tensor, what: &str) -> Result<candle_core::Tensor> {
     let x = t.candle().to_dtype(DType::F64)?.contiguous()?;
     if !x.abs()?.sum_all()?.to_scalar::<f64>()?.is_finite() {
-        crate::bail!("{what} expects finite coordinates, but the points of shape {} hold NaN or infinity", fmt_dims(t.dims()));
+        crate::bail!(
+            "{what} expects finite coordinates, but the points of shape {} hold NaN or infinity",
+            fmt_dims(t.dims())
+        );
     }
     Ok(x)
 }
@@ -37,7 +40,12 @@ pub(crate) fn points(t: &Tensor, what: &str, min_rows: usize) -> Result<candle_c
 }
 
 /// Two point sets `[N, d]` and `[M, d]` (each with at least `min_rows` points, on one device) as `f64`.
-pub(crate) fn pair(a: &Tensor, b: &Tensor, what: &str, min_rows: usize) -> Result<(candle_core::Tensor, candle_core::Tensor)> {
+pub(crate) fn pair(
+    a: &Tensor,
+    b: &Tensor,
+    what: &str,
+    min_rows: usize,
+) -> Result<(candle_core::Tensor, candle_core::Tensor)> {
     check_shape(a, what, min_rows)?;
     check_shape(b, what, min_rows)?;
     if a.dims()[1] != b.dims()[1] {
@@ -59,7 +67,10 @@ pub(crate) fn pair(a: &Tensor, b: &Tensor, what: &str, min_rows: usize) -> Resul
 
 /// Both sets shifted by their pooled mean, which leaves every distance unchanged
 /// but keeps ‖x‖² + ‖y‖² − 2 x·y from cancelling catastrophically far from the origin.
-pub(crate) fn centered(x: &candle_core::Tensor, y: &candle_core::Tensor) -> Result<(candle_core::Tensor, candle_core::Tensor)> {
+pub(crate) fn centered(
+    x: &candle_core::Tensor,
+    y: &candle_core::Tensor,
+) -> Result<(candle_core::Tensor, candle_core::Tensor)> {
     let count = (x.dim(0)? + y.dim(0)?) as f64;
     let mean = x.sum_keepdim(0)?.add(&y.sum_keepdim(0)?)?.affine(1.0 / count, 0.0)?;
     Ok((x.broadcast_sub(&mean)?, y.broadcast_sub(&mean)?))
@@ -108,7 +119,9 @@ mod tests {
 
     #[test]
     fn bad_point_sets_are_refused_with_their_shapes() {
-        let t = |v: Vec<f64>, shape: &[usize]| Tensor::from_candle(candle_core::Tensor::from_vec(v, shape, &Device::Cpu).unwrap());
+        let t = |v: Vec<f64>, shape: &[usize]| {
+            Tensor::from_candle(candle_core::Tensor::from_vec(v, shape, &Device::Cpu).unwrap())
+        };
         let err = points(&t(vec![1.0; 3], &[3]), "f", 1).unwrap_err();
         assert_eq!(err.message(), "f expects points as a [N, d] tensor with d >= 1, got shape [3]");
         let err = points(&t(vec![1.0, 2.0], &[1, 2]), "f", 2).unwrap_err();

@@ -2,15 +2,23 @@
 //! (the rule of [`super::optim`], Loshchilov & Hutter 2019, Algorithm 2), where the tensor
 //! form runs a dozen elementwise ops, each allocating its result.
 
-use super::simd_dispatch::vectorised;
 use super::optim::AdamWConfig;
+use super::simd_dispatch::vectorised;
 use crate::error::Result;
 use candle_core::{DType, Tensor};
 use rayon::prelude::*;
 
 /// The new `(θ, m, v)` after step `t` (1-based) at learning rate `lr`, or `None` when `theta`
 /// is not an `f32` tensor on the CPU (the caller then uses the tensor form).
-pub fn update(theta: &Tensor, g: &Tensor, m: Option<&Tensor>, v: Option<&Tensor>, c: &AdamWConfig, lr: f64, t: i32) -> Result<Option<(Tensor, Tensor, Tensor)>> {
+pub fn update(
+    theta: &Tensor,
+    g: &Tensor,
+    m: Option<&Tensor>,
+    v: Option<&Tensor>,
+    c: &AdamWConfig,
+    lr: f64,
+    t: i32,
+) -> Result<Option<(Tensor, Tensor, Tensor)>> {
     if !theta.device().is_cpu() || theta.dtype() != DType::F32 {
         return Ok(None);
     }
@@ -29,16 +37,22 @@ pub fn update(theta: &Tensor, g: &Tensor, m: Option<&Tensor>, v: Option<&Tensor>
     let (c1, c2) = ((1.0 - c.beta1.powi(t)) as f32, (1.0 - c.beta2.powi(t)) as f32);
     let (decay, lr, eps) = ((1.0 - lr * c.weight_decay) as f32, lr as f32, c.eps as f32);
     const CHUNK: usize = 1 << 14;
-    th.par_chunks_mut(CHUNK).zip(m.par_chunks_mut(CHUNK)).zip(v.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK))).for_each(|((th, m), (v, g))| {
-        vectorised(#[inline(always)] || {
-            for ((th, m), (v, &g)) in th.iter_mut().zip(m).zip(v.iter_mut().zip(g)) {
-                *m = b1 * *m + (1.0 - b1) * g;
-                *v = b2 * *v + (1.0 - b2) * g * g;
-                let step = (*m / c1) / ((*v / c2).sqrt() + eps);
-                *th = *th * decay - lr * step;
-            }
-        })
-    });
+    th.par_chunks_mut(CHUNK)
+        .zip(m.par_chunks_mut(CHUNK))
+        .zip(v.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK)))
+        .for_each(|((th, m), (v, g))| {
+            vectorised(
+                #[inline(always)]
+                || {
+                    for ((th, m), (v, &g)) in th.iter_mut().zip(m).zip(v.iter_mut().zip(g)) {
+                        *m = b1 * *m + (1.0 - b1) * g;
+                        *v = b2 * *v + (1.0 - b2) * g * g;
+                        let step = (*m / c1) / ((*v / c2).sqrt() + eps);
+                        *th = *th * decay - lr * step;
+                    }
+                },
+            )
+        });
     let shaped = |x: Vec<f32>| -> Result<Tensor> { Ok(Tensor::from_vec(x, theta.shape(), theta.device())?) };
     Ok(Some((shaped(th)?, shaped(m)?, shaped(v)?)))
 }

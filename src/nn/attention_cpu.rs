@@ -117,7 +117,12 @@ impl Attention {
 
     fn scratch(&self) -> Forward {
         let (c, np) = (self.c, self.pixels());
-        Forward { normed: unset_f32s(c * np), qkv: unset_f32s(3 * c * np), weights: unset_f32s(np * np), out: unset_f32s(c * np) }
+        Forward {
+            normed: unset_f32s(c * np),
+            qkv: unset_f32s(3 * c * np),
+            weights: unset_f32s(np * np),
+            out: unset_f32s(c * np),
+        }
     }
 
     /// The outputs `y` of `images` of the batch `x`, on this thread.
@@ -154,7 +159,13 @@ impl Attention {
             for (db, row) in g[self.ranges[PROJ_B].clone()].iter_mut().zip(gy.chunks(np)) {
                 *db += lane_sum(row, row, |v, _| v) as f32;
             }
-            matmul_into(&mut g[self.ranges[PROJ_W].clone()], View::new(gy, c, np), View::new(&f.out, c, np).t(), true, 1);
+            matmul_into(
+                &mut g[self.ranges[PROJ_W].clone()],
+                View::new(gy, c, np),
+                View::new(&f.out, c, np).t(),
+                true,
+                1,
+            );
             matmul_into(&mut dout, View::new(self.param(p, PROJ_W), c, c).t(), View::new(gy, c, np), false, 1);
             // out = v·Aᵀ: dv = dout·A, dA = doutᵀ·v
             let (q, kv) = f.qkv.split_at(c * np);
@@ -175,9 +186,29 @@ impl Attention {
             for (db, row) in g[self.ranges[QKV_B].clone()].iter_mut().zip(dqkv.chunks(np)) {
                 *db += lane_sum(row, row, |v, _| v) as f32;
             }
-            matmul_into(&mut g[self.ranges[QKV_W].clone()], View::new(&dqkv, 3 * c, np), View::new(&f.normed, c, np).t(), true, 1);
-            matmul_into(&mut dnormed, View::new(self.param(p, QKV_W), 3 * c, c).t(), View::new(&dqkv, 3 * c, np), false, 1);
-            self.norm().backward_image(x, &dnormed, self.param(p, NORM_W), self.param(p, NORM_B), dx, &mut dgamma, &mut dbeta);
+            matmul_into(
+                &mut g[self.ranges[QKV_W].clone()],
+                View::new(&dqkv, 3 * c, np),
+                View::new(&f.normed, c, np).t(),
+                true,
+                1,
+            );
+            matmul_into(
+                &mut dnormed,
+                View::new(self.param(p, QKV_W), 3 * c, c).t(),
+                View::new(&dqkv, 3 * c, np),
+                false,
+                1,
+            );
+            self.norm().backward_image(
+                x,
+                &dnormed,
+                self.param(p, NORM_W),
+                self.param(p, NORM_B),
+                dx,
+                &mut dgamma,
+                &mut dbeta,
+            );
             dx.iter_mut().zip(gy).for_each(|(d, g)| *d += g);
         }
         g[self.ranges[NORM_W].clone()].copy_from_slice(&dgamma);
@@ -191,7 +222,13 @@ impl CustomOp2 for Attention {
         "attention"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (x, p) = (f32s(s1, l1)?, f32s(s2, l2)?);
         let len = self.image_len();
         let n = x.len() / len;
@@ -199,12 +236,21 @@ impl CustomOp2 for Attention {
         let mut y = unset_f32s(n * len);
         y.par_chunks_mut(per * len).enumerate().for_each(|(k, y)| {
             let images = k * per..(k * per + per).min(n);
-            vectorised(#[inline(always)] || self.forward_images(x, images, p, y))
+            vectorised(
+                #[inline(always)]
+                || self.forward_images(x, images, p, y),
+            )
         });
         Ok((CpuStorage::F32(y), Shape::from((n, self.c, self.h, self.w))))
     }
 
-    fn bwd(&self, x: &Tensor, p: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+    fn bwd(
+        &self,
+        x: &Tensor,
+        p: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
         let op = AttentionGrad { block: self.clone(), packed: p.to_vec1::<f32>()? };
         let all = grad.contiguous()?.apply_op2_no_bwd(x, &op)?;
         let nx = x.elem_count();
@@ -217,7 +263,13 @@ impl CustomOp2 for AttentionGrad {
         "attention_grad"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (gy, x) = (f32s(s1, l1)?, f32s(s2, l2)?);
         let (b, p) = (&self.block, &self.packed);
         let len = b.image_len();
@@ -231,7 +283,10 @@ impl CustomOp2 for AttentionGrad {
             .enumerate()
             .map(|(k, dx)| {
                 let images = k * per..(k * per + per).min(n);
-                vectorised(#[inline(always)] || b.backward_images(x, images, gy, p, dx))
+                vectorised(
+                    #[inline(always)]
+                    || b.backward_images(x, images, gy, p, dx),
+                )
             })
             .collect();
         sum_in_order(dp, &grads.iter().map(Vec::as_slice).collect::<Vec<_>>());

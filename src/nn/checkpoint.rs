@@ -23,8 +23,10 @@ pub struct Contents {
 
 /// Writes named tensors and metadata to `path` atomically.
 pub fn write(path: &Path, tensors: &[(String, candle_core::Tensor)], metadata: HashMap<String, String>) -> Result<()> {
-    let contiguous: Vec<(String, candle_core::Tensor)> =
-        tensors.iter().map(|(n, t)| Ok((n.clone(), t.contiguous()?.to_device(&Device::Cpu)?))).collect::<Result<_>>()?;
+    let contiguous: Vec<(String, candle_core::Tensor)> = tensors
+        .iter()
+        .map(|(n, t)| Ok((n.clone(), t.contiguous()?.to_device(&Device::Cpu)?)))
+        .collect::<Result<_>>()?;
     let bytes = safetensors::serialize(contiguous.iter().map(|(n, t)| (n.as_str(), t)), Some(metadata))
         .map_err(|e| Error::new(format!("{}: cannot encode: {e}", path.display())))?;
     write_atomically(path, &bytes)
@@ -75,7 +77,8 @@ pub fn load_network(path: &Path, device: &Device) -> Result<Network> {
     let contents = read(path, device)?;
     let kind = contents.metadata.get(KIND_KEY).map(String::as_str);
     if kind != Some("network") {
-        let what = kind.map_or("has no difflab metadata".to_string(), |k| format!("holds a difflab {k}, not a network"));
+        let what =
+            kind.map_or("has no difflab metadata".to_string(), |k| format!("holds a difflab {k}, not a network"));
         crate::bail!("{}: {what}; read plain tensors with load_tensors(path)", path.display());
     }
     let arch_json = contents
@@ -125,7 +128,10 @@ mod tests {
         let back = load_network(&path, &Device::Cpu).unwrap();
         let x = randn(&[4, 2], &Placement::default()).unwrap();
         let s = crate::tensor::create::full(&[4], 2.0, &Placement::default()).unwrap();
-        assert_eq!(back.forward(&x, &s).unwrap().to_f64_vec().unwrap(), n.forward(&x, &s).unwrap().to_f64_vec().unwrap());
+        assert_eq!(
+            back.forward(&x, &s).unwrap().to_f64_vec().unwrap(),
+            n.forward(&x, &s).unwrap().to_f64_vec().unwrap()
+        );
 
         let bytes = std::fs::read(&path).unwrap();
         let cut = dir.path().join("cut.safetensors");
@@ -134,7 +140,12 @@ mod tests {
         assert!(err.message().starts_with(&format!("{}: ", cut.display())), "{err}");
 
         let foreign = dir.path().join("foreign.safetensors");
-        write(&foreign, &[("w".into(), candle_core::Tensor::ones(3, candle_core::DType::F32, &Device::Cpu).unwrap())], HashMap::new()).unwrap();
+        write(
+            &foreign,
+            &[("w".into(), candle_core::Tensor::ones(3, candle_core::DType::F32, &Device::Cpu).unwrap())],
+            HashMap::new(),
+        )
+        .unwrap();
         assert!(load_network(&foreign, &Device::Cpu).unwrap_err().message().contains("has no difflab metadata"));
 
         let garbage = dir.path().join("garbage.safetensors");

@@ -55,7 +55,9 @@ impl ClassifierConfig {
             ClassifierInput::Vector { dim, hidden, .. } if *dim == 0 || hidden.is_empty() || hidden.contains(&0) => {
                 crate::bail!("dim must be >= 1 and hidden a non-empty list of widths >= 1")
             }
-            ClassifierInput::Image { image } if image.contains(&0) => crate::bail!("image sizes must be >= 1, got {image:?}"),
+            ClassifierInput::Image { image } if image.contains(&0) => {
+                crate::bail!("image sizes must be >= 1, got {image:?}")
+            }
             _ => Ok(()),
         }
     }
@@ -101,13 +103,23 @@ impl ClassifierConfig {
                 }
                 let mut h = if *fourier > 0 { fourier_features(x, &store.get("fourier.B")?)? } else { x.clone() };
                 for i in 0..hidden.len() {
-                    h = act.apply(&linear(&h, &store.get(&format!("layers.{i}.weight"))?, &store.get(&format!("layers.{i}.bias"))?)?)?;
+                    h = act.apply(&linear(
+                        &h,
+                        &store.get(&format!("layers.{i}.weight"))?,
+                        &store.get(&format!("layers.{i}.bias"))?,
+                    )?)?;
                 }
                 h
             }
             ClassifierInput::Image { image } => {
                 if x.rank() != 4 || x.dims()[1..] != image[..] {
-                    crate::bail!("the classifier takes [N, {}, {}, {}] images, got {:?}", image[0], image[1], image[2], x.dims());
+                    crate::bail!(
+                        "the classifier takes [N, {}, {}, {}] images, got {:?}",
+                        image[0],
+                        image[1],
+                        image[2],
+                        x.dims()
+                    );
                 }
                 let mut h = x.clone();
                 for i in 0..IMAGE_CHANNELS.len() {

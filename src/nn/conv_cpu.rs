@@ -24,8 +24,19 @@ pub fn applies(x: &Tensor, w: &Tensor) -> bool {
 pub fn conv2d(x: &Tensor, w: &Tensor, b: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
     let (n, c, h, wd) = x.dims4()?;
     let (o, wc, k, k2) = w.dims4()?;
-    if wc != c || k != k2 || (b.dims() != [o] && b.dims() != [n, o]) || stride == 0 || h + 2 * padding < k || wd + 2 * padding < k {
-        crate::bail!("a convolution of {:?} images with a {:?} kernel and {:?} bias does not fit", x.dims(), w.dims(), b.dims());
+    if wc != c
+        || k != k2
+        || (b.dims() != [o] && b.dims() != [n, o])
+        || stride == 0
+        || h + 2 * padding < k
+        || wd + 2 * padding < k
+    {
+        crate::bail!(
+            "a convolution of {:?} images with a {:?} kernel and {:?} bias does not fit",
+            x.dims(),
+            w.dims(),
+            b.dims()
+        );
     }
     let geo = Geometry { c, h, w: wd, o, k, stride, padding };
     Ok(x.contiguous()?.apply_op3(&w.contiguous()?, &b.contiguous()?, Conv { geo })?)
@@ -138,16 +149,24 @@ impl Geometry {
         }
         self.pad(x, padded);
         let (oh, ow, s, wp, p) = (self.out_h(), self.out_w(), self.stride, self.padded_w(), self.pixels());
-        vectorised(#[inline(always)] || {
-            self.for_each_tap(#[inline(always)] |row, start| {
-                if s == 1 {
-                    return copy_rows(col, (row * p, ow), padded, (start, wp), ow, oh);
-                }
-                for (oy, out) in col[row * p..(row + 1) * p].chunks_exact_mut(ow).enumerate() {
-                    out.iter_mut().zip(padded[start + oy * s * wp..].iter().step_by(s)).for_each(|(o, v)| *o = *v);
-                }
-            })
-        });
+        vectorised(
+            #[inline(always)]
+            || {
+                self.for_each_tap(
+                    #[inline(always)]
+                    |row, start| {
+                        if s == 1 {
+                            return copy_rows(col, (row * p, ow), padded, (start, wp), ow, oh);
+                        }
+                        for (oy, out) in col[row * p..(row + 1) * p].chunks_exact_mut(ow).enumerate() {
+                            out.iter_mut()
+                                .zip(padded[start + oy * s * wp..].iter().step_by(s))
+                                .for_each(|(o, v)| *o = *v);
+                        }
+                    },
+                )
+            },
+        );
         col
     }
 
@@ -157,20 +176,26 @@ impl Geometry {
     fn fold(&self, dcol: &[f32], padded: &mut [f32], dx: &mut [f32]) {
         let (hp, wp, pad, p) = (self.padded_h(), self.padded_w(), self.padding, self.pixels());
         let (ow, s) = (self.out_w(), self.stride);
-        vectorised(#[inline(always)] || {
-            padded.fill(0.0);
-            self.for_each_tap(#[inline(always)] |row, start| {
-                let src = &dcol[row * p..(row + 1) * p];
-                for (oy, src) in src.chunks_exact(ow).enumerate() {
-                    let dst = &mut padded[start + oy * s * wp..];
-                    if s == 1 {
-                        dst[..ow].iter_mut().zip(src).for_each(|(d, v)| *d += v);
-                    } else {
-                        dst.iter_mut().step_by(s).zip(src).for_each(|(d, v)| *d += v);
-                    }
-                }
-            });
-        });
+        vectorised(
+            #[inline(always)]
+            || {
+                padded.fill(0.0);
+                self.for_each_tap(
+                    #[inline(always)]
+                    |row, start| {
+                        let src = &dcol[row * p..(row + 1) * p];
+                        for (oy, src) in src.chunks_exact(ow).enumerate() {
+                            let dst = &mut padded[start + oy * s * wp..];
+                            if s == 1 {
+                                dst[..ow].iter_mut().zip(src).for_each(|(d, v)| *d += v);
+                            } else {
+                                dst.iter_mut().step_by(s).zip(src).for_each(|(d, v)| *d += v);
+                            }
+                        }
+                    },
+                );
+            },
+        );
         for (plane, image) in padded.chunks(hp * wp).zip(dx.chunks_mut(self.h * self.w)) {
             copy_rows(image, (0, self.w), plane, (pad * wp + pad, wp), self.w, self.h);
         }
@@ -182,7 +207,13 @@ impl Geometry {
     pub fn product(&self, x: &[f32], w: &[f32], y: &mut [f32], accumulate: bool) {
         with_scratch(self, |padded, col| {
             let col = self.unroll(x, padded, col);
-            matmul_into(y, View::new(w, self.o, self.patch()), View::new(col, self.patch(), self.pixels()), accumulate, 1);
+            matmul_into(
+                y,
+                View::new(w, self.o, self.patch()),
+                View::new(col, self.patch(), self.pixels()),
+                accumulate,
+                1,
+            );
         })
     }
 
@@ -193,7 +224,13 @@ impl Geometry {
     pub fn add_kernel_grad(&self, x: &[f32], gy: &[f32], transposed: &mut [f32]) {
         with_scratch(self, |padded, col| {
             let col = self.unroll(x, padded, col);
-            matmul_into(transposed, View::new(col, self.patch(), self.pixels()), View::new(gy, self.o, self.pixels()).t(), true, 1);
+            matmul_into(
+                transposed,
+                View::new(col, self.patch(), self.pixels()),
+                View::new(gy, self.o, self.pixels()).t(),
+                true,
+                1,
+            );
         })
     }
 
@@ -229,18 +266,40 @@ impl Geometry {
 /// side's row `r` at `at + r·stride`. The widths of small images' rows (4, 8, 16, 32) compile
 /// to a few vector moves per row; a `memcpy` call per row took most of the unrolling's time.
 #[inline(always)]
-fn copy_rows(dst: &mut [f32], (dst_at, dst_stride): (usize, usize), src: &[f32], (src_at, src_stride): (usize, usize), width: usize, rows: usize) {
+fn copy_rows(
+    dst: &mut [f32],
+    (dst_at, dst_stride): (usize, usize),
+    src: &[f32],
+    (src_at, src_stride): (usize, usize),
+    width: usize,
+    rows: usize,
+) {
     #[inline(always)]
-    fn fixed<const W: usize>(dst: &mut [f32], (dst_at, dst_stride): (usize, usize), src: &[f32], (src_at, src_stride): (usize, usize), rows: usize) {
+    fn fixed<const W: usize>(
+        dst: &mut [f32],
+        (dst_at, dst_stride): (usize, usize),
+        src: &[f32],
+        (src_at, src_stride): (usize, usize),
+        rows: usize,
+    ) {
         if rows == 0 {
             return;
         }
         // the last row's bounds, checked once instead of per row
-        assert!(dst_at + (rows - 1) * dst_stride + W <= dst.len() && src_at + (rows - 1) * src_stride + W <= src.len(), "rows out of bounds");
+        assert!(
+            dst_at + (rows - 1) * dst_stride + W <= dst.len() && src_at + (rows - 1) * src_stride + W <= src.len(),
+            "rows out of bounds"
+        );
         for r in 0..rows {
             // SAFETY: row r ends at or before the last row's end, checked above, and `dst` is
             // borrowed mutably, so the two do not overlap
-            unsafe { std::ptr::copy_nonoverlapping(src.as_ptr().add(src_at + r * src_stride), dst.as_mut_ptr().add(dst_at + r * dst_stride), W) };
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    src.as_ptr().add(src_at + r * src_stride),
+                    dst.as_mut_ptr().add(dst_at + r * dst_stride),
+                    W,
+                )
+            };
         }
     }
     let (d, s) = ((dst_at, dst_stride), (src_at, src_stride));
@@ -249,7 +308,9 @@ fn copy_rows(dst: &mut [f32], (dst_at, dst_stride): (usize, usize), src: &[f32],
         8 => fixed::<8>(dst, d, src, s, rows),
         16 => fixed::<16>(dst, d, src, s, rows),
         32 => fixed::<32>(dst, d, src, s, rows),
-        _ => (0..rows).for_each(|r| dst[dst_at + r * dst_stride..][..width].copy_from_slice(&src[src_at + r * src_stride..][..width])),
+        _ => (0..rows).for_each(|r| {
+            dst[dst_at + r * dst_stride..][..width].copy_from_slice(&src[src_at + r * src_stride..][..width])
+        }),
     }
 }
 
@@ -309,7 +370,15 @@ impl CustomOp3 for Conv {
         "conv2d"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (x, w, b) = (f32s(s1, l1)?, f32s(s2, l2)?, f32s(s3, l3)?);
         let g = self.geo;
         let (image, p) = (g.c * g.h * g.w, g.pixels());
@@ -326,14 +395,29 @@ impl CustomOp3 for Conv {
         Ok((CpuStorage::F32(y), Shape::from((n, g.o, g.out_h(), g.out_w()))))
     }
 
-    fn bwd(&self, x: &Tensor, w: &Tensor, b: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let g = self.geo;
         let grad = grad.contiguous()?;
-        let dx = if x.track_op() { Some(grad.apply_op2_no_bwd(w, &ConvInputGrad { geo: g })?.reshape(x.dims())?) } else { None };
+        let dx = if x.track_op() {
+            Some(grad.apply_op2_no_bwd(w, &ConvInputGrad { geo: g })?.reshape(x.dims())?)
+        } else {
+            None
+        };
         let dwb = grad.apply_op2_no_bwd(x, &ConvKernelGrad { geo: g })?;
         let kernel = g.o * g.patch();
         let dw = dwb.narrow(0, 0, kernel)?.reshape(w.dims())?;
-        let db = if b.rank() == 2 { grad.reshape((b.dim(0)?, g.o, g.pixels()))?.sum(2)? } else { dwb.narrow(0, kernel, g.o)? };
+        let db = if b.rank() == 2 {
+            grad.reshape((b.dim(0)?, g.o, g.pixels()))?.sum(2)?
+        } else {
+            dwb.narrow(0, kernel, g.o)?
+        };
         Ok((dx, Some(dw), Some(db)))
     }
 }
@@ -343,7 +427,13 @@ impl CustomOp2 for ConvInputGrad {
         "conv2d_input_grad"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (gy, w) = (f32s(s1, l1)?, f32s(s2, l2)?);
         let g = self.geo;
         let (image, p, patch) = (g.c * g.h * g.w, g.pixels(), g.patch());
@@ -354,7 +444,9 @@ impl CustomOp2 for ConvInputGrad {
             // one product of C rows and depth O·k·k per image, where the fold's product has
             // C·k·k rows and depth O and then scatters its result back
             let flipped = g.flipped_kernel(w);
-            dx.par_chunks_mut(image).zip(gy.par_chunks(g.o * p)).for_each(|(dx, gy)| t.product(gy, &flipped, dx, false));
+            dx.par_chunks_mut(image)
+                .zip(gy.par_chunks(g.o * p))
+                .for_each(|(dx, gy)| t.product(gy, &flipped, dx, false));
             return Ok((CpuStorage::F32(dx), Shape::from(n * image)));
         }
         dx.par_chunks_mut(image).zip(gy.par_chunks(g.o * p)).for_each(|(dx, gy)| {
@@ -376,7 +468,13 @@ impl CustomOp2 for ConvKernelGrad {
         "conv2d_kernel_grad"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (gy, x) = (f32s(s1, l1)?, f32s(s2, l2)?);
         let g = self.geo;
         let (image, p, patch) = (g.c * g.h * g.w, g.pixels(), g.patch());
@@ -418,15 +516,24 @@ mod tests {
         // strides 1 (the input's gradient as a convolution) and 2 (the fold), a pointwise
         // kernel, a padded 1×1 kernel (the fold at stride 1), and rows of 7 and of 8 values
         // (a general and a fixed-width copy)
-        for (c, o, k, stride, padding, side) in [(3, 5, 3, 1, 1, 7), (3, 4, 3, 1, 1, 8), (4, 6, 3, 2, 1, 8), (6, 4, 1, 1, 0, 5), (2, 3, 3, 2, 1, 7), (2, 3, 1, 1, 1, 5)] {
+        for (c, o, k, stride, padding, side) in [
+            (3, 5, 3, 1, 1, 7),
+            (3, 4, 3, 1, 1, 8),
+            (4, 6, 3, 2, 1, 8),
+            (6, 4, 1, 1, 0, 5),
+            (2, 3, 3, 2, 1, 7),
+            (2, 3, 1, 1, 1, 5),
+        ] {
             let x = Var::from_tensor(&Tensor::randn(0f32, 1.0, (5, c, side, side), &Device::Cpu).unwrap()).unwrap();
             let w = Var::from_tensor(&Tensor::randn(0f32, 0.5, (o, c, k, k), &Device::Cpu).unwrap()).unwrap();
             let b = Var::from_tensor(&Tensor::randn(0f32, 1.0, o, &Device::Cpu).unwrap()).unwrap();
             let ours = conv2d(&x, &w, &b, stride, padding).unwrap();
-            let theirs = x.conv2d(&w, padding, stride, 1, 1).unwrap().broadcast_add(&b.reshape((1, o, 1, 1)).unwrap()).unwrap();
+            let theirs =
+                x.conv2d(&w, padding, stride, 1, 1).unwrap().broadcast_add(&b.reshape((1, o, 1, 1)).unwrap()).unwrap();
             assert_eq!(ours.dims(), theirs.dims());
             let weights = Tensor::randn(0f32, 1.0, ours.dims(), &Device::Cpu).unwrap();
-            let close = |a: &Tensor, b: &Tensor, what: &str| assert_close(a, b, 1e-5, &format!("k{k} s{stride} {what}"));
+            let close =
+                |a: &Tensor, b: &Tensor, what: &str| assert_close(a, b, 1e-5, &format!("k{k} s{stride} {what}"));
             close(&ours, &theirs, "value");
             let go = (ours * &weights).unwrap().sum_all().unwrap().backward().unwrap();
             let gt = (theirs * &weights).unwrap().sum_all().unwrap().backward().unwrap();
@@ -445,7 +552,14 @@ mod tests {
         let weights = Tensor::randn(0f32, 1.0, ours.dims(), &Device::Cpu).unwrap();
         let go = (ours * &weights).unwrap().sum_all().unwrap().backward().unwrap();
         let gt = (theirs * &weights).unwrap().sum_all().unwrap().backward().unwrap();
-        let d = (go.get(&b).unwrap() - gt.get(&b).unwrap()).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        let d = (go.get(&b).unwrap() - gt.get(&b).unwrap())
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
         assert!(d < 1e-4, "per-image bias gradient: difference {d}");
         let x = Tensor::zeros((1, 2, 4, 4), DType::F32, &Device::Cpu).unwrap();
         let w = Tensor::zeros((3, 5, 3, 3), DType::F32, &Device::Cpu).unwrap();

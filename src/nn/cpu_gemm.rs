@@ -42,11 +42,25 @@ pub fn matmul_into(dst: &mut [f32], a: View, b: View, accumulate: bool, threads:
     // the asserts above), and `dst` is borrowed mutably for the call.
     unsafe {
         gemm::gemm(
-            a.rows, b.cols, a.cols,
-            dst.as_mut_ptr(), 1, b.cols as isize, accumulate,
-            a.data.as_ptr(), a.col_stride, a.row_stride,
-            b.data.as_ptr(), b.col_stride, b.row_stride,
-            1.0, 1.0, false, false, false, parallelism,
+            a.rows,
+            b.cols,
+            a.cols,
+            dst.as_mut_ptr(),
+            1,
+            b.cols as isize,
+            accumulate,
+            a.data.as_ptr(),
+            a.col_stride,
+            a.row_stride,
+            b.data.as_ptr(),
+            b.col_stride,
+            b.row_stride,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
         );
     }
 }

@@ -87,12 +87,17 @@ impl Ema {
             crate::bail!("{}: not an EMA file saved by ema.save(path)", path.display());
         }
         let number = |key: &str| -> Result<String> {
-            contents.metadata.get(key).cloned().ok_or_else(|| Error::new(format!("{}: `{key}` is missing", path.display())))
+            contents
+                .metadata
+                .get(key)
+                .cloned()
+                .ok_or_else(|| Error::new(format!("{}: `{key}` is missing", path.display())))
         };
         self.shadow.store_mut().load(&contents.tensors).map_err(|e| e.context(path.display()))?;
         self.decay = number("decay")?.parse().map_err(|_| Error::new(format!("{}: bad decay", path.display())))?;
         self.warmup = number("warmup")? == "true";
-        self.updates = number("updates")?.parse().map_err(|_| Error::new(format!("{}: bad update count", path.display())))?;
+        self.updates =
+            number("updates")?.parse().map_err(|_| Error::new(format!("{}: bad update count", path.display())))?;
         Ok(())
     }
 }

@@ -1,11 +1,11 @@
 //! How networks see their inputs: the noise level, embedded as a function of
 //! diffusion time `t` or of `log σ`, and random Fourier features of `x`.
 
+use super::fast_math::sin_cos;
 use super::layers::{linear, sinusoidal};
 use super::params::{Init, ParamStore};
 use crate::error::Result;
 use crate::tensor::create::Placement;
-use super::fast_math::sin_cos;
 use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 

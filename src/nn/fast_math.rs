@@ -77,7 +77,10 @@ mod tests {
             let x = i as f32 * 1e-3 + 0.000_37;
             let (s, c) = sin_cos(x);
             let (ws, wc) = (x as f64).sin_cos();
-            assert!((s as f64 - ws).abs() < 4e-7 && (c as f64 - wc).abs() < 4e-7, "sin_cos({x}) = ({s}, {c}) vs ({ws}, {wc})");
+            assert!(
+                (s as f64 - ws).abs() < 4e-7 && (c as f64 - wc).abs() < 4e-7,
+                "sin_cos({x}) = ({s}, {c}) vs ({ws}, {wc})"
+            );
         }
     }
 }

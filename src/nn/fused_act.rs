@@ -3,9 +3,9 @@
 //! where candle would run (and allocate for) about a dozen single-threaded elementwise ops.
 //! Other devices, dtypes and activations take the plain tensor ops.
 
-use super::simd_dispatch::vectorised;
 use super::fast_math::{exp, silu};
 use super::layers::Act;
+use super::simd_dispatch::vectorised;
 use crate::error::Result;
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
@@ -39,7 +39,8 @@ pub(super) fn cpu_f32_images(x: &Tensor) -> bool {
 
 /// The values of a contiguous `f32` CPU storage under `l`.
 pub(super) fn f32s<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]> {
-    let (start, end) = l.contiguous_offsets().ok_or_else(|| candle_core::Error::Msg("bias_act takes contiguous tensors".into()))?;
+    let (start, end) =
+        l.contiguous_offsets().ok_or_else(|| candle_core::Error::Msg("bias_act takes contiguous tensors".into()))?;
     Ok(&s.as_slice::<f32>()?[start..end])
 }
 
@@ -64,27 +65,45 @@ impl CustomOp3 for BiasAct {
         "bias_act"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (pre, cond, bias) = (f32s(s1, l1)?, f32s(s2, l2)?, f32s(s3, l3)?);
         let m = bias.len();
         let mut out = vec![0f32; pre.len()];
         let chunk = rows_per_task(m) * m;
         let act = self.act;
         out.par_chunks_mut(chunk).zip(pre.par_chunks(chunk)).zip(cond.par_chunks(chunk)).for_each(|((o, p), c)| {
-            vectorised(#[inline(always)] || {
-                for ((o, p), c) in o.chunks_mut(m).zip(p.chunks(m)).zip(c.chunks(m)) {
-                    let row = o.iter_mut().zip(p).zip(c).zip(bias);
-                    match act {
-                        Act::Silu => row.for_each(|(((o, p), c), b)| *o = silu(p + c + b)),
-                        _ => row.for_each(|(((o, p), c), b)| *o = (p + c + b).max(0.0)),
+            vectorised(
+                #[inline(always)]
+                || {
+                    for ((o, p), c) in o.chunks_mut(m).zip(p.chunks(m)).zip(c.chunks(m)) {
+                        let row = o.iter_mut().zip(p).zip(c).zip(bias);
+                        match act {
+                            Act::Silu => row.for_each(|(((o, p), c), b)| *o = silu(p + c + b)),
+                            _ => row.for_each(|(((o, p), c), b)| *o = (p + c + b).max(0.0)),
+                        }
                     }
-                }
-            })
+                },
+            )
         });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
 
-    fn bwd(&self, pre: &Tensor, cond: &Tensor, bias: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    fn bwd(
+        &self,
+        pre: &Tensor,
+        cond: &Tensor,
+        bias: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let op = BiasActGrad { act: self.act, bias: bias.to_vec1::<f32>()? };
         let gz = grad.contiguous()?.apply_op3_no_bwd(pre, cond, &op)?;
         // column sums as a product with ones: one gemm, where candle's sum over rows is strided
@@ -98,28 +117,42 @@ impl CustomOp3 for BiasActGrad {
         "bias_act_grad"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (grad, pre, cond) = (f32s(s1, l1)?, f32s(s2, l2)?, f32s(s3, l3)?);
         let m = self.bias.len();
         let mut out = vec![0f32; grad.len()];
         let chunk = rows_per_task(m) * m;
         let (act, bias) = (self.act, &self.bias);
-        out.par_chunks_mut(chunk).zip(grad.par_chunks(chunk)).zip(pre.par_chunks(chunk).zip(cond.par_chunks(chunk))).for_each(|((o, g), (p, c))| {
-            vectorised(#[inline(always)] || {
-                for (((o, g), p), c) in o.chunks_mut(m).zip(g.chunks(m)).zip(p.chunks(m)).zip(c.chunks(m)) {
-                    let row = o.iter_mut().zip(g).zip(p.iter().zip(c).zip(bias));
-                    match act {
-                        // d/dz z·σ(z) = σ(z)·(1 + z·(1 − σ(z)))
-                        Act::Silu => row.for_each(|((o, g), ((p, c), b))| {
-                            let z = p + c + b;
-                            let s = 1.0 / (1.0 + exp(-z));
-                            *o = g * (s * (1.0 + z * (1.0 - s)));
-                        }),
-                        _ => row.for_each(|((o, g), ((p, c), b))| *o = if p + c + b > 0.0 { *g } else { 0.0 }),
-                    }
-                }
-            })
-        });
+        out.par_chunks_mut(chunk)
+            .zip(grad.par_chunks(chunk))
+            .zip(pre.par_chunks(chunk).zip(cond.par_chunks(chunk)))
+            .for_each(|((o, g), (p, c))| {
+                vectorised(
+                    #[inline(always)]
+                    || {
+                        for (((o, g), p), c) in o.chunks_mut(m).zip(g.chunks(m)).zip(p.chunks(m)).zip(c.chunks(m)) {
+                            let row = o.iter_mut().zip(g).zip(p.iter().zip(c).zip(bias));
+                            match act {
+                                // d/dz z·σ(z) = σ(z)·(1 + z·(1 − σ(z)))
+                                Act::Silu => row.for_each(|((o, g), ((p, c), b))| {
+                                    let z = p + c + b;
+                                    let s = 1.0 / (1.0 + exp(-z));
+                                    *o = g * (s * (1.0 + z * (1.0 - s)));
+                                }),
+                                _ => row.for_each(|((o, g), ((p, c), b))| *o = if p + c + b > 0.0 { *g } else { 0.0 }),
+                            }
+                        }
+                    },
+                )
+            });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
 }

@@ -4,8 +4,8 @@
 //! activation), each allocating its result. The scale and shift gradients are summed over the
 //! images in order, so results do not depend on the thread count.
 
-use super::fast_math::{exp, silu};
 use super::cpu_gemm::lane_sum;
+use super::fast_math::{exp, silu};
 use super::fused_act::{f32s, unset_f32s};
 use super::simd_dispatch::vectorised;
 use crate::error::Result;
@@ -20,7 +20,12 @@ pub const EPS: f64 = 1e-5;
 pub fn group_norm(x: &Tensor, groups: usize, gamma: &Tensor, beta: &Tensor, then_silu: bool) -> Result<Tensor> {
     let (_, c, h, w) = x.dims4()?;
     if groups == 0 || c % groups != 0 || gamma.dims() != [c] || beta.dims() != [c] {
-        crate::bail!("group norm of {:?} in {groups} groups with scale {:?} and shift {:?} does not fit", x.dims(), gamma.dims(), beta.dims());
+        crate::bail!(
+            "group norm of {:?} in {groups} groups with scale {:?} and shift {:?} does not fit",
+            x.dims(),
+            gamma.dims(),
+            beta.dims()
+        );
     }
     let shape = Norm { channels: c, pixels: h * w, groups, then_silu };
     Ok(x.contiguous()?.apply_op3(&gamma.contiguous()?, &beta.contiguous()?, shape)?)
@@ -86,7 +91,17 @@ impl Norm {
     /// (one value per channel of the group); its channels start at `first`.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    pub fn backward_group(&self, first: usize, x: &[f32], gy: &[f32], gamma: &[f32], beta: &[f32], dx: &mut [f32], dgamma: &mut [f32], dbeta: &mut [f32]) {
+    pub fn backward_group(
+        &self,
+        first: usize,
+        x: &[f32],
+        gy: &[f32],
+        gamma: &[f32],
+        beta: &[f32],
+        dx: &mut [f32],
+        dgamma: &mut [f32],
+        dbeta: &mut [f32],
+    ) {
         let (mean, rstd) = Norm::stats(x);
         let (hw, glen) = (self.pixels, x.len());
         // the means of dL/dx̂ and of dL/dx̂ · x̂ over the group
@@ -120,10 +135,28 @@ impl Norm {
     /// `dbeta` hold one value per channel.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    pub fn backward_image(&self, x: &[f32], gy: &[f32], gamma: &[f32], beta: &[f32], dx: &mut [f32], dgamma: &mut [f32], dbeta: &mut [f32]) {
+    pub fn backward_image(
+        &self,
+        x: &[f32],
+        gy: &[f32],
+        gamma: &[f32],
+        beta: &[f32],
+        dx: &mut [f32],
+        dgamma: &mut [f32],
+        dbeta: &mut [f32],
+    ) {
         let (glen, per) = (self.group_len(), self.group_channels());
         for (g, ((dx, x), gy)) in dx.chunks_mut(glen).zip(x.chunks(glen)).zip(gy.chunks(glen)).enumerate() {
-            self.backward_group(g * per, x, gy, gamma, beta, dx, &mut dgamma[g * per..(g + 1) * per], &mut dbeta[g * per..(g + 1) * per]);
+            self.backward_group(
+                g * per,
+                x,
+                gy,
+                gamma,
+                beta,
+                dx,
+                &mut dgamma[g * per..(g + 1) * per],
+                &mut dbeta[g * per..(g + 1) * per],
+            );
         }
     }
 
@@ -142,17 +175,35 @@ impl CustomOp3 for Norm {
         "group_norm"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (x, gamma, beta) = (f32s(s1, l1)?, f32s(s2, l2)?, f32s(s3, l3)?);
         let glen = self.group_len();
         let mut y = unset_f32s(x.len());
         y.par_chunks_mut(glen).zip(x.par_chunks(glen)).enumerate().for_each(|(i, (y, x))| {
-            vectorised(#[inline(always)] || self.forward_group((i % self.groups) * self.group_channels(), x, gamma, beta, y))
+            vectorised(
+                #[inline(always)]
+                || self.forward_group((i % self.groups) * self.group_channels(), x, gamma, beta, y),
+            )
         });
         Ok((CpuStorage::F32(y), l1.shape().clone()))
     }
 
-    fn bwd(&self, x: &Tensor, gamma: &Tensor, beta: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    fn bwd(
+        &self,
+        x: &Tensor,
+        gamma: &Tensor,
+        beta: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let op = NormGrad { norm: *self, beta: beta.to_vec1::<f32>()? };
         let all = grad.contiguous()?.apply_op3_no_bwd(x, gamma, &op)?;
         let (n, c) = (x.elem_count(), self.channels);
@@ -166,7 +217,15 @@ impl CustomOp3 for NormGrad {
         "group_norm_grad"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (gy, x, gamma) = (f32s(s1, l1)?, f32s(s2, l2)?, f32s(s3, l3)?);
         let norm = self.norm;
         let (c, glen, per_group) = (norm.channels, norm.group_len(), norm.group_channels());
@@ -181,7 +240,10 @@ impl CustomOp3 for NormGrad {
             .map(|(i, (dx, (x, gy)))| {
                 let (mut dgamma, mut dbeta) = (vec![0f32; per_group], vec![0f32; per_group]);
                 let first = (i % norm.groups) * per_group;
-                vectorised(#[inline(always)] || norm.backward_group(first, x, gy, gamma, &self.beta, dx, &mut dgamma, &mut dbeta));
+                vectorised(
+                    #[inline(always)]
+                    || norm.backward_group(first, x, gy, gamma, &self.beta, dx, &mut dgamma, &mut dbeta),
+                );
                 (dgamma, dbeta)
             })
             .collect();
@@ -198,21 +260,23 @@ impl CustomOp3 for NormGrad {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::op_testing::assert_close;
     use crate::nn::layers::group_norm_tensors;
+    use crate::nn::op_testing::assert_close;
     use candle_core::{DType, Device, Var};
 
     #[test]
     fn value_and_gradients_equal_the_tensor_form() {
         for then_silu in [false, true] {
-            let x = Var::from_tensor(&(Tensor::randn(0f32, 2.0, (3, 8, 5, 5), &Device::Cpu).unwrap() + 0.5).unwrap()).unwrap();
+            let x = Var::from_tensor(&(Tensor::randn(0f32, 2.0, (3, 8, 5, 5), &Device::Cpu).unwrap() + 0.5).unwrap())
+                .unwrap();
             let gamma = Var::from_tensor(&Tensor::randn(1f32, 0.3, 8, &Device::Cpu).unwrap()).unwrap();
             let beta = Var::from_tensor(&Tensor::randn(0f32, 0.3, 8, &Device::Cpu).unwrap()).unwrap();
             let ours = group_norm(&x, 4, &gamma, &beta, then_silu).unwrap();
             let plain = group_norm_tensors(&x, 4, &gamma, &beta).unwrap();
             let plain = if then_silu { plain.silu().unwrap() } else { plain };
             let weights = Tensor::randn(0f32, 1.0, ours.dims(), &Device::Cpu).unwrap();
-            let close = |a: &Tensor, b: &Tensor, what: &str| assert_close(a, b, 2e-5, &format!("silu {then_silu} {what}"));
+            let close =
+                |a: &Tensor, b: &Tensor, what: &str| assert_close(a, b, 2e-5, &format!("silu {then_silu} {what}"));
             close(&ours, &plain, "value");
             let go = (ours * &weights).unwrap().sum_all().unwrap().backward().unwrap();
             let gp = (plain * &weights).unwrap().sum_all().unwrap().backward().unwrap();

@@ -122,7 +122,8 @@ pub fn dropout(x: &Tensor, p: f64) -> Result<Tensor> {
         .into_iter()
         .map(|u| if u >= p { (1.0 / (1.0 - p)) as f32 } else { 0.0 })
         .collect();
-    let mask = Tensor::from_vec(keep, x.dims(), &candle_core::Device::Cpu)?.to_dtype(x.dtype())?.to_device(x.device())?;
+    let mask =
+        Tensor::from_vec(keep, x.dims(), &candle_core::Device::Cpu)?.to_dtype(x.dtype())?.to_device(x.device())?;
     Ok(x.mul(&mask)?)
 }
 
@@ -131,7 +132,8 @@ pub fn dropout(x: &Tensor, p: f64) -> Result<Tensor> {
 /// 2017; the timestep embedding of Ho et al. 2020).
 pub fn sinusoidal(c: &Tensor, dim: usize) -> Result<Tensor> {
     let freqs = super::embed::sinusoidal_freqs(dim);
-    let freqs = Tensor::from_vec(freqs, (1, dim / 2), &candle_core::Device::Cpu)?.to_device(c.device())?.to_dtype(c.dtype())?;
+    let freqs =
+        Tensor::from_vec(freqs, (1, dim / 2), &candle_core::Device::Cpu)?.to_device(c.device())?.to_dtype(c.dtype())?;
     let args = c.reshape((c.elem_count(), 1))?.broadcast_mul(&freqs)?;
     Ok(Tensor::cat(&[args.cos()?, args.sin()?], 1)?)
 }
@@ -173,7 +175,8 @@ pub fn cross_entropy(logits: &crate::tensor::Tensor, labels: &crate::tensor::Ten
 pub fn accuracy(logits: &crate::tensor::Tensor, labels: &crate::tensor::Tensor) -> Result<f64> {
     let (n, _) = check_labels(logits, labels)?;
     let predicted = logits.candle().argmax(D::Minus1)?.to_dtype(DType::I64)?;
-    let hits = predicted.eq(&labels.candle().to_dtype(DType::I64)?)?.to_dtype(DType::F64)?.sum_all()?.to_scalar::<f64>()?;
+    let hits =
+        predicted.eq(&labels.candle().to_dtype(DType::I64)?)?.to_dtype(DType::F64)?.sum_all()?.to_scalar::<f64>()?;
     Ok(hits / n.max(1) as f64)
 }
 
@@ -185,7 +188,13 @@ mod tests {
     #[test]
     fn group_norm_normalises_each_group() {
         let x = Tensor::arange(0f32, 16.0, &Device::Cpu).unwrap().reshape((1, 4, 2, 2)).unwrap();
-        let y = group_norm(&x, 2, &Tensor::ones(4, DType::F32, &Device::Cpu).unwrap(), &Tensor::zeros(4, DType::F32, &Device::Cpu).unwrap()).unwrap();
+        let y = group_norm(
+            &x,
+            2,
+            &Tensor::ones(4, DType::F32, &Device::Cpu).unwrap(),
+            &Tensor::zeros(4, DType::F32, &Device::Cpu).unwrap(),
+        )
+        .unwrap();
         let first: Vec<f32> = y.flatten_all().unwrap().to_vec1().unwrap()[..8].to_vec();
         let mean: f32 = first.iter().sum::<f32>() / 8.0;
         let var: f32 = first.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / 8.0;

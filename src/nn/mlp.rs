@@ -70,7 +70,9 @@ impl MlpConfig {
 
     /// The output `[N, out]` for inputs `x` (`[N, dim]`) at noise levels `c`.
     pub fn forward(&self, store: &ParamStore, x: &Tensor, c: &Tensor) -> Result<Tensor> {
-        let (n, d) = x.dims2().map_err(|_| crate::Error::new(format!("the MLP takes [N, {}] inputs, got {:?}", self.dim, x.dims())))?;
+        let (n, d) = x
+            .dims2()
+            .map_err(|_| crate::Error::new(format!("the MLP takes [N, {}] inputs, got {:?}", self.dim, x.dims())))?;
         if d != self.dim {
             crate::bail!("the MLP takes [N, {}] inputs, got [{n}, {d}]", self.dim);
         }

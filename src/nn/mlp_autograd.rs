@@ -11,7 +11,6 @@
 //!
 //! Its value and gradients equal [`MlpConfig::forward`]'s tensor form to `f32` rounding.
 
-use super::simd_dispatch::vectorised;
 use super::cpu_gemm::{add_column_sums, matmul_into, sum_in_order, View};
 use super::embed::{fourier_features_row, sinusoidal_freqs, sinusoidal_row};
 use super::fast_math::{exp, silu};
@@ -19,6 +18,7 @@ use super::fused_act::{f32s, unset_f32s};
 use super::layers::Act;
 use super::mlp::MlpConfig;
 use super::params::ParamStore;
+use super::simd_dispatch::vectorised;
 use crate::error::Result;
 use candle_core::{CpuStorage, CustomOp3, DType, Device, Layout, Shape, Tensor};
 use rayon::prelude::*;
@@ -28,7 +28,11 @@ use std::sync::{Arc, Mutex};
 /// Whether [`forward`] runs this network on inputs `x` (`[N, dim]`) at per-example levels `c`:
 /// `f32` on the CPU, SiLU or ReLU, and no gradient wanted with respect to `c`.
 pub fn applies(cfg: &MlpConfig, store: &ParamStore, x: &Tensor, c: &Tensor) -> bool {
-    x.device().is_cpu() && x.dtype() == DType::F32 && store.dtype() == DType::F32 && matches!(cfg.act, Act::Silu | Act::Relu) && !c.track_op()
+    x.device().is_cpu()
+        && x.dtype() == DType::F32
+        && store.dtype() == DType::F32
+        && matches!(cfg.act, Act::Silu | Act::Relu)
+        && !c.track_op()
 }
 
 /// The MLP's output `[N, out]` for inputs `x` (`[N, dim]`) at noise levels `c` (`[N]`), with
@@ -36,14 +40,16 @@ pub fn applies(cfg: &MlpConfig, store: &ParamStore, x: &Tensor, c: &Tensor) -> b
 pub fn forward(cfg: &MlpConfig, store: &ParamStore, x: &Tensor, c: &Tensor) -> Result<Tensor> {
     let (flat, ranges) = store.flattened(&param_names(cfg), 0)?;
     let fourier = if cfg.fourier > 0 { store.get("fourier.B")?.flatten_all()?.to_vec1::<f32>()? } else { Vec::new() };
-    let op = MlpOp { cfg: cfg.clone(), ranges, fourier, freqs: sinusoidal_freqs(cfg.time_dim), saved: Mutex::new(None) };
+    let op =
+        MlpOp { cfg: cfg.clone(), ranges, fourier, freqs: sinusoidal_freqs(cfg.time_dim), saved: Mutex::new(None) };
     Ok(x.contiguous()?.apply_op3(&c.contiguous()?, &Tensor::cat(&flat, 0)?, op)?)
 }
 
 /// The parameters in the order of the flat vector: the time embedding's two dense layers,
 /// each hidden layer's weight, bias and time weight, then the output layer.
 fn param_names(cfg: &MlpConfig) -> Vec<String> {
-    let mut names: Vec<String> = ["time.0.weight", "time.0.bias", "time.1.weight", "time.1.bias"].map(String::from).to_vec();
+    let mut names: Vec<String> =
+        ["time.0.weight", "time.0.bias", "time.1.weight", "time.1.bias"].map(String::from).to_vec();
     for i in 0..cfg.hidden.len() {
         names.extend([format!("layers.{i}.weight"), format!("layers.{i}.bias"), format!("layers.{i}.time")]);
     }
@@ -167,7 +173,13 @@ impl MlpOp {
         for row in out.chunks_mut(cfg.out) {
             row.copy_from_slice(&p[self.out(1)]);
         }
-        matmul_into(out, View::new(&inputs[cfg.hidden.len()], r, last), View::new(&p[self.out(0)], last, cfg.out), true, 1);
+        matmul_into(
+            out,
+            View::new(&inputs[cfg.hidden.len()], r, last),
+            View::new(&p[self.out(0)], last, cfg.out),
+            true,
+            1,
+        );
         Activations { rows, sinusoid, time_pre, time_hidden, temb, inputs, pre }
     }
 
@@ -179,7 +191,13 @@ impl MlpOp {
         let (td, layers) = (cfg.time_dim, cfg.hidden.len());
         let mut g = vec![0f32; p.len()];
         let last = cfg.hidden[layers - 1];
-        matmul_into(&mut g[self.out(0)], View::new(&a.inputs[layers], r, last).t(), View::new(gy, r, cfg.out), false, 1);
+        matmul_into(
+            &mut g[self.out(0)],
+            View::new(&a.inputs[layers], r, last).t(),
+            View::new(gy, r, cfg.out),
+            false,
+            1,
+        );
         add_column_sums(&mut g[self.out(1)], gy);
         let mut gh = vec![0f32; r * last];
         matmul_into(&mut gh, View::new(gy, r, cfg.out), View::new(&p[self.out(0)], last, cfg.out).t(), false, 1);
@@ -234,7 +252,15 @@ impl CustomOp3 for MlpOp {
         "mlp"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (x, c, p) = (f32s(s1, l1)?, f32s(s2, l2)?, f32s(s3, l3)?);
         let (n, d, o) = (c.len(), self.cfg.dim, self.cfg.out);
         let rows = block_rows(n);
@@ -244,21 +270,40 @@ impl CustomOp3 for MlpOp {
             .enumerate()
             .map(|(b, out)| {
                 let r = b * rows..(b * rows + rows).min(n);
-                vectorised(#[inline(always)] || self.forward_block(r.clone(), &x[r.start * d..r.end * d], &c[r], p, out))
+                vectorised(
+                    #[inline(always)]
+                    || self.forward_block(r.clone(), &x[r.start * d..r.end * d], &c[r], p, out),
+                )
             })
             .collect();
         *self.saved.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(saved));
         Ok((CpuStorage::F32(out), Shape::from((n, o))))
     }
 
-    fn bwd(&self, x: &Tensor, _c: &Tensor, p: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    fn bwd(
+        &self,
+        x: &Tensor,
+        _c: &Tensor,
+        p: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let saved = self.saved.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let saved = saved.ok_or_else(|| candle_core::Error::Msg("the MLP op's backward ran before its forward".into()))?;
+        let saved =
+            saved.ok_or_else(|| candle_core::Error::Msg("the MLP op's backward ran before its forward".into()))?;
         let gy = grad.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
         let pv = p.to_vec1::<f32>()?;
         let o = self.cfg.out;
         let want_dx = x.track_op();
-        let blocks: Vec<(Vec<f32>, Option<Vec<f32>>)> = saved.par_iter().map(|a| vectorised(#[inline(always)] || self.backward_block(a, &gy[a.rows.start * o..a.rows.end * o], &pv, want_dx))).collect();
+        let blocks: Vec<(Vec<f32>, Option<Vec<f32>>)> = saved
+            .par_iter()
+            .map(|a| {
+                vectorised(
+                    #[inline(always)]
+                    || self.backward_block(a, &gy[a.rows.start * o..a.rows.end * o], &pv, want_dx),
+                )
+            })
+            .collect();
         let mut gp = unset_f32s(pv.len());
         sum_in_order(&mut gp, &blocks.iter().map(|(g, _)| g.as_slice()).collect::<Vec<_>>());
         let gp = Tensor::from_vec(gp, pv.len(), &Device::Cpu)?;
@@ -275,9 +320,9 @@ impl CustomOp3 for MlpOp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::op_testing::assert_close;
     use crate::nn::embed::TimeInput;
     use crate::nn::network::{Architecture, Network};
+    use crate::nn::op_testing::assert_close;
     use crate::tensor::create::Placement;
     use candle_core::Var;
 
@@ -286,8 +331,19 @@ mod tests {
     fn value_and_gradients_equal_the_tensor_form() {
         crate::tensor::rng::seed(9);
         for (act, fourier, input, n) in [(Act::Silu, 16, TimeInput::T, 700), (Act::Relu, 0, TimeInput::LogSigma, 40)] {
-            let cfg = MlpConfig { dim: 3, hidden: vec![64, 48], act, fourier, fourier_scale: 1.0, time_embed: input, time_dim: 32, out: 3 };
-            let net = Network::new(Architecture::Mlp(cfg.clone()), &Placement { dtype: DType::F32, device: Device::Cpu }).unwrap();
+            let cfg = MlpConfig {
+                dim: 3,
+                hidden: vec![64, 48],
+                act,
+                fourier,
+                fourier_scale: 1.0,
+                time_embed: input,
+                time_dim: 32,
+                out: 3,
+            };
+            let net =
+                Network::new(Architecture::Mlp(cfg.clone()), &Placement { dtype: DType::F32, device: Device::Cpu })
+                    .unwrap();
             let store = net.store();
             let x = Var::from_tensor(&Tensor::randn(0f32, 1.5, (n, 3), &Device::Cpu).unwrap()).unwrap();
             let c = (Tensor::rand(0.05f32, 1.0, n, &Device::Cpu).unwrap()).contiguous().unwrap();
@@ -311,15 +367,30 @@ mod tests {
     #[test]
     fn gradients_do_not_depend_on_the_thread_count() {
         crate::tensor::rng::seed(2);
-        let cfg = MlpConfig { dim: 2, hidden: vec![32, 32], act: Act::Silu, fourier: 4, fourier_scale: 1.0, time_embed: TimeInput::T, time_dim: 16, out: 2 };
-        let net = Network::new(Architecture::Mlp(cfg.clone()), &Placement { dtype: DType::F32, device: Device::Cpu }).unwrap();
+        let cfg = MlpConfig {
+            dim: 2,
+            hidden: vec![32, 32],
+            act: Act::Silu,
+            fourier: 4,
+            fourier_scale: 1.0,
+            time_embed: TimeInput::T,
+            time_dim: 16,
+            out: 2,
+        };
+        let net = Network::new(Architecture::Mlp(cfg.clone()), &Placement { dtype: DType::F32, device: Device::Cpu })
+            .unwrap();
         let x = Tensor::randn(0f32, 1.0, (1000, 2), &Device::Cpu).unwrap();
         let c = Tensor::rand(0f32, 1.0, 1000, &Device::Cpu).unwrap();
         let grads = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| {
-                let g = forward(&cfg, net.store(), &x, &c).unwrap().sqr().unwrap().sum_all().unwrap().backward().unwrap();
-                net.store().params().iter().map(|(_, v)| g.get(v).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap()).collect::<Vec<_>>()
+                let g =
+                    forward(&cfg, net.store(), &x, &c).unwrap().sqr().unwrap().sum_all().unwrap().backward().unwrap();
+                net.store()
+                    .params()
+                    .iter()
+                    .map(|(_, v)| g.get(v).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap())
+                    .collect::<Vec<_>>()
             })
         };
         assert_eq!(grads(1), grads(3));

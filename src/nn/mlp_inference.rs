@@ -4,20 +4,23 @@
 //! into the preset bias, and the activation runs in place in a single vectorised pass (split
 //! across the thread pool). Only the forward value is computed: it carries no gradient.
 
-use super::simd_dispatch::vectorised;
 use super::cpu_gemm::{matmul_into, View};
 use super::embed::{fourier_features_row, time_mlp};
 use super::fast_math::silu;
 use super::layers::Act;
 use super::mlp::MlpConfig;
 use super::params::ParamStore;
+use super::simd_dispatch::vectorised;
 use crate::error::Result;
 use candle_core::{DType, Device, Tensor};
 use rayon::prelude::*;
 
 /// Whether [`forward`] can run a network of this shape on inputs like `x`.
 pub fn applies(cfg: &MlpConfig, x: &Tensor) -> bool {
-    x.device().is_cpu() && x.dtype() == DType::F32 && matches!(cfg.act, Act::Silu | Act::Relu) && x.dims2().is_ok_and(|(_, d)| d == cfg.dim)
+    x.device().is_cpu()
+        && x.dtype() == DType::F32
+        && matches!(cfg.act, Act::Silu | Act::Relu)
+        && x.dims2().is_ok_and(|(_, d)| d == cfg.dim)
 }
 
 /// The MLP's output `[N, out]` for inputs `x` (`[N, dim]`, `f32` on the CPU) all at noise level `c`.
@@ -27,7 +30,8 @@ pub fn forward(cfg: &MlpConfig, store: &ParamStore, x: &Tensor, c: f64) -> Resul
     let mut h = input_features(cfg, store, x)?;
     let mut width = cfg.dim + 2 * cfg.fourier;
     for (i, &out) in cfg.hidden.iter().enumerate() {
-        let bias = (temb.matmul(&store.get(&format!("layers.{i}.time"))?)? + store.get(&format!("layers.{i}.bias"))?.unsqueeze(0)?)?;
+        let bias = (temb.matmul(&store.get(&format!("layers.{i}.time"))?)?
+            + store.get(&format!("layers.{i}.bias"))?.unsqueeze(0)?)?;
         h = affine(&h, n, width, &store.get(&format!("layers.{i}.weight"))?, &bias, out)?;
         activate(&mut h, cfg.act, out);
         width = out;
@@ -73,10 +77,13 @@ fn affine(h: &[f32], n: usize, k: usize, w: &Tensor, bias: &Tensor, m: usize) ->
 
 fn activate(h: &mut [f32], act: Act, width: usize) {
     h.par_chunks_mut(width * 64).for_each(|chunk| {
-        vectorised(#[inline(always)] || match act {
-            Act::Silu => chunk.iter_mut().for_each(|v| *v = silu(*v)),
-            _ => chunk.iter_mut().for_each(|v| *v = v.max(0.0)),
-        })
+        vectorised(
+            #[inline(always)]
+            || match act {
+                Act::Silu => chunk.iter_mut().for_each(|v| *v = silu(*v)),
+                _ => chunk.iter_mut().for_each(|v| *v = v.max(0.0)),
+            },
+        )
     });
 }
 
@@ -91,8 +98,19 @@ mod tests {
     fn the_fused_forward_equals_the_tensor_forward() {
         crate::tensor::rng::seed(4);
         for (act, fourier, input) in [(Act::Silu, 16, TimeInput::T), (Act::Relu, 0, TimeInput::LogSigma)] {
-            let cfg = MlpConfig { dim: 3, hidden: vec![64, 48], act, fourier, fourier_scale: 1.0, time_embed: input, time_dim: 32, out: 3 };
-            let net = Network::new(Architecture::Mlp(cfg.clone()), &Placement { dtype: DType::F32, device: Device::Cpu }).unwrap();
+            let cfg = MlpConfig {
+                dim: 3,
+                hidden: vec![64, 48],
+                act,
+                fourier,
+                fourier_scale: 1.0,
+                time_embed: input,
+                time_dim: 32,
+                out: 3,
+            };
+            let net =
+                Network::new(Architecture::Mlp(cfg.clone()), &Placement { dtype: DType::F32, device: Device::Cpu })
+                    .unwrap();
             let x = (Tensor::randn(0f32, 1.5, (700, 3), &Device::Cpu).unwrap()).contiguous().unwrap();
             assert!(applies(&cfg, &x));
             let c = 0.37;
@@ -102,7 +120,16 @@ mod tests {
             let scale = plain.abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
             assert!(diff <= 2e-5 * scale.max(1.0), "{act:?}: max difference {diff} at scale {scale}");
         }
-        let gelu = MlpConfig { dim: 2, hidden: vec![8], act: Act::Gelu, fourier: 0, fourier_scale: 1.0, time_embed: TimeInput::T, time_dim: 4, out: 2 };
+        let gelu = MlpConfig {
+            dim: 2,
+            hidden: vec![8],
+            act: Act::Gelu,
+            fourier: 0,
+            fourier_scale: 1.0,
+            time_embed: TimeInput::T,
+            time_dim: 4,
+            out: 2,
+        };
         assert!(!applies(&gelu, &Tensor::zeros((1, 2), DType::F32, &Device::Cpu).unwrap()));
         let silu = MlpConfig { act: Act::Silu, ..gelu };
         assert!(applies(&silu, &Tensor::zeros((1, 2), DType::F32, &Device::Cpu).unwrap()));

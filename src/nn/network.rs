@@ -124,7 +124,14 @@ impl Network {
                 let out = super::mlp_inference::forward(cfg, &self.store, &xs, c)?;
                 Ok(Tensor::from_candle(out.to_dtype(out_dtype(x))?))
             }
-            _ => self.forward(x, &crate::tensor::create::full(&[1], c, &crate::tensor::create::Placement { dtype: self.store.dtype(), device: self.store.device() })?),
+            _ => self.forward(
+                x,
+                &crate::tensor::create::full(
+                    &[1],
+                    c,
+                    &crate::tensor::create::Placement { dtype: self.store.dtype(), device: self.store.device() },
+                )?,
+            ),
         }
     }
 
@@ -132,7 +139,9 @@ impl Network {
     pub fn logits(&self, x: &Tensor) -> Result<Tensor> {
         let xs = self.prepare(x)?;
         match &self.arch {
-            Architecture::Classifier(cfg) => Ok(Tensor::from_candle(cfg.forward(&self.store, &xs)?.to_dtype(out_dtype(x))?)),
+            Architecture::Classifier(cfg) => {
+                Ok(Tensor::from_candle(cfg.forward(&self.store, &xs)?.to_dtype(out_dtype(x))?))
+            }
             _ => crate::bail!("a denoiser takes two inputs: net.forward(x, t)"),
         }
     }
@@ -154,7 +163,11 @@ impl Network {
 
     /// A copy on `device` (weights are copied; the original stays where it is).
     pub fn to_device(&self, device: &Device) -> Result<Self> {
-        Ok(Self { arch: self.arch.clone(), store: self.store.converted(device, self.store.dtype())?, training: self.fresh_mode() })
+        Ok(Self {
+            arch: self.arch.clone(),
+            store: self.store.converted(device, self.store.dtype())?,
+            training: self.fresh_mode(),
+        })
     }
 
     /// A copy with float parameters in `dtype`.
@@ -162,7 +175,11 @@ impl Network {
         if !dtype.is_float() {
             crate::bail!("network weights must be floats, not {}", dtype.as_str());
         }
-        Ok(Self { arch: self.arch.clone(), store: self.store.converted(&self.store.device(), dtype)?, training: self.fresh_mode() })
+        Ok(Self {
+            arch: self.arch.clone(),
+            store: self.store.converted(&self.store.device(), dtype)?,
+            training: self.fresh_mode(),
+        })
     }
 
     /// Switches dropout on (training) or off (evaluation), for every clone of this network.
@@ -269,7 +286,11 @@ mod tests {
         assert_eq!(net.param_count(), expected);
         let copy = net.deep_copy().unwrap();
         assert_eq!(copy.forward(&x, &t).unwrap().to_f64_vec().unwrap(), y.to_f64_vec().unwrap());
-        assert!(net.forward(&randn(&[5, 3], &Placement::default()).unwrap(), &t).unwrap_err().message().contains("[N, 2]"));
+        assert!(net
+            .forward(&randn(&[5, 3], &Placement::default()).unwrap(), &t)
+            .unwrap_err()
+            .message()
+            .contains("[N, 2]"));
     }
 
     #[test]

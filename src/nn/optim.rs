@@ -70,11 +70,7 @@ fn vars(params: &[Tensor]) -> Result<Vec<Var>> {
     if params.is_empty() {
         crate::bail!("an optimizer needs at least one parameter");
     }
-    params
-        .iter()
-        .enumerate()
-        .map(|(i, p)| p.as_var().map_err(|e| e.context(format!("params[{i}]"))))
-        .collect()
+    params.iter().enumerate().map(|(i, p)| p.as_var().map_err(|e| e.context(format!("params[{i}]")))).collect()
 }
 
 fn check_lr(lr: f64) -> Result<()> {
@@ -180,7 +176,9 @@ impl Optimizer {
             let g = if scale < 1.0 { (g.detach() * scale)? } else { g.detach() };
             let updated = match &mut self.rule {
                 Rule::AdamW { config: c, m, v } => {
-                    if let Some((theta_new, m_new, v_new)) = super::adamw_cpu::update(&theta, &g, m[i].as_ref(), v[i].as_ref(), c, lr, t)? {
+                    if let Some((theta_new, m_new, v_new)) =
+                        super::adamw_cpu::update(&theta, &g, m[i].as_ref(), v[i].as_ref(), c, lr, t)?
+                    {
                         m[i] = Some(m_new);
                         v[i] = Some(v_new);
                         var.set(&theta_new)?;
@@ -276,7 +274,9 @@ impl Optimizer {
         let device = self.params.first().map_or(candle_core::Device::Cpu, |v| v.as_tensor().device().clone());
         let c = checkpoint::read(path, &device)?;
         let meta = |key: &str| -> Result<&String> {
-            c.metadata.get(key).ok_or_else(|| Error::new(format!("{}: not an optimizer state file (no `{key}`)", path.display())))
+            c.metadata
+                .get(key)
+                .ok_or_else(|| Error::new(format!("{}: not an optimizer state file (no `{key}`)", path.display())))
         };
         if meta(checkpoint::KIND_KEY)? != "optimizer" {
             crate::bail!("{}: not an optimizer state file", path.display());
@@ -286,13 +286,23 @@ impl Optimizer {
             crate::bail!("{}: holds {rule} state, but this optimizer is {}", path.display(), self.rule_name());
         }
         if meta("params")? != &self.params.len().to_string() {
-            crate::bail!("{}: saved for {} parameter tensors, this optimizer has {}", path.display(), meta("params")?, self.params.len());
+            crate::bail!(
+                "{}: saved for {} parameter tensors, this optimizer has {}",
+                path.display(),
+                meta("params")?,
+                self.params.len()
+            );
         }
         let bad = |what: &str| Error::new(format!("{}: bad {what}", path.display()));
         let take = |name: &str, i: usize, like: &Var| -> Result<Option<candle_core::Tensor>> {
             match c.tensors.get(&format!("{name}.{i}")) {
                 Some(t) if t.dims() == like.as_tensor().dims() => Ok(Some(t.to_dtype(like.as_tensor().dtype())?)),
-                Some(t) => crate::bail!("{}: {name}.{i} has shape {:?}, the parameter {:?}", path.display(), t.dims(), like.as_tensor().dims()),
+                Some(t) => crate::bail!(
+                    "{}: {name}.{i} has shape {:?}, the parameter {:?}",
+                    path.display(),
+                    t.dims(),
+                    like.as_tensor().dims()
+                ),
                 None => Ok(None),
             }
         };
@@ -356,7 +366,8 @@ mod tests {
     }
 
     fn start() -> Tensor {
-        param(&from_f64(vec![0.0], &[1], &Placement { dtype: DType::F64, device: candle_core::Device::Cpu }).unwrap()).unwrap()
+        param(&from_f64(vec![0.0], &[1], &Placement { dtype: DType::F64, device: candle_core::Device::Cpu }).unwrap())
+            .unwrap()
     }
 
     #[test]
@@ -376,7 +387,8 @@ mod tests {
         let _alone = ONE_STEPPER.lock().unwrap_or_else(|e| e.into_inner());
         // With bias correction the first Adam step is lr * sign(g) (up to eps).
         let x = start();
-        let mut opt = Optimizer::adamw(&[x.clone()], AdamWConfig { lr: 0.5, weight_decay: 0.0, ..Default::default() }).unwrap();
+        let mut opt =
+            Optimizer::adamw(&[x.clone()], AdamWConfig { lr: 0.5, weight_decay: 0.0, ..Default::default() }).unwrap();
         opt.step(&quadratic(&x)).unwrap();
         assert!((x.to_scalar_f64().unwrap() - 0.5).abs() < 1e-6);
         for _ in 0..200 {
@@ -425,7 +437,11 @@ mod tests {
         assert!(err.message().starts_with("params[0]: "), "{err}");
         let x = start();
         let mut opt = Optimizer::sgd(&[x.clone()], SgdConfig { lr: 0.1, ..Default::default() }).unwrap();
-        let nan = x.binary_scalar(crate::tensor::ops::BinaryOp::Mul, f64::NAN).unwrap().reduce(Reduce::Sum, None, false).unwrap();
+        let nan = x
+            .binary_scalar(crate::tensor::ops::BinaryOp::Mul, f64::NAN)
+            .unwrap()
+            .reduce(Reduce::Sum, None, false)
+            .unwrap();
         assert!(opt.step(&nan).unwrap_err().message().contains("NaN at step 1"));
     }
 }

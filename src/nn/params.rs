@@ -73,7 +73,11 @@ impl ParamStore {
 
     /// The named tensors flattened, for an op that sees them as one vector (their
     /// concatenation), and the span each takes in it, counted from `first`.
-    pub fn flattened<S: AsRef<str>>(&self, names: &[S], first: usize) -> Result<(Vec<candle_core::Tensor>, Vec<std::ops::Range<usize>>)> {
+    pub fn flattened<S: AsRef<str>>(
+        &self,
+        names: &[S],
+        first: usize,
+    ) -> Result<(Vec<candle_core::Tensor>, Vec<std::ops::Range<usize>>)> {
         let (mut flat, mut spans) = (Vec::new(), Vec::new());
         let mut at = first;
         for name in names {
@@ -148,12 +152,14 @@ impl ParamStore {
     /// in `values` (shapes must match); missing or extra names are errors.
     pub fn load(&mut self, values: &std::collections::HashMap<String, candle_core::Tensor>) -> Result<()> {
         for (name, var) in &self.params {
-            let value = values.get(name).ok_or_else(|| crate::Error::new(format!("the checkpoint has no tensor `{name}`")))?;
+            let value =
+                values.get(name).ok_or_else(|| crate::Error::new(format!("the checkpoint has no tensor `{name}`")))?;
             check_shape(name, var.as_tensor().dims(), value.dims())?;
             var.set(&value.to_device(var.as_tensor().device())?.to_dtype(var.as_tensor().dtype())?)?;
         }
         for (name, buffer) in &mut self.buffers {
-            let value = values.get(name).ok_or_else(|| crate::Error::new(format!("the checkpoint has no tensor `{name}`")))?;
+            let value =
+                values.get(name).ok_or_else(|| crate::Error::new(format!("the checkpoint has no tensor `{name}`")))?;
             check_shape(name, buffer.dims(), value.dims())?;
             *buffer = value.to_device(buffer.device())?.to_dtype(buffer.dtype())?;
         }

@@ -28,7 +28,17 @@ use std::sync::{Arc, Mutex};
 
 /// The block's parameters in the order of the op's flat vector; the last two (the 1×1
 /// projection of the input) exist only where the block changes the channel count.
-const PARAMS: [&str; 9] = ["norm1.weight", "norm1.bias", "conv1.weight", "norm2.weight", "norm2.bias", "conv2.weight", "conv2.bias", "skip.weight", "skip.bias"];
+const PARAMS: [&str; 9] = [
+    "norm1.weight",
+    "norm1.bias",
+    "conv1.weight",
+    "norm2.weight",
+    "norm2.bias",
+    "conv2.weight",
+    "conv2.bias",
+    "skip.weight",
+    "skip.bias",
+];
 const NORM1_W: usize = 0;
 const NORM1_B: usize = 1;
 const CONV1_W: usize = 2;
@@ -180,15 +190,29 @@ impl Block {
     /// `flipped` holds both convolutions' kernels as [`Geometry::flipped_kernel`] gives them.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn backward_images(&self, parts: &[&[f32]], images: Range<usize>, h1: &[f32], gy: &[f32], p: &[f32], flipped: &[Vec<f32>; 2], dx: &mut [&mut [f32]]) -> Vec<f32> {
+    fn backward_images(
+        &self,
+        parts: &[&[f32]],
+        images: Range<usize>,
+        h1: &[f32],
+        gy: &[f32],
+        p: &[f32],
+        flipped: &[Vec<f32>; 2],
+        dx: &mut [&mut [f32]],
+    ) -> Vec<f32> {
         let (hw, cin, o) = (self.pixels(), self.cin, self.cout);
         let (conv1, conv2, norm1, norm2) = (self.conv(cin), self.conv(o), self.norm(cin), self.norm(o));
-        let (back1, back2) = (conv1.transposed().expect("a 3×3 kernel at stride 1"), conv2.transposed().expect("a 3×3 kernel at stride 1"));
-        let (gamma1, beta1, gamma2, beta2) = (self.param(p, NORM1_W), self.param(p, NORM1_B), self.param(p, NORM2_W), self.param(p, NORM2_B));
+        let (back1, back2) = (
+            conv1.transposed().expect("a 3×3 kernel at stride 1"),
+            conv2.transposed().expect("a 3×3 kernel at stride 1"),
+        );
+        let (gamma1, beta1, gamma2, beta2) =
+            (self.param(p, NORM1_W), self.param(p, NORM1_B), self.param(p, NORM2_W), self.param(p, NORM2_B));
         let mut g = vec![0f32; p.len()];
         // kernel gradients accumulate transposed ([`Geometry::add_kernel_grad`])
         let (mut k1, mut k2) = (vec![0f32; o * cin * 9], vec![0f32; o * o * 9]);
-        let (mut dgamma1, mut dbeta1, mut dgamma2, mut dbeta2, mut dbias2) = (vec![0f32; cin], vec![0f32; cin], vec![0f32; o], vec![0f32; o], vec![0f32; o]);
+        let (mut dgamma1, mut dbeta1, mut dgamma2, mut dbeta2, mut dbias2) =
+            (vec![0f32; cin], vec![0f32; cin], vec![0f32; o], vec![0f32; o], vec![0f32; o]);
         let (mut a, mut ga) = (unset_f32s(cin.max(o) * hw), unset_f32s(cin.max(o) * hw));
         let (mut gh, mut joined, mut dxi) = (unset_f32s(o * hw), unset_f32s(cin * hw), unset_f32s(cin * hw));
         let first = images.start;
@@ -199,7 +223,13 @@ impl Block {
                 *db += lane_sum(row, row, |v, _| v) as f32;
             }
             if self.skip {
-                matmul_into(&mut g[self.ranges[SKIP_W].clone()], View::new(gy, o, hw), View::new(x, cin, hw).t(), true, 1);
+                matmul_into(
+                    &mut g[self.ranges[SKIP_W].clone()],
+                    View::new(gy, o, hw),
+                    View::new(x, cin, hw).t(),
+                    true,
+                    1,
+                );
             }
             // the second convolution, from its recomputed input
             norm2.forward_image(h, gamma2, beta2, &mut a[..o * hw]);
@@ -253,7 +283,10 @@ impl ResBlock {
             .enumerate()
             .map(|(k, y)| {
                 let images = k * per..(k * per + per).min(n);
-                vectorised(#[inline(always)] || b.forward_images(parts, images, p, y))
+                vectorised(
+                    #[inline(always)]
+                    || b.forward_images(parts, images, p, y),
+                )
             })
             .collect();
         *self.saved.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(h1));
@@ -263,7 +296,8 @@ impl ResBlock {
     /// The gradients of the input parts and of the packed vector `p`.
     fn backward(&self, parts: &[&Tensor], p: &Tensor, grad: &Tensor) -> candle_core::Result<Vec<Tensor>> {
         let h1 = self.saved.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let h1 = h1.ok_or_else(|| candle_core::Error::Msg("the residual block's backward ran before its forward".into()))?;
+        let h1 =
+            h1.ok_or_else(|| candle_core::Error::Msg("the residual block's backward ran before its forward".into()))?;
         let np = p.elem_count();
         let op = ResBlockGrad { block: self.block.clone(), h1, packed: p.to_vec1::<f32>()? };
         let grad = grad.contiguous()?;
@@ -312,7 +346,10 @@ impl ResBlockGrad {
             .enumerate()
             .map(|(k, (mut dx, h1))| {
                 let images = k * per..(k * per + per).min(n);
-                vectorised(#[inline(always)] || b.backward_images(parts, images, h1, gy, p, &flipped, &mut dx))
+                vectorised(
+                    #[inline(always)]
+                    || b.backward_images(parts, images, h1, gy, p, &flipped, &mut dx),
+                )
             })
             .collect();
         sum_in_order(dp, &grads.iter().map(Vec::as_slice).collect::<Vec<_>>());
@@ -325,11 +362,23 @@ impl CustomOp2 for ResBlock {
         "res_block"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         Ok(self.forward(&[f32s(s1, l1)?], f32s(s2, l2)?))
     }
 
-    fn bwd(&self, x: &Tensor, p: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+    fn bwd(
+        &self,
+        x: &Tensor,
+        p: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
         let mut g = self.backward(&[x], p, grad)?.into_iter().map(Some);
         Ok((g.next().flatten(), g.next().flatten()))
     }
@@ -340,11 +389,26 @@ impl CustomOp3 for ResBlock {
         "res_block"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         Ok(self.forward(&[f32s(s1, l1)?, f32s(s2, l2)?], f32s(s3, l3)?))
     }
 
-    fn bwd(&self, a: &Tensor, b: &Tensor, p: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    fn bwd(
+        &self,
+        a: &Tensor,
+        b: &Tensor,
+        p: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let mut g = self.backward(&[a, b], p, grad)?.into_iter().map(Some);
         Ok((g.next().flatten(), g.next().flatten(), g.next().flatten()))
     }
@@ -355,7 +419,13 @@ impl CustomOp2 for ResBlockGrad {
         "res_block_grad"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         Ok(self.compute(f32s(s1, l1)?, &[f32s(s2, l2)?]))
     }
 }
@@ -365,7 +435,15 @@ impl CustomOp3 for ResBlockGrad {
         "res_block_grad"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         Ok(self.compute(f32s(s1, l1)?, &[f32s(s2, l2)?, f32s(s3, l3)?]))
     }
 }

@@ -58,16 +58,40 @@ mod tests {
     fn every_path_gives_the_baseline_bits() {
         let x: Vec<f32> = (0..1000).map(|i| (i as f32 - 500.0) * 0.037).collect();
         let baseline = bits(silus(&x));
-        assert_eq!(bits(vectorised(#[inline(always)] || silus(&x))), baseline);
+        assert_eq!(
+            bits(vectorised(
+                #[inline(always)]
+                || silus(&x)
+            )),
+            baseline
+        );
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU has AVX2
-                assert_eq!(bits(unsafe { with_avx2(#[inline(always)] || silus(&x)) }), baseline, "AVX2");
+                assert_eq!(
+                    bits(unsafe {
+                        with_avx2(
+                            #[inline(always)]
+                            || silus(&x),
+                        )
+                    }),
+                    baseline,
+                    "AVX2"
+                );
             }
             if std::arch::is_x86_feature_detected!("avx512f") {
                 // SAFETY: the CPU has AVX-512F
-                assert_eq!(bits(unsafe { with_avx512(#[inline(always)] || silus(&x)) }), baseline, "AVX-512");
+                assert_eq!(
+                    bits(unsafe {
+                        with_avx512(
+                            #[inline(always)]
+                            || silus(&x),
+                        )
+                    }),
+                    baseline,
+                    "AVX-512"
+                );
             }
         }
     }

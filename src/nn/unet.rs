@@ -149,7 +149,11 @@ impl UnetConfig {
             }
             if l > 0 {
                 let (_, _, hh, ww) = h.dims4()?;
-                let up = if cpu_f32_images(&h) { upsample_cpu::upsample2(&h)? } else { h.upsample_nearest2d(hh * 2, ww * 2)? };
+                let up = if cpu_f32_images(&h) {
+                    upsample_cpu::upsample2(&h)?
+                } else {
+                    h.upsample_nearest2d(hh * 2, ww * 2)?
+                };
                 h = conv(store, &format!("up.{l}.up"), &up, 1)?;
             }
         }
@@ -219,10 +223,12 @@ fn res_block(store: &ParamStore, p: &str, parts: &[&Tensor], temb: &Tensor, drop
 
 /// [`res_block`] as separate ops, with dropout; `bias` (`[N, O]`) is conv1's, one per image.
 fn res_block_ops(store: &ParamStore, p: &str, x: &Tensor, bias: &Tensor, drop: f64) -> Result<Tensor> {
-    let h = conv2d(&norm_silu(store, &format!("{p}.norm1"), x)?, &store.get(&format!("{p}.conv1.weight"))?, bias, 1, 1)?;
+    let h =
+        conv2d(&norm_silu(store, &format!("{p}.norm1"), x)?, &store.get(&format!("{p}.conv1.weight"))?, bias, 1, 1)?;
     let h = dropout(&norm_silu(store, &format!("{p}.norm2"), &h)?, drop)?;
     let h = conv(store, &format!("{p}.conv2"), &h, 1)?;
-    let skip = if store.has(&format!("{p}.skip.weight")) { conv(store, &format!("{p}.skip"), x, 1)? } else { x.clone() };
+    let skip =
+        if store.has(&format!("{p}.skip.weight")) { conv(store, &format!("{p}.skip"), x, 1)? } else { x.clone() };
     Ok((skip + h)?)
 }
 
@@ -271,7 +277,12 @@ mod tests {
         for (channels, cout, side, n) in [(vec![8], 8, 8, 20), (vec![4], 8, 6, 19), (vec![5, 3], 8, 4, 17)] {
             let cin: usize = channels.iter().sum();
             let store = random_block(cin, cout);
-            let parts: Vec<Var> = channels.iter().map(|&c| Var::from_tensor(&Tensor::randn(0f32, 1.0, (n, c, side, side), &Device::Cpu).unwrap()).unwrap()).collect();
+            let parts: Vec<Var> = channels
+                .iter()
+                .map(|&c| {
+                    Var::from_tensor(&Tensor::randn(0f32, 1.0, (n, c, side, side), &Device::Cpu).unwrap()).unwrap()
+                })
+                .collect();
             let inputs: Vec<&Tensor> = parts.iter().map(|v| v.as_tensor()).collect();
             let bias = Var::from_tensor(&Tensor::randn(0f32, 1.0, (n, cout), &Device::Cpu).unwrap()).unwrap();
             let fused = res_block_cpu::res_block(&store, "b", &inputs, &bias).unwrap();
@@ -296,7 +307,10 @@ mod tests {
         let wrong = Tensor::zeros((2, 4), DType::F32, &Device::Cpu).unwrap();
         assert!(res_block_cpu::res_block(&store, "b", &[&x], &wrong).unwrap_err().message().contains("does not fit"));
         let small = Tensor::zeros((2, 4, 2, 2), DType::F32, &Device::Cpu).unwrap();
-        assert!(res_block_cpu::res_block(&store, "b", &[&x, &small], &wrong).unwrap_err().message().contains("of one size"));
+        assert!(res_block_cpu::res_block(&store, "b", &[&x, &small], &wrong)
+            .unwrap_err()
+            .message()
+            .contains("of one size"));
     }
 
     /// The blocks of images depend on the batch size only, so the gradients are the same bit
@@ -304,13 +318,28 @@ mod tests {
     #[test]
     fn fused_res_block_gradients_do_not_depend_on_the_thread_count() {
         let store = random_block(4, 8);
-        let (x, skip) = (Tensor::randn(0f32, 1.0, (37, 3, 8, 8), &Device::Cpu).unwrap(), Tensor::randn(0f32, 1.0, (37, 1, 8, 8), &Device::Cpu).unwrap());
+        let (x, skip) = (
+            Tensor::randn(0f32, 1.0, (37, 3, 8, 8), &Device::Cpu).unwrap(),
+            Tensor::randn(0f32, 1.0, (37, 1, 8, 8), &Device::Cpu).unwrap(),
+        );
         let bias = Tensor::randn(0f32, 1.0, (37, 8), &Device::Cpu).unwrap();
         let grads = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| {
-                let g = res_block_cpu::res_block(&store, "b", &[&x, &skip], &bias).unwrap().sqr().unwrap().sum_all().unwrap().backward().unwrap();
-                store.params().iter().filter_map(|(_, v)| g.get(v)).map(|t| t.flatten_all().unwrap().to_vec1::<f32>().unwrap()).collect::<Vec<_>>()
+                let g = res_block_cpu::res_block(&store, "b", &[&x, &skip], &bias)
+                    .unwrap()
+                    .sqr()
+                    .unwrap()
+                    .sum_all()
+                    .unwrap()
+                    .backward()
+                    .unwrap();
+                store
+                    .params()
+                    .iter()
+                    .filter_map(|(_, v)| g.get(v))
+                    .map(|t| t.flatten_all().unwrap().to_vec1::<f32>().unwrap())
+                    .collect::<Vec<_>>()
             })
         };
         let one = grads(1);
@@ -341,8 +370,20 @@ mod tests {
         let grads = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| {
-                let g = attention_cpu::attention(&store, "a", &x).unwrap().sqr().unwrap().sum_all().unwrap().backward().unwrap();
-                store.params().iter().chain([&("x".to_string(), x.clone())]).map(|(_, v)| g.get(v).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap()).collect::<Vec<_>>()
+                let g = attention_cpu::attention(&store, "a", &x)
+                    .unwrap()
+                    .sqr()
+                    .unwrap()
+                    .sum_all()
+                    .unwrap()
+                    .backward()
+                    .unwrap();
+                store
+                    .params()
+                    .iter()
+                    .chain([&("x".to_string(), x.clone())])
+                    .map(|(_, v)| g.get(v).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap())
+                    .collect::<Vec<_>>()
             })
         };
         assert_eq!(grads(1), grads(3));

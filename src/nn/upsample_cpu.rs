@@ -88,7 +88,10 @@ mod tests {
         let ours = upsample2(&x).unwrap();
         let theirs = x.upsample_nearest2d(10, 12).unwrap();
         assert_eq!(ours.dims(), &[3, 19, 10, 12]);
-        assert_eq!(ours.flatten_all().unwrap().to_vec1::<f32>().unwrap(), theirs.flatten_all().unwrap().to_vec1::<f32>().unwrap());
+        assert_eq!(
+            ours.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+            theirs.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+        );
         let weights = Tensor::randn(0f32, 1.0, ours.dims(), &Device::Cpu).unwrap();
         let go = (ours * &weights).unwrap().sum_all().unwrap().backward().unwrap();
         let gt = (theirs * &weights).unwrap().sum_all().unwrap().backward().unwrap();

@@ -55,7 +55,8 @@ fn number_label(v: f64) -> String {
 }
 
 fn span(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
-    let (lo, hi) = values.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (lo, hi) =
+        values.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
     (lo <= hi).then_some((lo, hi))
 }
 
@@ -110,7 +111,9 @@ pub fn draw<DB: DrawingBackend>(kind: &Kind, frame: &Frame, area: &DrawingArea<D
     let ax = Axis { log: frame.xlog, name: "x" };
     let ay = Axis { log: frame.ylog, name: "y" };
     // Data in axis coordinates.
-    let tr = |pts: &[(f64, f64)]| -> Result<Vec<(f64, f64)>> { pts.iter().map(|&(x, y)| Ok((ax.map(x)?, ay.map(y)?))).collect() };
+    let tr = |pts: &[(f64, f64)]| -> Result<Vec<(f64, f64)>> {
+        pts.iter().map(|&(x, y)| Ok((ax.map(x)?, ay.map(y)?))).collect()
+    };
     let mut hist_bins: Vec<(String, Vec<f64>, (f64, f64))> = vec![];
     let (xr, yr) = match kind {
         Kind::Scatter(sets) => {
@@ -123,7 +126,8 @@ pub fn draw<DB: DrawingBackend>(kind: &Kind, frame: &Frame, area: &DrawingArea<D
             (span(xs.into_iter()), span(ys.into_iter()))
         }
         Kind::Hist { series, bins, density } => {
-            let range = frame.xlim.or_else(|| span(series.iter().flat_map(|s| s.v.iter().copied()))).unwrap_or((0.0, 1.0));
+            let range =
+                frame.xlim.or_else(|| span(series.iter().flat_map(|s| s.v.iter().copied()))).unwrap_or((0.0, 1.0));
             let range = if range.1 - range.0 < 1e-12 { (range.0 - 0.5, range.1 + 0.5) } else { range };
             let width = (range.1 - range.0) / *bins as f64;
             let mut top: f64 = 0.0;
@@ -151,10 +155,20 @@ pub fn draw<DB: DrawingBackend>(kind: &Kind, frame: &Frame, area: &DrawingArea<D
         }
         Kind::Images(_) | Kind::Grid(_) => unreachable!("drawn by their own modules"),
     };
-    let limit = |lim: Option<(f64, f64)>, a: Axis| -> Result<Option<(f64, f64)>> { lim.map(|(lo, hi)| Ok((a.map(lo)?, a.map(hi)?))).transpose() };
+    let limit = |lim: Option<(f64, f64)>, a: Axis| -> Result<Option<(f64, f64)>> {
+        lim.map(|(lo, hi)| Ok((a.map(lo)?, a.map(hi)?))).transpose()
+    };
     let is_hist = matches!(kind, Kind::Hist { .. });
-    let x_range = match limit(frame.xlim, ax)? { Some(r) => r, None if is_hist => xr.unwrap_or((0.0, 1.0)), None => padded(xr) };
-    let y_range = match limit(frame.ylim, ay)? { Some(r) => r, None if is_hist => yr.unwrap_or((0.0, 1.0)), None => padded(yr) };
+    let x_range = match limit(frame.xlim, ax)? {
+        Some(r) => r,
+        None if is_hist => xr.unwrap_or((0.0, 1.0)),
+        None => padded(xr),
+    };
+    let y_range = match limit(frame.ylim, ay)? {
+        Some(r) => r,
+        None if is_hist => yr.unwrap_or((0.0, 1.0)),
+        None => padded(yr),
+    };
     if !(x_range.1 > x_range.0 && y_range.1 > y_range.0) {
         crate::bail!("the axis limits must increase, got x {x_range:?} and y {y_range:?}");
     }
@@ -187,7 +201,9 @@ pub fn draw<DB: DrawingBackend>(kind: &Kind, frame: &Frame, area: &DrawingArea<D
                 let color = s.color.unwrap_or_else(|| cycle(i));
                 let style = color.mix(s.alpha).filled();
                 let size = s.size;
-                let anno = chart.draw_series(tr(&s.xy)?.into_iter().map(move |p| Circle::new(p, size, style))).map_err(draw_error)?;
+                let anno = chart
+                    .draw_series(tr(&s.xy)?.into_iter().map(move |p| Circle::new(p, size, style)))
+                    .map_err(draw_error)?;
                 if !s.label.is_empty() {
                     legend = true;
                     anno.label(s.label.clone()).legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
@@ -197,14 +213,19 @@ pub fn draw<DB: DrawingBackend>(kind: &Kind, frame: &Frame, area: &DrawingArea<D
         Kind::Line(curves) => {
             for (i, c) in curves.iter().enumerate() {
                 let color = c.color.unwrap_or_else(|| cycle(i));
-                let pts: Vec<(f64, f64)> = c.x.iter().zip(&c.y).map(|(&x, &y)| Ok((ax.map(x)?, ay.map(y)?))).collect::<Result<_>>()?;
-                let anno = chart.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2))).map_err(draw_error)?;
+                let pts: Vec<(f64, f64)> =
+                    c.x.iter().zip(&c.y).map(|(&x, &y)| Ok((ax.map(x)?, ay.map(y)?))).collect::<Result<_>>()?;
+                let anno =
+                    chart.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2))).map_err(draw_error)?;
                 if !c.label.is_empty() {
                     legend = true;
-                    anno.label(c.label.clone()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+                    anno.label(c.label.clone())
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
                 }
                 if c.markers {
-                    chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 3, color.filled()))).map_err(draw_error)?;
+                    chart
+                        .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+                        .map_err(draw_error)?;
                 }
             }
         }
@@ -220,7 +241,8 @@ pub fn draw<DB: DrawingBackend>(kind: &Kind, frame: &Frame, area: &DrawingArea<D
                 let anno = chart.draw_series(bars).map_err(draw_error)?;
                 if !label.is_empty() {
                     legend = true;
-                    anno.label(label.clone()).legend(move |(x, y)| Rectangle::new([(x + 4, y - 5), (x + 16, y + 5)], color.filled()));
+                    anno.label(label.clone())
+                        .legend(move |(x, y)| Rectangle::new([(x + 4, y - 5), (x + 16, y + 5)], color.filled()));
                 }
             }
         }
@@ -239,7 +261,10 @@ pub fn draw<DB: DrawingBackend>(kind: &Kind, frame: &Frame, area: &DrawingArea<D
                 let (i, j) = ((k % n) as f64, (k / n) as f64);
                 let x0 = x_range.0 + i * wx;
                 let y0 = y_range.0 + j * wy;
-                Rectangle::new([(x0, y0), (x0 + wx, y0 + wy)], ViridisRGB.get_color_normalized(grid[k], 0.0, top).filled())
+                Rectangle::new(
+                    [(x0, y0), (x0 + wx, y0 + wy)],
+                    ViridisRGB.get_color_normalized(grid[k], 0.0, top).filled(),
+                )
             });
             chart.draw_series(cells).map_err(draw_error)?;
         }
@@ -253,7 +278,12 @@ pub fn draw<DB: DrawingBackend>(kind: &Kind, frame: &Frame, area: &DrawingArea<D
                 let pts = tr(path)?;
                 chart.draw_series(LineSeries::new(pts.clone(), color.mix(0.7).stroke_width(1))).map_err(draw_error)?;
                 if let (Some(&first), Some(&last)) = (pts.first(), pts.last()) {
-                    chart.draw_series([Circle::new(first, 3, color.stroke_width(1)), Circle::new(last, 3, color.filled())]).map_err(draw_error)?;
+                    chart
+                        .draw_series([
+                            Circle::new(first, 3, color.stroke_width(1)),
+                            Circle::new(last, 3, color.filled()),
+                        ])
+                        .map_err(draw_error)?;
                 }
             }
         }

@@ -33,7 +33,17 @@ pub struct Frame {
 
 impl Default for Frame {
     fn default() -> Self {
-        Self { title: String::new(), xlabel: String::new(), ylabel: String::new(), width: 640, height: 480, xlim: None, ylim: None, xlog: false, ylog: false }
+        Self {
+            title: String::new(),
+            xlabel: String::new(),
+            ylabel: String::new(),
+            width: 640,
+            height: 480,
+            xlim: None,
+            ylim: None,
+            xlog: false,
+            ylog: false,
+        }
     }
 }
 
@@ -195,7 +205,10 @@ impl Figure {
     /// `EVCXR_BEGIN_CONTENT image/png` and `EVCXR_END_CONTENT`.
     pub fn evcxr_content(&self) -> Result<String> {
         use base64::Engine;
-        Ok(format!("EVCXR_BEGIN_CONTENT image/png\n{}\nEVCXR_END_CONTENT", base64::engine::general_purpose::STANDARD.encode(self.png()?)))
+        Ok(format!(
+            "EVCXR_BEGIN_CONTENT image/png\n{}\nEVCXR_END_CONTENT",
+            base64::engine::general_purpose::STANDARD.encode(self.png()?)
+        ))
     }
 
     /// evcxr's display convention: with `:dep difflab` in an evcxr notebook, a
@@ -262,7 +275,9 @@ mod tests {
         let svg = fig.svg().unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("pts"), "the legend text is in the SVG");
         let evcxr = fig.evcxr_content().unwrap();
-        assert!(evcxr.starts_with("EVCXR_BEGIN_CONTENT image/png\niVBORw0KGgo") && evcxr.ends_with("\nEVCXR_END_CONTENT"));
+        assert!(
+            evcxr.starts_with("EVCXR_BEGIN_CONTENT image/png\niVBORw0KGgo") && evcxr.ends_with("\nEVCXR_END_CONTENT")
+        );
         assert!(Figure::new(Kind::Scatter(vec![]), Frame { width: 10, ..Frame::default() }).is_err());
     }
 }

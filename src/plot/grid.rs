@@ -43,7 +43,11 @@ impl Grid {
 
     /// Draws every panel in its cell, under the frame's title.
     pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, frame: &Frame) -> Result<()> {
-        let area = if frame.title.is_empty() { area.clone() } else { area.titled(&frame.title, (FAMILY, 22)).map_err(draw_error)? };
+        let area = if frame.title.is_empty() {
+            area.clone()
+        } else {
+            area.titled(&frame.title, (FAMILY, 22)).map_err(draw_error)?
+        };
         let rows = self.panels.len().div_ceil(self.cols);
         for (panel, cell) in self.panels.iter().zip(area.split_evenly((rows, self.cols))) {
             panel.draw(&cell)?;

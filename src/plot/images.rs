@@ -69,7 +69,11 @@ impl ImageGrid {
 
     /// Draws the grid centred in `area`, under the frame's title.
     pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, frame: &Frame) -> Result<()> {
-        let area = if frame.title.is_empty() { area.clone() } else { area.titled(&frame.title, (FAMILY, 20)).map_err(draw_error)? };
+        let area = if frame.title.is_empty() {
+            area.clone()
+        } else {
+            area.titled(&frame.title, (FAMILY, 20)).map_err(draw_error)?
+        };
         let (aw, ah) = area.dim_in_pixel();
         let rows = self.len().div_ceil(self.cols);
         let gap = 2usize;
@@ -85,7 +89,10 @@ impl ImageGrid {
                 for x in 0..self.w {
                     let p = &img[(y * self.w + x) * 3..][..3];
                     let (px, py) = ((ox + x * scale) as i32, (oy + y * scale) as i32);
-                    let rect = Rectangle::new([(px, py), (px + scale as i32, py + scale as i32)], RGBColor(p[0], p[1], p[2]).filled());
+                    let rect = Rectangle::new(
+                        [(px, py), (px + scale as i32, py + scale as i32)],
+                        RGBColor(p[0], p[1], p[2]).filled(),
+                    );
                     area.draw(&rect).map_err(draw_error)?;
                 }
             }

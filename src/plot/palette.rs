@@ -34,7 +34,17 @@ pub fn parse(name: &str) -> Result<RGBColor> {
         crate::bail!("bad colour \"{name}\": write #rrggbb");
     }
     let named = [
-        ("blue", 0), ("orange", 1), ("green", 2), ("red", 3), ("purple", 4), ("brown", 5), ("pink", 6), ("gray", 7), ("grey", 7), ("olive", 8), ("cyan", 9),
+        ("blue", 0),
+        ("orange", 1),
+        ("green", 2),
+        ("red", 3),
+        ("purple", 4),
+        ("brown", 5),
+        ("pink", 6),
+        ("gray", 7),
+        ("grey", 7),
+        ("olive", 8),
+        ("cyan", 9),
     ];
     match named.iter().find(|(n, _)| *n == key) {
         Some((_, i)) => Ok(TAB10[*i]),

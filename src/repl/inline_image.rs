@@ -38,7 +38,8 @@ impl ImageMode {
     pub fn detect(env: impl Fn(&str) -> Option<String>) -> Self {
         let term = env("TERM").unwrap_or_default();
         let program = env("TERM_PROGRAM").unwrap_or_default();
-        if env("KITTY_WINDOW_ID").is_some() || term == "xterm-kitty" || term == "xterm-ghostty" || program == "ghostty" {
+        if env("KITTY_WINDOW_ID").is_some() || term == "xterm-kitty" || term == "xterm-ghostty" || program == "ghostty"
+        {
             Self::Kitty
         } else if program == "iTerm.app" || program == "WezTerm" || env("LC_TERMINAL").as_deref() == Some("iTerm2") {
             Self::Iterm
@@ -83,7 +84,8 @@ pub fn sixel(rgb: &[u8], width: usize, height: usize) -> String {
     }
     for band in (0..height).step_by(6) {
         let rows = (height - band).min(6);
-        let mut used: Vec<usize> = (band..band + rows).flat_map(|y| index[y * width..(y + 1) * width].iter().copied()).collect();
+        let mut used: Vec<usize> =
+            (band..band + rows).flat_map(|y| index[y * width..(y + 1) * width].iter().copied()).collect();
         used.sort_unstable();
         used.dedup();
         for &c in &used {
@@ -163,7 +165,9 @@ mod tests {
 
     #[test]
     fn terminals_are_recognised_from_their_environment() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        };
         assert_eq!(ImageMode::detect(env(&[("KITTY_WINDOW_ID", "1")])), ImageMode::Kitty);
         assert_eq!(ImageMode::detect(env(&[("TERM_PROGRAM", "iTerm.app")])), ImageMode::Iterm);
         assert_eq!(ImageMode::detect(env(&[("TERM", "foot")])), ImageMode::Sixel);

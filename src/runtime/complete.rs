@@ -7,8 +7,8 @@ use super::Session;
 
 /// Rhai's keywords, offered where a statement or expression may start.
 pub const KEYWORDS: &[&str] = &[
-    "let", "const", "fn", "if", "else", "for", "in", "while", "loop", "do", "until", "break", "continue",
-    "return", "throw", "try", "catch", "switch", "import", "export", "as", "true", "false", "private", "this",
+    "let", "const", "fn", "if", "else", "for", "in", "while", "loop", "do", "until", "break", "continue", "return",
+    "throw", "try", "catch", "switch", "import", "export", "as", "true", "false", "private", "this",
 ];
 
 /// What to complete and the candidates.
@@ -66,7 +66,14 @@ pub fn option_map_call(before: &str) -> Option<String> {
     if call_kind != '(' {
         return None;
     }
-    let name: String = before[..call_at].chars().rev().take_while(|c| c.is_alphanumeric() || *c == '_').collect::<Vec<_>>().into_iter().rev().collect();
+    let name: String = before[..call_at]
+        .chars()
+        .rev()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     (!name.is_empty()).then_some(name)
 }
 
@@ -82,7 +89,11 @@ pub fn complete(session: &Session, text: &str, cursor: usize) -> Completions {
     } else if before[..start].ends_with('.') {
         methods_after(session, &before[..start - 1])
     } else {
-        let mut all: Vec<String> = catalog().names().filter(|n| n.chars().next().is_some_and(char::is_alphabetic)).map(str::to_string).collect();
+        let mut all: Vec<String> = catalog()
+            .names()
+            .filter(|n| n.chars().next().is_some_and(char::is_alphabetic))
+            .map(str::to_string)
+            .collect();
         all.extend(session.scope().iter_raw().map(|(name, _, _)| name.to_string()));
         all.extend(session.functions().into_iter().map(|(name, _)| name));
         all.extend(KEYWORDS.iter().map(|k| k.to_string()));
@@ -97,7 +108,14 @@ pub fn complete(session: &Session, text: &str, cursor: usize) -> Completions {
 /// Methods for the expression that ends just before a `.`: the methods of a
 /// variable's type, the keys of a map variable, else those of a tensor.
 fn methods_after(session: &Session, receiver: &str) -> Vec<String> {
-    let name: String = receiver.chars().rev().take_while(|c| c.is_alphanumeric() || *c == '_').collect::<Vec<_>>().into_iter().rev().collect();
+    let name: String = receiver
+        .chars()
+        .rev()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     if let Some(value) = session.scope().get(&name) {
         if let Some(map) = value.read_lock::<rhai::Map>() {
             return map.keys().map(|k| k.to_string()).collect();
@@ -116,7 +134,10 @@ mod tests {
     #[test]
     fn completes_builtins_variables_and_methods() {
         let mut s = Session::new(vec![]);
-        assert!(s.eval("<t>", "let xs = randn([2, 2]); let opts = #{ steps: 3, lr: 0.1 }; fn my_loss(a) { a }").unwrap().is_unit());
+        assert!(s
+            .eval("<t>", "let xs = randn([2, 2]); let opts = #{ steps: 3, lr: 0.1 }; fn my_loss(a) { a }")
+            .unwrap()
+            .is_unit());
         let c = complete(&s, "let y = ran", 11);
         assert_eq!(c.start, 8);
         assert!(c.matches.contains(&"randn".to_string()) && c.matches.contains(&"randint".to_string()));

@@ -65,7 +65,11 @@ pub fn shape(v: &Array) -> Result<Vec<usize>> {
 pub fn ints(v: &Array) -> Result<Vec<i64>> {
     v.iter()
         .enumerate()
-        .map(|(i, d)| d.as_int().map_err(|_| crate::Error::new(format!("expected an array of integers, but element {i} is {}", describe(d)))))
+        .map(|(i, d)| {
+            d.as_int().map_err(|_| {
+                crate::Error::new(format!("expected an array of integers, but element {i} is {}", describe(d)))
+            })
+        })
         .collect()
 }
 
@@ -74,9 +78,9 @@ pub fn tensors(v: &Array) -> Result<Vec<Tensor>> {
     v.iter()
         .enumerate()
         .map(|(i, d)| {
-            d.read_lock::<Tensor>()
-                .map(|t| t.clone())
-                .ok_or_else(|| crate::Error::new(format!("expected an array of tensors, but element {i} is {}", describe(d))))
+            d.read_lock::<Tensor>().map(|t| t.clone()).ok_or_else(|| {
+                crate::Error::new(format!("expected an array of tensors, but element {i} is {}", describe(d)))
+            })
         })
         .collect()
 }
@@ -130,7 +134,14 @@ pub fn inferred(dtype: DType) -> Result<Placement> {
     Ok(Placement { dtype, ..Placement::default() })
 }
 
-fn flatten(v: &Dynamic, dims: &[usize], depth: usize, path: &mut String, out: &mut Vec<f64>, all_ints: &mut bool) -> Result<()> {
+fn flatten(
+    v: &Dynamic,
+    dims: &[usize],
+    depth: usize,
+    path: &mut String,
+    out: &mut Vec<f64>,
+    all_ints: &mut bool,
+) -> Result<()> {
     if depth == dims.len() {
         if let Ok(i) = v.as_int() {
             out.push(i as f64);
@@ -207,7 +218,9 @@ pub fn from_json(v: serde_json::Value) -> Dynamic {
         },
         Value::String(s) => Dynamic::from(s),
         Value::Array(a) => Dynamic::from_array(a.into_iter().map(from_json).collect()),
-        Value::Object(o) => Dynamic::from_map(o.into_iter().map(|(k, v)| (k.into(), from_json(v))).collect::<rhai::Map>()),
+        Value::Object(o) => {
+            Dynamic::from_map(o.into_iter().map(|(k, v)| (k.into(), from_json(v))).collect::<rhai::Map>())
+        }
     }
 }
 

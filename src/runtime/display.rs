@@ -28,5 +28,11 @@ pub fn rich(value: &Dynamic) -> Option<crate::Result<Rich>> {
 
 /// A figure rendered for display.
 pub fn figure_rich(fig: &Figure) -> crate::Result<Rich> {
-    Ok(Rich { png: fig.png()?, svg: Some(fig.svg()?), text: fig.describe(), width: fig.frame.width, height: fig.frame.height })
+    Ok(Rich {
+        png: fig.png()?,
+        svg: Some(fig.svg()?),
+        text: fig.describe(),
+        width: fig.frame.width,
+        height: fig.frame.height,
+    })
 }

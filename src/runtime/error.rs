@@ -188,7 +188,12 @@ impl ScriptError {
         }
     }
 
-    fn leaf(mut err: EvalAltResult, source: &str, trace: Vec<String>, explain_missing: &dyn Fn(&str) -> String) -> Self {
+    fn leaf(
+        mut err: EvalAltResult,
+        source: &str,
+        trace: Vec<String>,
+        explain_missing: &dyn Fn(&str) -> String,
+    ) -> Self {
         let pos = err.take_position();
         let location = location(source, pos);
         let (kind, message) = match err {
@@ -218,8 +223,13 @@ impl ScriptError {
             if let Some(line) = source_text(&l.source).and_then(|t| t.lines().nth(l.line - 1).map(str::to_string)) {
                 let number = l.line.to_string();
                 let pad = " ".repeat(number.len());
-                let caret_at: usize = line.chars().take(l.column.saturating_sub(1)).map(|c| if c == '\t' { 4 } else { 1 }).sum();
-                out.push_str(&format!("\n {number} | {}\n {pad} | {}^", line.replace('\t', "    "), " ".repeat(caret_at)));
+                let caret_at: usize =
+                    line.chars().take(l.column.saturating_sub(1)).map(|c| if c == '\t' { 4 } else { 1 }).sum();
+                out.push_str(&format!(
+                    "\n {number} | {}\n {pad} | {}^",
+                    line.replace('\t', "    "),
+                    " ".repeat(caret_at)
+                ));
             }
         }
         for t in &self.trace {
@@ -260,7 +270,11 @@ mod tests {
         });
         let err = engine.eval::<rhai::INT>("let a = 1;\nexplode(3)").unwrap_err();
         let e = ScriptError::from_eval(*err, "t.rhai", &|s| s.to_string());
-        assert!(e.message.starts_with("explode: internal error (a bug in difflab; please report it): index out of bounds"), "{}", e.message);
+        assert!(
+            e.message.starts_with("explode: internal error (a bug in difflab; please report it): index out of bounds"),
+            "{}",
+            e.message
+        );
         assert_eq!(e.location.map(|l| (l.line, l.column)), Some((2, 1)));
     }
 

@@ -159,14 +159,19 @@ impl Catalog {
             let meta: Metadata = serde_json::from_str(&json).unwrap_or(Metadata { functions: vec![] });
             for f in meta.functions {
                 let (name, signature, receiver) = describe_fn(&f.name, &f.params, &f.return_type);
-                catalog.add(&name, Form { signature, doc: doc_text(&f.doc_comments), group: group.name.to_string(), receiver });
+                catalog.add(
+                    &name,
+                    Form { signature, doc: doc_text(&f.doc_comments), group: group.name.to_string(), receiver },
+                );
             }
         }
         catalog.list_samplers();
         for (module, text) in stdlib::MODULES {
             let Ok(ast) = super::engine::build_engine().compile(text) else { continue };
             let group = format!("stdlib \"{module}\" (import \"{module}\" as {module};)");
-            for f in ast.iter_functions().filter(|f| f.access != rhai::FnAccess::Private && !f.name.starts_with("anon$")) {
+            for f in
+                ast.iter_functions().filter(|f| f.access != rhai::FnAccess::Private && !f.name.starts_with("anon$"))
+            {
                 let name = format!("{module}::{}", f.name);
                 let signature = format!("{name}({})", f.params.join(", "));
                 let comments: Vec<String> = f.comments.iter().map(|c| c.to_string()).collect();
@@ -192,7 +197,8 @@ impl Catalog {
 
     fn add(&mut self, name: &str, form: Form) {
         let group = form.group.clone();
-        let entry = self.entries.entry(name.to_string()).or_insert_with(|| Entry { name: name.to_string(), forms: vec![] });
+        let entry =
+            self.entries.entry(name.to_string()).or_insert_with(|| Entry { name: name.to_string(), forms: vec![] });
         if entry.forms.iter().any(|f| f.signature == form.signature) {
             return;
         }
@@ -303,7 +309,12 @@ impl Catalog {
             .collect();
         let shown = format!("{name}({})", args.join(", "));
         match self.get(name) {
-            Some(e) => format!("{}: no form takes ({}); expected one of:\n  {}", super::error::builtin_label(name), args.join(", "), e.signatures().join("\n  ")),
+            Some(e) => format!(
+                "{}: no form takes ({}); expected one of:\n  {}",
+                super::error::builtin_label(name),
+                args.join(", "),
+                e.signatures().join("\n  ")
+            ),
             None => {
                 let close = self.similar(name);
                 if close.is_empty() {
@@ -364,7 +375,11 @@ mod tests {
         }
         assert!(c.get("fit::minimize").is_some());
         let lr = c.get("lr").expect("the optimizer's lr property");
-        assert!(lr.signatures().contains(&"Optimizer.lr -> float") && lr.signatures().contains(&"Optimizer.lr = Number"), "{:?}", lr.signatures());
+        assert!(
+            lr.signatures().contains(&"Optimizer.lr -> float") && lr.signatures().contains(&"Optimizer.lr = Number"),
+            "{:?}",
+            lr.signatures()
+        );
         assert!(c.index().contains("\n  .lr "), "properties are listed with a dot");
         let save = c.describe("save");
         assert!(save.contains("save(net: Network, path: string)\n\nSaves the weights with the architecture"), "{save}");
@@ -384,7 +399,12 @@ mod tests {
     fn unknown_names_get_suggestions() {
         assert_eq!(catalog().describe("randm"), "no built-in named `randm`; did you mean rand, randn?");
         let msg = catalog().explain_missing("matmul (Tensor, i64)");
-        assert!(msg.starts_with("matmul: no form takes (Tensor, int); expected one of:\n  matmul(a: Tensor, b: Tensor) -> Tensor"), "{msg}");
+        assert!(
+            msg.starts_with(
+                "matmul: no form takes (Tensor, int); expected one of:\n  matmul(a: Tensor, b: Tensor) -> Tensor"
+            ),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -61,9 +61,7 @@ impl Options {
 
     /// A string option that may be absent.
     pub fn opt_string(&self, key: &str) -> Result<Option<String>> {
-        self.get(key)
-            .map(|v| v.clone().into_string().map_err(|_| Self::wrong(key, "a string", v)))
-            .transpose()
+        self.get(key).map(|v| v.clone().into_string().map_err(|_| Self::wrong(key, "a string", v))).transpose()
     }
 
     /// An array option that may be absent.
@@ -75,7 +73,9 @@ impl Options {
 
     /// A map option that may be absent.
     pub fn opt_map(&self, key: &str) -> Result<Option<Map>> {
-        self.get(key).map(|v| v.read_lock::<Map>().map(|m| m.clone()).ok_or_else(|| Self::wrong(key, "a map", v))).transpose()
+        self.get(key)
+            .map(|v| v.read_lock::<Map>().map(|m| m.clone()).ok_or_else(|| Self::wrong(key, "a map", v)))
+            .transpose()
     }
 
     /// Any value given for `key`.
@@ -88,7 +88,10 @@ impl Options {
         let Some(v) = self.get(key) else { return Ok(default) };
         let items = v.as_array_ref().map_err(|_| Self::wrong(key, "an array of two numbers", v))?;
         match items.as_slice() {
-            [a, b] => Ok((number(a).map_err(|_| Self::wrong(key, "an array of two numbers", v))?, number(b).map_err(|_| Self::wrong(key, "an array of two numbers", v))?)),
+            [a, b] => Ok((
+                number(a).map_err(|_| Self::wrong(key, "an array of two numbers", v))?,
+                number(b).map_err(|_| Self::wrong(key, "an array of two numbers", v))?,
+            )),
             _ => Err(Self::wrong(key, "an array of two numbers", v)),
         }
     }
@@ -122,8 +125,12 @@ mod tests {
 
     #[test]
     fn types_are_checked_and_ints_are_numbers() {
-        let o = Options::new(map(&[("lr", Dynamic::from(1_i64)), ("steps", Dynamic::from("x"))]), &["lr", "steps"]).unwrap();
+        let o = Options::new(map(&[("lr", Dynamic::from(1_i64)), ("steps", Dynamic::from("x"))]), &["lr", "steps"])
+            .unwrap();
         assert_eq!(o.f64_or("lr", 0.0).unwrap(), 1.0);
-        assert_eq!(o.usize_or("steps", 1).unwrap_err().message(), "option `steps` must be an integer >= 0, got the string \"x\"");
+        assert_eq!(
+            o.usize_or("steps", 1).unwrap_err().message(),
+            "option `steps` must be an integer >= 0, got the string \"x\""
+        );
     }
 }

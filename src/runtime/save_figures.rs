@@ -24,7 +24,8 @@ impl SaveFigures {
 
     /// Writes the PNG of `item` and returns its path.
     pub fn save(&self, item: &Rich) -> crate::Result<PathBuf> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| crate::Error::new(format!("{}: cannot create the folder: {e}", self.dir.display())))?;
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| crate::Error::new(format!("{}: cannot create the folder: {e}", self.dir.display())))?;
         let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
         let path = self.dir.join(format!("figure-{n}.png"));
         crate::nn::checkpoint::write_atomically(&path, &item.png)?;

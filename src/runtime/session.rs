@@ -35,8 +35,13 @@ impl Session {
     /// A fresh session whose scripts see `args` as `ARGS`.
     pub fn new(args: Vec<String>) -> Self {
         super::error::install_panic_hook();
-        let mut session =
-            Self { engine: build_engine(), scope: Scope::new(), functions: AST::empty(), sources: HashMap::new(), args };
+        let mut session = Self {
+            engine: build_engine(),
+            scope: Scope::new(),
+            functions: AST::empty(),
+            sources: HashMap::new(),
+            args,
+        };
         session.push_args();
         session
     }
@@ -74,10 +79,8 @@ impl Session {
     pub fn eval(&mut self, name: &str, text: &str) -> Result<Dynamic, ScriptError> {
         crate::interrupt::clear();
         self.sources.insert(name.to_string(), text.to_string());
-        let mut ast = self
-            .engine
-            .compile_with_scope(&self.scope, text)
-            .map_err(|e| ScriptError::from_parse(e, name))?;
+        let mut ast =
+            self.engine.compile_with_scope(&self.scope, text).map_err(|e| ScriptError::from_parse(e, name))?;
         ast.set_source(name);
         let mut program = self.functions.merge(&ast);
         program.set_source(name);

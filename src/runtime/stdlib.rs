@@ -41,7 +41,8 @@ impl Resolver {
         let Some(text) = source(name) else {
             return Err(Box::new(EvalAltResult::ErrorModuleNotFound(name.into(), pos)));
         };
-        let mut ast = engine.compile(text).map_err(|e| Box::new(EvalAltResult::ErrorInModule(name.into(), e.into(), pos)))?;
+        let mut ast =
+            engine.compile(text).map_err(|e| Box::new(EvalAltResult::ErrorInModule(name.into(), e.into(), pos)))?;
         ast.set_source(format!("<stdlib>/{name}.rhai"));
         let module: Shared<Module> = Module::eval_ast_as_new(Scope::new(), &ast, engine)
             .map_err(|e| Box::new(EvalAltResult::ErrorInModule(name.into(), e, pos)))?
@@ -52,7 +53,13 @@ impl Resolver {
 }
 
 impl ModuleResolver for Resolver {
-    fn resolve(&self, engine: &Engine, source: Option<&str>, path: &str, pos: Position) -> Result<Shared<Module>, Box<EvalAltResult>> {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Result<Shared<Module>, Box<EvalAltResult>> {
         match self.files.resolve(engine, source, path, pos) {
             Err(e) if matches!(*e, EvalAltResult::ErrorModuleNotFound(..)) => self.shipped(engine, path, pos),
             other => other,

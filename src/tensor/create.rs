@@ -191,7 +191,15 @@ mod tests {
             rng::seed(seed);
             let on_cpu = randn(&[n], &Placement { dtype: DType::F32, device: Device::Cpu }).unwrap();
             let uniform_cpu = rand(&[n], &Placement { dtype: DType::F32, device: Device::Cpu }).unwrap();
-            let bits = |t: &Tensor| t.0.to_device(&Device::Cpu).unwrap().to_vec1::<f32>().unwrap().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            let bits = |t: &Tensor| {
+                t.0.to_device(&Device::Cpu)
+                    .unwrap()
+                    .to_vec1::<f32>()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .collect::<Vec<_>>()
+            };
             assert_eq!(bits(&on_gpu), bits(&on_cpu), "normals, n = {n}");
             assert_eq!(bits(&uniform_gpu), bits(&uniform_cpu), "uniforms, n = {n}");
         }

@@ -27,9 +27,9 @@ pub const CUDA_BUILT: bool = cfg!(feature = "cuda");
 pub fn parse_device(name: &str) -> Result<Device> {
     let (kind, ordinal) = match name.split_once(':') {
         Some((kind, index)) => {
-            let ordinal = index
-                .parse::<usize>()
-                .map_err(|_| crate::error::Error::new(format!("bad device \"{name}\": the part after ':' must be a GPU number")))?;
+            let ordinal = index.parse::<usize>().map_err(|_| {
+                crate::error::Error::new(format!("bad device \"{name}\": the part after ':' must be a GPU number"))
+            })?;
             (kind, ordinal)
         }
         None => (name, 0),
@@ -43,11 +43,11 @@ pub fn parse_device(name: &str) -> Result<Device> {
 
 fn open_cuda(ordinal: usize) -> Result<Device> {
     if !CUDA_BUILT {
-        crate::bail!("this difflab binary was built without CUDA; rebuild with `cargo build --release --features cuda`");
+        crate::bail!(
+            "this difflab binary was built without CUDA; rebuild with `cargo build --release --features cuda`"
+        );
     }
-    Device::new_cuda(ordinal).map_err(|e| {
-        crate::error::Error::from(e).context(format!("cannot open GPU {ordinal}"))
-    })
+    Device::new_cuda(ordinal).map_err(|e| crate::error::Error::from(e).context(format!("cannot open GPU {ordinal}")))
 }
 
 /// The name of a device as scripts write it.

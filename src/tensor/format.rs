@@ -215,9 +215,6 @@ mod tests {
         assert!(s.contains("[   0.,    1.,    2., ...,  997.,  998.,  999.]"), "{s}");
         assert!(s.ends_with("shape=[2, 1000], dtype=f32, device=cpu)"));
         let cube = arange(0.0, 8.0, 1.0, &Placement::default()).unwrap().reshape(&[2, 2, 2]).unwrap();
-        assert_eq!(
-            body(&cube, 0).unwrap(),
-            "[[[0., 1.],\n  [2., 3.]],\n\n [[4., 5.],\n  [6., 7.]]]"
-        );
+        assert_eq!(body(&cube, 0).unwrap(), "[[[0., 1.],\n  [2., 3.]],\n\n [[4., 5.],\n  [6., 7.]]]");
     }
 }

@@ -104,7 +104,8 @@ mod tests {
     use crate::tensor::DType;
 
     fn t(values: &[f64]) -> Tensor {
-        from_f64(values.to_vec(), &[values.len()], &Placement { dtype: DType::F64, device: candle_core::Device::Cpu }).unwrap()
+        from_f64(values.to_vec(), &[values.len()], &Placement { dtype: DType::F64, device: candle_core::Device::Cpu })
+            .unwrap()
     }
 
     #[test]

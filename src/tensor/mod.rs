@@ -74,10 +74,7 @@ impl Tensor {
     /// The single value of a one-element tensor, as `f64`.
     pub fn to_scalar_f64(&self) -> Result<f64> {
         if self.numel() != 1 {
-            crate::bail!(
-                "expected a tensor with one element, got shape {}",
-                shape::fmt_dims(self.dims())
-            );
+            crate::bail!("expected a tensor with one element, got shape {}", shape::fmt_dims(self.dims()));
         }
         Ok(self.to_f64_vec()?[0])
     }

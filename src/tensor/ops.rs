@@ -72,7 +72,11 @@ pub fn promote(a: DType, b: DType) -> DType {
 }
 
 fn float_dtype_of(dtype: DType) -> DType {
-    if dtype.is_float() { dtype } else { super::dtype::DEFAULT_FLOAT }
+    if dtype.is_float() {
+        dtype
+    } else {
+        super::dtype::DEFAULT_FLOAT
+    }
 }
 
 impl Tensor {
@@ -186,7 +190,11 @@ impl Tensor {
     pub fn matmul(&self, rhs: &Tensor) -> Result<Tensor> {
         let (ad, bd) = (self.dims(), rhs.dims());
         if ad.is_empty() || bd.is_empty() {
-            crate::bail!("cannot multiply {} by {}: both operands need at least one dimension", fmt_dims(ad), fmt_dims(bd));
+            crate::bail!(
+                "cannot multiply {} by {}: both operands need at least one dimension",
+                fmt_dims(ad),
+                fmt_dims(bd)
+            );
         }
         let k_left = ad[ad.len() - 1];
         let k_right = if bd.len() == 1 { bd[0] } else { bd[bd.len() - 2] };
@@ -247,7 +255,10 @@ mod tests {
     #[test]
     fn scalar_operations_are_exact() {
         let a = t(&[1.0, -2.0, 4.0], &[3]);
-        assert_eq!(a.binary_scalar(BinaryOp::Div, 3.0).unwrap().to_f64_vec().unwrap(), vec![1.0 / 3.0, -2.0 / 3.0, 4.0 / 3.0]);
+        assert_eq!(
+            a.binary_scalar(BinaryOp::Div, 3.0).unwrap().to_f64_vec().unwrap(),
+            vec![1.0 / 3.0, -2.0 / 3.0, 4.0 / 3.0]
+        );
         assert_eq!(Tensor::scalar_binary(1.0, BinaryOp::Sub, &a).unwrap().to_f64_vec().unwrap(), vec![0.0, 3.0, -3.0]);
         assert_eq!(a.binary_scalar(BinaryOp::Pow, 2.0).unwrap().to_f64_vec().unwrap(), vec![1.0, 4.0, 16.0]);
         assert!((Tensor::scalar_binary(2.0, BinaryOp::Pow, &a).unwrap().to_f64_vec().unwrap()[2] - 16.0).abs() < 1e-12);

@@ -35,7 +35,10 @@ impl InplaceOp1 for PhiloxFill {
                 fill(self.dist, self.key, self.first_block, &mut values[range]);
                 Ok(())
             }
-            other => Err(candle_core::Error::Msg(format!("a Philox draw fills f32 tensors, not {:?}", candle_core::backend::BackendStorage::dtype(other)))),
+            other => Err(candle_core::Error::Msg(format!(
+                "a Philox draw fills f32 tensors, not {:?}",
+                candle_core::backend::BackendStorage::dtype(other)
+            ))),
         }
     }
 
@@ -52,8 +55,10 @@ impl InplaceOp1 for PhiloxFill {
         let func = dev.get_or_load_custom_func("philox_fill_f32", "difflab_philox", PTX)?;
         let out = storage.as_cuda_slice_mut::<f32>()?;
         let mut out = out.slice_mut(range);
-        let (k0, k1, first, normal) = (self.key[0], self.key[1], self.first_block, i32::from(self.dist == Distribution::Normal));
-        let threads = u32::try_from(n.div_ceil(4)).map_err(|_| candle_core::Error::Msg("a Philox draw of more than 2^34 values".into()))?;
+        let (k0, k1, first, normal) =
+            (self.key[0], self.key[1], self.first_block, i32::from(self.dist == Distribution::Normal));
+        let threads = u32::try_from(n.div_ceil(4))
+            .map_err(|_| candle_core::Error::Msg("a Philox draw of more than 2^34 values".into()))?;
         let mut builder = func.builder();
         builder.arg(&mut out);
         builder.arg(&n);

@@ -43,7 +43,11 @@ impl Tensor {
             x
         };
         if matches!(op, Reduce::Var | Reduce::Std) && x.dims()[d] < 2 {
-            crate::bail!("the unbiased {} needs at least 2 elements along the dimension, got {}", format!("{op:?}").to_lowercase(), x.dims()[d]);
+            crate::bail!(
+                "the unbiased {} needs at least 2 elements along the dimension, got {}",
+                format!("{op:?}").to_lowercase(),
+                x.dims()[d]
+            );
         }
         let r = match op {
             Reduce::Sum => x.sum_keepdim(d)?,
@@ -71,7 +75,12 @@ mod tests {
     use crate::tensor::create::{from_f64, Placement};
 
     fn m() -> Tensor {
-        from_f64(vec![1.0, 5.0, 3.0, 4.0, 2.0, 6.0], &[2, 3], &Placement { dtype: DType::F64, device: candle_core::Device::Cpu }).unwrap()
+        from_f64(
+            vec![1.0, 5.0, 3.0, 4.0, 2.0, 6.0],
+            &[2, 3],
+            &Placement { dtype: DType::F64, device: candle_core::Device::Cpu },
+        )
+        .unwrap()
     }
 
     fn vals(t: Tensor) -> Vec<f64> {

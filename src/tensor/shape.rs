@@ -25,7 +25,11 @@ fn resolve_insert_dim(dim: i64, rank: usize) -> Result<usize> {
 }
 
 fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// Resolves a target shape that may hold one `-1` against an element count.
@@ -200,8 +204,7 @@ pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
     let first = check_joinable(tensors, "cat")?;
     let d = resolve_dim(dim, first.rank())?;
     for (i, t) in tensors.iter().enumerate() {
-        if t.rank() != first.rank()
-            || t.dims().iter().zip(first.dims()).enumerate().any(|(k, (a, b))| k != d && a != b)
+        if t.rank() != first.rank() || t.dims().iter().zip(first.dims()).enumerate().any(|(k, (a, b))| k != d && a != b)
         {
             crate::bail!(
                 "tensor {i} has shape {}, which does not match {} outside dimension {dim}",

@@ -138,7 +138,9 @@ pub fn dlg(run: &mut Run, model: &dyn NoiseModel, dims: &[usize], opts: &DlgOpti
         }
     };
     let mut sigma = pick_levels(&model.log_posterior(&x)?, &levels, opts.sample_sigma);
-    let eta_of = |s: &[f64]| -> Vec<f64> { s.iter().map(|&s| if opts.scale_eta { opts.eta * s * s } else { opts.eta }).collect() };
+    let eta_of = |s: &[f64]| -> Vec<f64> {
+        s.iter().map(|&s| if opts.scale_eta { opts.eta * s * s } else { opts.eta }).collect()
+    };
     for _ in 0..opts.init_gibbs {
         x = langevin::step(run, &x, &sigma, &eta_of(&sigma))?;
         sigma = pick_levels(&model.log_posterior(&x)?, &levels, opts.sample_sigma);
@@ -158,7 +160,9 @@ pub fn dlg(run: &mut Run, model: &dyn NoiseModel, dims: &[usize], opts: &DlgOpti
         // keep each chain's lowest-σ iterate of the block
         let better: Vec<f64> = sigma.iter().zip(&best_sigma).map(|(s, b)| if s < b { 1.0 } else { 0.0 }).collect();
         let m = crate::diffusion::parameterization::per_row(&better, x.candle())?;
-        best_x = Tensor::from_candle(x.candle().broadcast_mul(&m)?.add(&best_x.candle().broadcast_mul(&m.affine(-1.0, 1.0)?)?)?);
+        best_x = Tensor::from_candle(
+            x.candle().broadcast_mul(&m)?.add(&best_x.candle().broadcast_mul(&m.affine(-1.0, 1.0)?)?)?,
+        );
         best_sigma = sigma.iter().zip(&best_sigma).map(|(&s, &b)| s.min(b)).collect();
         trace.push(sigma.clone());
         if (it + 1) % opts.n_skip == 0 {

@@ -77,12 +77,18 @@ pub fn pick_levels(log_post: &[Vec<f64>], levels: &[f64], sample: bool) -> Vec<f
                 let total: f64 = weights.iter().sum();
                 let u: f64 = crate::tensor::rng::with_rng(|r| r.random::<f64>()) * total;
                 let mut acc = 0.0;
-                weights.iter().position(|w| {
-                    acc += w;
-                    acc >= u
-                }).unwrap_or(row.len() - 1)
+                weights
+                    .iter()
+                    .position(|w| {
+                        acc += w;
+                        acc >= u
+                    })
+                    .unwrap_or(row.len() - 1)
             } else {
-                row.iter().enumerate().fold((0, f64::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best }).0
+                row.iter()
+                    .enumerate()
+                    .fold((0, f64::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best })
+                    .0
             };
             levels[j]
         })

@@ -20,7 +20,9 @@ pub fn ddpm(run: &mut Run, x: Tensor, sigmas: &[f64], _: &Params) -> Result<Tens
         let c0 = ab_next.sqrt() * beta / (1.0 - ab);
         let ct = (1.0 - beta).sqrt() * (1.0 - ab_next) / (1.0 - ab);
         // x_t (VP) = √ᾱ_t x; the result is divided by √ᾱ_{t−1} to return to VE coordinates
-        let mean = Tensor::from_candle(((x0.candle() * (c0 / ab_next.sqrt()))? + (x.candle() * (ct * ab.sqrt() / ab_next.sqrt()))?)?);
+        let mean = Tensor::from_candle(
+            ((x0.candle() * (c0 / ab_next.sqrt()))? + (x.candle() * (ct * ab.sqrt() / ab_next.sqrt()))?)?,
+        );
         x = if next > 0.0 {
             let std = (beta * (1.0 - ab_next) / (1.0 - ab)).sqrt();
             let z = run.noise_like(&mean)?;

@@ -20,7 +20,9 @@ pub fn dpmpp_2m(run: &mut Run, x: Tensor, sigmas: &[f64], _: &Params) -> Result<
             Some(prev) if next > 0.0 => {
                 let h_last = t - (-sigmas[i - 1].ln());
                 let r = h_last / h;
-                Tensor::from_candle(((denoised.candle() * (1.0 + 1.0 / (2.0 * r)))? - (prev.candle() * (1.0 / (2.0 * r)))?)?)
+                Tensor::from_candle(
+                    ((denoised.candle() * (1.0 + 1.0 / (2.0 * r)))? - (prev.candle() * (1.0 / (2.0 * r)))?)?,
+                )
             }
             _ => denoised.clone(),
         };

@@ -18,9 +18,9 @@ mod pc;
 mod rk45;
 mod rm;
 mod rm_parallel;
-mod ulmc;
 mod run;
 mod shortcut;
+mod ulmc;
 
 pub use params::{ParamValue, Params};
 pub use run::{Noise, Record, Run, StepInfo};

@@ -54,12 +54,16 @@ pub(super) fn window(run: &mut Run, y: &CTensor, times: &[f64], rounds: usize) -
     let d: Vec<f64> = times.windows(2).map(|w| w[0] - w[1]).collect();
     let h = t - times[r_count];
     let alphas = run.uniform(r_count * n);
-    let u: Vec<Vec<f64>> = (0..r_count).map(|r| alphas[r * n..(r + 1) * n].iter().map(|a| b[r] + a * d[r]).collect()).collect();
+    let u: Vec<Vec<f64>> =
+        (0..r_count).map(|r| alphas[r * n..(r + 1) * n].iter().map(|a| b[r] + a * d[r]).collect()).collect();
     let rows = |v: Vec<f64>| per_row(&v, y);
     let s0 = ou::score(run, &Tensor::from_candle(y.clone()), &[t])?.into_candle();
     let mut mids: Vec<CTensor> = u
         .iter()
-        .map(|ur| Ok(y.broadcast_mul(&rows(ur.iter().map(|v| v.exp()).collect())?)?.add(&s0.broadcast_mul(&rows(ur.iter().map(|v| v.exp_m1()).collect())?)?)?))
+        .map(|ur| {
+            Ok(y.broadcast_mul(&rows(ur.iter().map(|v| v.exp()).collect())?)?
+                .add(&s0.broadcast_mul(&rows(ur.iter().map(|v| v.exp_m1()).collect())?)?)?)
+        })
         .collect::<Result<_>>()?;
     let mut scores: Vec<CTensor> = vec![];
     for _ in 0..rounds {

@@ -56,12 +56,14 @@ pub struct Run<'a> {
 
 impl<'a> Run<'a> {
     /// A run of `den` drawing `noise`, reporting steps to `callback`, keeping the trajectory if asked.
-    pub fn new(den: &'a dyn Denoiser, noise: Noise, callback: Option<&'a mut dyn FnMut(&StepInfo) -> Result<()>>, trajectory: bool) -> Self {
-        let record = Record {
-            trajectory: trajectory.then(Vec::new),
-            denoised: trajectory.then(Vec::new),
-            ..Record::default()
-        };
+    pub fn new(
+        den: &'a dyn Denoiser,
+        noise: Noise,
+        callback: Option<&'a mut dyn FnMut(&StepInfo) -> Result<()>>,
+        trajectory: bool,
+    ) -> Self {
+        let record =
+            Record { trajectory: trajectory.then(Vec::new), denoised: trajectory.then(Vec::new), ..Record::default() };
         Self { den, noise, callback, record, progress: None }
     }
 

@@ -55,7 +55,8 @@ pub fn correct(run: &mut Run, y: Tensor, t: f64, steps: usize, size: f64) -> Res
         let g = ou::score(run, &Tensor::from_candle(y.clone()), &[t])?.into_candle();
         let z1 = run.noise_like(&Tensor::from_candle(y.clone()))?.into_candle();
         let z2 = run.noise_like(&Tensor::from_candle(y.clone()))?.into_candle();
-        let y_next = (&y + (&v * c.y_from_v)? + (&g * c.y_from_g)? + (&z1 * c.y_noise_shared)? + (&z2 * c.y_noise_own)?)?;
+        let y_next =
+            (&y + (&v * c.y_from_v)? + (&g * c.y_from_g)? + (&z1 * c.y_noise_shared)? + (&z2 * c.y_noise_own)?)?;
         v = ((&v * c.decay)? + (&g * c.v_from_g)? + (&z1 * c.v_noise)?)?;
         y = y_next;
     }

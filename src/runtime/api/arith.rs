@@ -48,7 +48,12 @@ mod api {
 
     /// `on_true` where `mask` is non-zero, else `on_false` (tensors or numbers), broadcasting all three.
     #[rhai_fn(name = "where", return_raw)]
-    pub fn where_mask(ctx: NativeCallContext, mask: Tensor, on_true: TensorLike, on_false: TensorLike) -> RhaiResult<Tensor> {
+    pub fn where_mask(
+        ctx: NativeCallContext,
+        mask: Tensor,
+        on_true: TensorLike,
+        on_false: TensorLike,
+    ) -> RhaiResult<Tensor> {
         guard(&ctx, || {
             let a = tensor_like(&on_true, Some(&mask))?;
             let b = tensor_like(&on_false, Some(&a))?;
@@ -106,30 +111,52 @@ fn mirrored(op: Compare) -> Compare {
 
 fn register_binary(m: &mut Module, name: &str, op: BinaryOp, doc: &str) {
     let reg = |types: [&str; 2]| {
-        FuncRegistration::new(name)
-            .with_comments([format!("/// {doc}")])
-            .with_params_info([format!("a: {}", types[0]), format!("b: {}", types[1]), "Tensor".into()])
+        FuncRegistration::new(name).with_comments([format!("/// {doc}")]).with_params_info([
+            format!("a: {}", types[0]),
+            format!("b: {}", types[1]),
+            "Tensor".into(),
+        ])
     };
-    reg(["Tensor", "Tensor"]).set_into_module(m, move |ctx: NativeCallContext, a: Tensor, b: Tensor| guard(&ctx, || a.binary(op, &b)));
-    reg(["Tensor", "float"]).set_into_module(m, move |ctx: NativeCallContext, a: Tensor, b: FLOAT| guard(&ctx, || a.binary_scalar(op, b)));
-    reg(["Tensor", "int"]).set_into_module(m, move |ctx: NativeCallContext, a: Tensor, b: INT| guard(&ctx, || a.binary_scalar(op, b as f64)));
-    reg(["float", "Tensor"]).set_into_module(m, move |ctx: NativeCallContext, a: FLOAT, b: Tensor| guard(&ctx, || Tensor::scalar_binary(a, op, &b)));
-    reg(["int", "Tensor"]).set_into_module(m, move |ctx: NativeCallContext, a: INT, b: Tensor| guard(&ctx, || Tensor::scalar_binary(a as f64, op, &b)));
+    reg(["Tensor", "Tensor"])
+        .set_into_module(m, move |ctx: NativeCallContext, a: Tensor, b: Tensor| guard(&ctx, || a.binary(op, &b)));
+    reg(["Tensor", "float"])
+        .set_into_module(m, move |ctx: NativeCallContext, a: Tensor, b: FLOAT| guard(&ctx, || a.binary_scalar(op, b)));
+    reg(["Tensor", "int"]).set_into_module(m, move |ctx: NativeCallContext, a: Tensor, b: INT| {
+        guard(&ctx, || a.binary_scalar(op, b as f64))
+    });
+    reg(["float", "Tensor"]).set_into_module(m, move |ctx: NativeCallContext, a: FLOAT, b: Tensor| {
+        guard(&ctx, || Tensor::scalar_binary(a, op, &b))
+    });
+    reg(["int", "Tensor"]).set_into_module(m, move |ctx: NativeCallContext, a: INT, b: Tensor| {
+        guard(&ctx, || Tensor::scalar_binary(a as f64, op, &b))
+    });
 }
 
 fn register_compare(m: &mut Module, name: &str, op: Compare) {
-    let doc = format!("/// `a {name} b`: a mask, 1.0 where it holds and 0.0 elsewhere, broadcasting; either side may be a number.");
+    let doc = format!(
+        "/// `a {name} b`: a mask, 1.0 where it holds and 0.0 elsewhere, broadcasting; either side may be a number."
+    );
     let reg = |types: [&str; 2]| {
-        FuncRegistration::new(name)
-            .with_comments([doc.clone()])
-            .with_params_info([format!("a: {}", types[0]), format!("b: {}", types[1]), "Tensor".into()])
+        FuncRegistration::new(name).with_comments([doc.clone()]).with_params_info([
+            format!("a: {}", types[0]),
+            format!("b: {}", types[1]),
+            "Tensor".into(),
+        ])
     };
-    reg(["Tensor", "Tensor"]).set_into_module(m, move |ctx: NativeCallContext, a: Tensor, b: Tensor| guard(&ctx, || a.compare(op, &b)));
-    reg(["Tensor", "float"]).set_into_module(m, move |ctx: NativeCallContext, a: Tensor, b: FLOAT| guard(&ctx, || a.compare_scalar(op, b)));
-    reg(["Tensor", "int"]).set_into_module(m, move |ctx: NativeCallContext, a: Tensor, b: INT| guard(&ctx, || a.compare_scalar(op, b as f64)));
+    reg(["Tensor", "Tensor"])
+        .set_into_module(m, move |ctx: NativeCallContext, a: Tensor, b: Tensor| guard(&ctx, || a.compare(op, &b)));
+    reg(["Tensor", "float"])
+        .set_into_module(m, move |ctx: NativeCallContext, a: Tensor, b: FLOAT| guard(&ctx, || a.compare_scalar(op, b)));
+    reg(["Tensor", "int"]).set_into_module(m, move |ctx: NativeCallContext, a: Tensor, b: INT| {
+        guard(&ctx, || a.compare_scalar(op, b as f64))
+    });
     let flip = mirrored(op);
-    reg(["float", "Tensor"]).set_into_module(m, move |ctx: NativeCallContext, a: FLOAT, b: Tensor| guard(&ctx, || b.compare_scalar(flip, a)));
-    reg(["int", "Tensor"]).set_into_module(m, move |ctx: NativeCallContext, a: INT, b: Tensor| guard(&ctx, || b.compare_scalar(flip, a as f64)));
+    reg(["float", "Tensor"]).set_into_module(m, move |ctx: NativeCallContext, a: FLOAT, b: Tensor| {
+        guard(&ctx, || b.compare_scalar(flip, a))
+    });
+    reg(["int", "Tensor"]).set_into_module(m, move |ctx: NativeCallContext, a: INT, b: Tensor| {
+        guard(&ctx, || b.compare_scalar(flip, a as f64))
+    });
 }
 
 /// The module of operators and their named forms.

@@ -37,7 +37,11 @@ mod api {
 
     /// A number with `digits` significant digits: fixed notation from 1e-3 to 1e6, scientific outside.
     #[rhai_fn(return_raw)]
-    pub fn fmt(ctx: NativeCallContext, value: crate::runtime::api::Number, digits: INT) -> Result<String, Box<rhai::EvalAltResult>> {
+    pub fn fmt(
+        ctx: NativeCallContext,
+        value: crate::runtime::api::Number,
+        digits: INT,
+    ) -> Result<String, Box<rhai::EvalAltResult>> {
         crate::runtime::error::guard(&ctx, || {
             if let Ok(i) = value.as_int() {
                 return Ok(i.to_string());
@@ -51,7 +55,12 @@ mod api {
     /// An unknown key is an error naming `function`, the key and the accepted keys:
     /// `expect_options("train", options, ["steps", "lr"])`.
     #[rhai_fn(return_raw)]
-    pub fn expect_options(ctx: NativeCallContext, function: &str, options: rhai::Map, accepted: rhai::Array) -> Result<(), Box<rhai::EvalAltResult>> {
+    pub fn expect_options(
+        ctx: NativeCallContext,
+        function: &str,
+        options: rhai::Map,
+        accepted: rhai::Array,
+    ) -> Result<(), Box<rhai::EvalAltResult>> {
         let names: Vec<String> = accepted.iter().map(|v| v.to_string()).collect();
         match options.keys().find(|k| !names.iter().any(|n| n == k.as_str())) {
             None => Ok(()),
@@ -70,7 +79,9 @@ mod api {
             let end = std::time::Instant::now() + std::time::Duration::from_secs_f64(s.max(0.0));
             while std::time::Instant::now() < end {
                 crate::interrupt::check()?;
-                std::thread::sleep(end.saturating_duration_since(std::time::Instant::now()).min(std::time::Duration::from_millis(20)));
+                std::thread::sleep(
+                    end.saturating_duration_since(std::time::Instant::now()).min(std::time::Duration::from_millis(20)),
+                );
             }
             Ok(())
         })

@@ -77,7 +77,9 @@ mod api {
     }
     #[rhai_fn(name = "full", return_raw)]
     pub fn full_with(ctx: NativeCallContext, shape: Array, value: Number, options: Options) -> RhaiResult<Tensor> {
-        guard(&ctx, || create::full(&parse_shape(&shape)?, number_arg("value", &value)?, &placement(options, DEFAULT_FLOAT)?))
+        guard(&ctx, || {
+            create::full(&parse_shape(&shape)?, number_arg("value", &value)?, &placement(options, DEFAULT_FLOAT)?)
+        })
     }
 
     /// Standard-normal draws from the seeded generator: `randn([1024, 2])`; options `#{ dtype, device }`.
@@ -103,7 +105,9 @@ mod api {
     /// Random integers in [low, high) from the seeded generator, as i64: `randint(0, 10, [5])`.
     #[rhai_fn(return_raw)]
     pub fn randint(ctx: NativeCallContext, low: INT, high: INT, shape: Array) -> RhaiResult<Tensor> {
-        guard(&ctx, || create::randint(low, high, &parse_shape(&shape)?, &Placement { dtype: DType::I64, ..Placement::default() }))
+        guard(&ctx, || {
+            create::randint(low, high, &parse_shape(&shape)?, &Placement { dtype: DType::I64, ..Placement::default() })
+        })
     }
 
     /// A random permutation of 0..n (i64) from the seeded generator.
@@ -156,7 +160,13 @@ mod api {
         guard(&ctx, || arange_in(&start, &end, &step, Options::new()))
     }
     #[rhai_fn(name = "arange", return_raw)]
-    pub fn arange_with(ctx: NativeCallContext, start: Number, end: Number, step: Number, options: Options) -> RhaiResult<Tensor> {
+    pub fn arange_with(
+        ctx: NativeCallContext,
+        start: Number,
+        end: Number,
+        step: Number,
+        options: Options,
+    ) -> RhaiResult<Tensor> {
         guard(&ctx, || arange_in(&start, &end, &step, options))
     }
 
@@ -164,13 +174,29 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn linspace(ctx: NativeCallContext, start: Number, end: Number, count: INT) -> RhaiResult<Tensor> {
         guard(&ctx, || {
-            create::linspace(number_arg("start", &start)?, number_arg("end", &end)?, count_arg("count", count)?, &Placement::default())
+            create::linspace(
+                number_arg("start", &start)?,
+                number_arg("end", &end)?,
+                count_arg("count", count)?,
+                &Placement::default(),
+            )
         })
     }
     #[rhai_fn(name = "linspace", return_raw)]
-    pub fn linspace_with(ctx: NativeCallContext, start: Number, end: Number, count: INT, options: Options) -> RhaiResult<Tensor> {
+    pub fn linspace_with(
+        ctx: NativeCallContext,
+        start: Number,
+        end: Number,
+        count: INT,
+        options: Options,
+    ) -> RhaiResult<Tensor> {
         guard(&ctx, || {
-            create::linspace(number_arg("start", &start)?, number_arg("end", &end)?, count_arg("count", count)?, &placement(options, DEFAULT_FLOAT)?)
+            create::linspace(
+                number_arg("start", &start)?,
+                number_arg("end", &end)?,
+                count_arg("count", count)?,
+                &placement(options, DEFAULT_FLOAT)?,
+            )
         })
     }
 

@@ -32,12 +32,16 @@ pub const OPTIONS: &[(&str, &[&str])] = &[
 /// A mixture from `#{ means: [[..], ..], stds: number or array, weights: array }`.
 fn mixture_from(options: Map) -> crate::Result<Mixture> {
     let o = Options::new(options, MIXTURE_KEYS)?;
-    let Some(means) = o.opt_value("means") else { crate::bail!("option `means` is required: an array of points or a [K, D] tensor") };
+    let Some(means) = o.opt_value("means") else {
+        crate::bail!("option `means` is required: an array of points or a [K, D] tensor")
+    };
     let means: Vec<Vec<f64>> = if let Some(t) = means.read_lock::<Tensor>() {
         let d = *t.dims().last().unwrap_or(&1);
         t.to_f64_vec()?.chunks(d.max(1)).map(<[f64]>::to_vec).collect()
     } else {
-        let rows = means.as_array_ref().map_err(|_| crate::Error::new(format!("option `means` must be an array of points, got {}", describe(&means))))?;
+        let rows = means.as_array_ref().map_err(|_| {
+            crate::Error::new(format!("option `means` must be an array of points, got {}", describe(&means)))
+        })?;
         rows.iter()
             .map(|row| match row.as_array_ref() {
                 Ok(r) => r.iter().map(number).collect::<crate::Result<Vec<f64>>>(),
@@ -67,7 +71,10 @@ fn placement(options: Map, extra: &'static [&'static str]) -> crate::Result<(Opt
 
 #[export_module]
 mod api {
-    use super::{mixture_from, placement, SwirlOptions, CHECKERBOARD_KEYS, MOONS_KEYS, PLACEMENT_KEYS, RINGS_KEYS, SHAPES_KEYS, SWIRL_KEYS};
+    use super::{
+        mixture_from, placement, SwirlOptions, CHECKERBOARD_KEYS, MOONS_KEYS, PLACEMENT_KEYS, RINGS_KEYS, SHAPES_KEYS,
+        SWIRL_KEYS,
+    };
     use crate::data::{batch as rows, digits as uci, shapes as procedural, toy};
     use crate::diffusion::mixture::Mixture;
     use crate::runtime::api::{Number, Options};

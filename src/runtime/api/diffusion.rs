@@ -31,7 +31,10 @@ fn times(v: &Dynamic, n: usize) -> crate::Result<Vec<f64>> {
             m => crate::bail!("t has {m} values for a batch of {n}"),
         };
     }
-    Ok(vec![number(v).map_err(|_| crate::Error::new(format!("t must be a number or a tensor, got {}", describe(v))))?; n])
+    Ok(vec![
+        number(v).map_err(|_| crate::Error::new(format!("t must be a number or a tensor, got {}", describe(v))))?;
+        n
+    ])
 }
 
 const VP_LINEAR_KEYS: &[&str] = &["beta_start", "beta_end", "steps"];
@@ -79,7 +82,12 @@ fn schedule_from(kind: &str, options: rhai::Map) -> crate::Result<Schedule> {
         }
         _ => {
             let o = Options::new(options, EDM_KEYS)?;
-            Schedule::edm(o.f64_or("sigma_min", 0.002)?, o.f64_or("sigma_max", 80.0)?, o.f64_or("rho", 7.0)?, o.f64_or("sigma_data", 0.5)?)
+            Schedule::edm(
+                o.f64_or("sigma_min", 0.002)?,
+                o.f64_or("sigma_max", 80.0)?,
+                o.f64_or("rho", 7.0)?,
+                o.f64_or("sigma_data", 0.5)?,
+            )
         }
     }
 }
@@ -226,15 +234,30 @@ mod api {
             Schedule::VpLinear { beta_start, beta_end, log_alpha_bar } => {
                 format!("vp_linear(beta {beta_start} → {beta_end}, {} steps)", log_alpha_bar.len() - 1)
             }
-            other => format!("{other:?}").replace("VpCosine", "vp_cosine").replace("VpLogsnrCosine", "vp_logsnr_cosine").replace("VeGeometric", "ve_geometric").replace("Edm", "edm"),
+            other => format!("{other:?}")
+                .replace("VpCosine", "vp_cosine")
+                .replace("VpLogsnrCosine", "vp_logsnr_cosine")
+                .replace("VeGeometric", "ve_geometric")
+                .replace("Edm", "edm"),
         }
     }
 
     /// `n` σ values ρ-spaced from sigma_max down to sigma_min, then 0 (Karras et al. 2022, eq. 5).
     #[rhai_fn(return_raw)]
-    pub fn karras_sigmas(ctx: NativeCallContext, n: INT, sigma_min: Number, sigma_max: Number, rho: Number) -> RhaiResult<Array> {
+    pub fn karras_sigmas(
+        ctx: NativeCallContext,
+        n: INT,
+        sigma_min: Number,
+        sigma_max: Number,
+        rho: Number,
+    ) -> RhaiResult<Array> {
         guard(&ctx, || {
-            let v = karras(count_arg("n", n)?, number_arg("sigma_min", &sigma_min)?, number_arg("sigma_max", &sigma_max)?, number_arg("rho", &rho)?)?;
+            let v = karras(
+                count_arg("n", n)?,
+                number_arg("sigma_min", &sigma_min)?,
+                number_arg("sigma_max", &sigma_max)?,
+                number_arg("rho", &rho)?,
+            )?;
             Ok(v.into_iter().map(Dynamic::from_float).collect())
         })
     }
@@ -244,7 +267,13 @@ mod api {
     /// own MSE, "snr", "snr_trunc" = max(SNR, 1), "snr+1", "edm"), times ("uniform" in [t_min, t_max], or
     /// "lognormal" ln σ ~ N(p_mean, p_std²), EDM's default).
     #[rhai_fn(return_raw)]
-    pub fn diffusion_loss(ctx: NativeCallContext, net: Network, sched: Schedule, x0: Tensor, options: Options) -> RhaiResult<Tensor> {
+    pub fn diffusion_loss(
+        ctx: NativeCallContext,
+        net: Network,
+        sched: Schedule,
+        x0: Tensor,
+        options: Options,
+    ) -> RhaiResult<Tensor> {
         guard(&ctx, || {
             let o = options::Options::new(options, LOSS_KEYS)?;
             let pred = Pred::parse(&o.opt_string("pred")?.unwrap_or_else(|| "eps".into()))?;
@@ -252,22 +281,39 @@ mod api {
             let default = LossOptions::default_times(&sched);
             let times = match o.opt_string("times")?.as_deref() {
                 None if o.opt_f64("t_min")?.is_none() && o.opt_f64("t_max")?.is_none() => default,
-                None | Some("uniform") => TimeSampling::Uniform { t_min: o.f64_or("t_min", sched.t_min())?, t_max: o.f64_or("t_max", sched.t_max())? },
-                Some("lognormal") => TimeSampling::LogNormal { mean: o.f64_or("p_mean", -1.2)?, std: o.f64_or("p_std", 1.2)? },
+                None | Some("uniform") => TimeSampling::Uniform {
+                    t_min: o.f64_or("t_min", sched.t_min())?,
+                    t_max: o.f64_or("t_max", sched.t_max())?,
+                },
+                Some("lognormal") => {
+                    TimeSampling::LogNormal { mean: o.f64_or("p_mean", -1.2)?, std: o.f64_or("p_std", 1.2)? }
+                }
                 Some(other) => crate::bail!("unknown times \"{other}\"; expected \"uniform\" or \"lognormal\""),
             };
             loss(&net, &sched, &x0, &LossOptions { pred, weighting, times })
         })
     }
     #[rhai_fn(name = "diffusion_loss", return_raw)]
-    pub fn diffusion_loss_default(ctx: NativeCallContext, net: Network, sched: Schedule, x0: Tensor) -> RhaiResult<Tensor> {
+    pub fn diffusion_loss_default(
+        ctx: NativeCallContext,
+        net: Network,
+        sched: Schedule,
+        x0: Tensor,
+    ) -> RhaiResult<Tensor> {
         diffusion_loss(ctx, net, sched, x0, Map::new())
     }
 
     /// Converts a prediction `out` made at `x` (time t: a number or one per row) from one kind to
     /// another: `convert_pred(out, sched, x, t, #{ from: "eps", to: "x0" })` (eps, x0, v, score, edm).
     #[rhai_fn(return_raw)]
-    pub fn convert_pred(ctx: NativeCallContext, out: Tensor, sched: Schedule, x: Tensor, t: TensorLike, options: Options) -> RhaiResult<Tensor> {
+    pub fn convert_pred(
+        ctx: NativeCallContext,
+        out: Tensor,
+        sched: Schedule,
+        x: Tensor,
+        t: TensorLike,
+        options: Options,
+    ) -> RhaiResult<Tensor> {
         guard(&ctx, || {
             let o = options::Options::new(options, CONVERT_KEYS)?;
             let from = Pred::parse(&o.opt_string("from")?.unwrap_or_else(|| "eps".into()))?;
@@ -276,11 +322,13 @@ mod api {
             let ts = times(&t, n)?;
             let a: Vec<f64> = ts.iter().map(|&t| sched.alpha(t)).collect();
             let sg: Vec<f64> = ts.iter().map(|&t| sched.sigma(t)).collect();
-            let pre: Vec<EdmPrecond> = ts.iter().map(|&t| EdmPrecond::new(sched.edm_sigma(t), sched.sigma_data())).collect();
+            let pre: Vec<EdmPrecond> =
+                ts.iter().map(|&t| EdmPrecond::new(sched.edm_sigma(t), sched.sigma_data())).collect();
             let xc = x.candle();
             let c_skip = per_row(&pre.iter().map(|p| p.c_skip).collect::<Vec<_>>(), xc)?;
             let c_out = per_row(&pre.iter().map(|p| p.c_out).collect::<Vec<_>>(), xc)?;
-            let r = convert(from, to, out.candle(), xc, &per_row(&a, xc)?, &per_row(&sg, xc)?, Some((&c_skip, &c_out)))?;
+            let r =
+                convert(from, to, out.candle(), xc, &per_row(&a, xc)?, &per_row(&sg, xc)?, Some((&c_skip, &c_out)))?;
             Ok(Tensor::from_candle(r))
         })
     }
@@ -291,8 +339,13 @@ mod api {
         guard(&ctx, || {
             let (s, d) = (number_arg("sigma", &sigma)?, number_arg("sigma_data", &sigma_data)?);
             let p = EdmPrecond::new(s, d);
-            let pairs: [(&str, FLOAT); 5] =
-                [("c_skip", p.c_skip), ("c_out", p.c_out), ("c_in", p.c_in), ("c_noise", p.c_noise), ("weight", EdmPrecond::weight(s, d))];
+            let pairs: [(&str, FLOAT); 5] = [
+                ("c_skip", p.c_skip),
+                ("c_out", p.c_out),
+                ("c_in", p.c_in),
+                ("c_noise", p.c_noise),
+                ("weight", EdmPrecond::weight(s, d)),
+            ];
             Ok(pairs.into_iter().map(|(k, v)| (k.into(), Dynamic::from_float(v))).collect())
         })
     }

@@ -128,7 +128,8 @@ mod api {
     pub fn read_json(ctx: NativeCallContext, path: &str) -> RhaiResult<Dynamic> {
         guard(&ctx, || {
             let text = std::fs::read_to_string(path).map_err(|e| crate::Error::new(format!("{path}: {e}")))?;
-            let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| crate::Error::new(format!("{path}: not valid JSON: {e}")))?;
+            let value: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| crate::Error::new(format!("{path}: not valid JSON: {e}")))?;
             Ok(from_json(value))
         })
     }

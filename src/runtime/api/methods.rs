@@ -15,13 +15,28 @@ use rhai::plugin::*;
 const SHORTCUT_KEYS: &[&str] = &["K", "T", "weight", "shared_eps", "start_at_end", "pred"];
 const DISTILL_KEYS: &[&str] = &["steps", "pred", "teacher_pred", "weighting"];
 const DLG_KEYS: &[&str] = &[
-    "chains", "iterations", "eta", "scale_eta", "n_skip", "n_den", "method", "sample_sigma", "init", "init_steps", "init_noise", "init_gibbs", "levels",
-    "sigma_min", "sigma_max", "m",
+    "chains",
+    "iterations",
+    "eta",
+    "scale_eta",
+    "n_skip",
+    "n_den",
+    "method",
+    "sample_sigma",
+    "init",
+    "init_steps",
+    "init_noise",
+    "init_gibbs",
+    "levels",
+    "sigma_min",
+    "sigma_max",
+    "m",
 ];
 const LANGEVIN_KEYS: &[&str] = &["eta", "steps", "sigma"];
 
 /// The option keys of this module's functions (for completion).
-pub const OPTIONS: &[(&str, &[&str])] = &[("shortcut_loss", SHORTCUT_KEYS), ("distill_loss", DISTILL_KEYS), ("dlg", DLG_KEYS), ("langevin", LANGEVIN_KEYS)];
+pub const OPTIONS: &[(&str, &[&str])] =
+    &[("shortcut_loss", SHORTCUT_KEYS), ("distill_loss", DISTILL_KEYS), ("dlg", DLG_KEYS), ("langevin", LANGEVIN_KEYS)];
 
 /// The grid of levels: `levels: [...]`, or `m` geometric levels in [sigma_min, sigma_max].
 fn levels_of(o: &Options, default_m: usize) -> crate::Result<Vec<f64>> {
@@ -41,7 +56,9 @@ fn noise_model(v: &Dynamic, o: &Options) -> crate::Result<Box<dyn NoiseModel>> {
     if let Some(net) = v.read_lock::<Network>() {
         let classes = match net.architecture() {
             crate::nn::network::Architecture::Classifier(c) => c.classes,
-            _ => crate::bail!("the noise model must be a classifier (classifier(...)) or a mixture, got a denoiser network"),
+            _ => crate::bail!(
+                "the noise model must be a classifier (classifier(...)) or a mixture, got a denoiser network"
+            ),
         };
         return Ok(Box::new(Classifier { net: net.clone(), levels: levels_of(o, classes)? }));
     }
@@ -53,7 +70,9 @@ fn noise_model(v: &Dynamic, o: &Options) -> crate::Result<Box<dyn NoiseModel>> {
 
 fn dlg_options(o: &Options) -> crate::Result<DlgOptions> {
     let init = match o.opt_value("init") {
-        Some(v) if v.read_lock::<Tensor>().is_some() => Init::Given(v.read_lock::<Tensor>().map(|t| t.clone()).expect("checked")),
+        Some(v) if v.read_lock::<Tensor>().is_some() => {
+            Init::Given(v.read_lock::<Tensor>().map(|t| t.clone()).expect("checked"))
+        }
         Some(v) if v.clone().into_string().ok().as_deref() != Some("sampler") => {
             crate::bail!("option `init` must be \"sampler\" or a tensor of starting points, got {}", describe(&v))
         }
@@ -78,8 +97,8 @@ mod api {
     use super::{dlg_options, noise_model, DISTILL_KEYS, DLG_KEYS, LANGEVIN_KEYS, SHORTCUT_KEYS};
     use crate::diffusion::distill::{distill_loss as distill, DistillOptions};
     use crate::diffusion::loss::Weighting;
-    use crate::diffusion::mcmc::{dlg as chains, langevin as plain};
     use crate::diffusion::mcmc::noise_model::geometric_levels;
+    use crate::diffusion::mcmc::{dlg as chains, langevin as plain};
     use crate::diffusion::parameterization::Pred;
     use crate::diffusion::samplers::{Noise, Run};
     use crate::diffusion::schedule::Schedule;
@@ -99,7 +118,13 @@ mod api {
     /// (false: fresh ε per re-noising, as the sampler does), start_at_end (false; true starts at step T
     /// as the authors' code), pred ("eps").
     #[rhai_fn(return_raw)]
-    pub fn shortcut_loss(ctx: NativeCallContext, net: Network, sched: Schedule, x0: Tensor, options: Options) -> RhaiResult<Tensor> {
+    pub fn shortcut_loss(
+        ctx: NativeCallContext,
+        net: Network,
+        sched: Schedule,
+        x0: Tensor,
+        options: Options,
+    ) -> RhaiResult<Tensor> {
         guard(&ctx, || {
             let o = options::Options::new(options, SHORTCUT_KEYS)?;
             let opts = ShortcutOptions {
@@ -120,7 +145,14 @@ mod api {
     /// step). Options: steps N (the student's), pred ("v") and teacher_pred (= pred), weighting
     /// ("snr_trunc" = max(SNR, 1), or "snr+1").
     #[rhai_fn(return_raw)]
-    pub fn distill_loss(ctx: NativeCallContext, teacher: Network, student: Network, sched: Schedule, x0: Tensor, options: Options) -> RhaiResult<Tensor> {
+    pub fn distill_loss(
+        ctx: NativeCallContext,
+        teacher: Network,
+        student: Network,
+        sched: Schedule,
+        x0: Tensor,
+        options: Options,
+    ) -> RhaiResult<Tensor> {
         guard(&ctx, || {
             let o = options::Options::new(options, DISTILL_KEYS)?;
             let pred = Pred::parse(&o.opt_string("pred")?.unwrap_or_else(|| "v".into()))?;
@@ -155,7 +187,9 @@ mod api {
         let result = crate::runtime::api::sample::with_denoiser(&ctx, &den, |d| {
             let dims = match &opts.init {
                 crate::diffusion::mcmc::dlg::Init::Given(x) => x.dims()[1..].to_vec(),
-                _ => d.example_shape().ok_or_else(|| crate::Error::new("this denoiser does not know its data shape: give `init` points"))?,
+                _ => d.example_shape().ok_or_else(|| {
+                    crate::Error::new("this denoiser does not know its data shape: give `init` points")
+                })?,
             };
             let mut run = Run::new(d, Noise::Random, None, false);
             chains::dlg(&mut run, model.as_ref(), &dims, &opts)
@@ -182,7 +216,8 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn langevin(ctx: NativeCallContext, den: ScriptDenoiser, x: Tensor, options: Options) -> RhaiResult<Tensor> {
         let o = guard(&ctx, || options::Options::new(options, LANGEVIN_KEYS))?;
-        let (eta, steps, sigma) = guard(&ctx, || Ok((o.f64_or("eta", 1e-3)?, o.usize_or("steps", 100)?, o.f64_or("sigma", 0.002)?)))?;
+        let (eta, steps, sigma) =
+            guard(&ctx, || Ok((o.f64_or("eta", 1e-3)?, o.usize_or("steps", 100)?, o.f64_or("sigma", 0.002)?)))?;
         crate::runtime::api::sample::with_denoiser(&ctx, &den, |d| {
             let mut run = Run::new(d, Noise::Random, None, false);
             run.start("langevin", steps);
@@ -197,7 +232,11 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn noise_levels(ctx: NativeCallContext, sigma_min: Number, sigma_max: Number, m: INT) -> RhaiResult<Array> {
         guard(&ctx, || {
-            let v = geometric_levels(number_arg("sigma_min", &sigma_min)?, number_arg("sigma_max", &sigma_max)?, count_arg("m", m)?)?;
+            let v = geometric_levels(
+                number_arg("sigma_min", &sigma_min)?,
+                number_arg("sigma_max", &sigma_max)?,
+                count_arg("m", m)?,
+            )?;
             Ok(v.into_iter().map(Dynamic::from_float).collect())
         })
     }

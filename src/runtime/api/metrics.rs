@@ -7,7 +7,8 @@ const MMD_KEYS: &[&str] = &["bandwidths"];
 const COVERAGE_KEYS: &[&str] = &["within"];
 
 /// The option keys of this module's functions (for completion).
-pub const OPTIONS: &[(&str, &[&str])] = &[("sliced_w2", SLICED_KEYS), ("mmd", MMD_KEYS), ("mode_coverage", COVERAGE_KEYS)];
+pub const OPTIONS: &[(&str, &[&str])] =
+    &[("sliced_w2", SLICED_KEYS), ("mmd", MMD_KEYS), ("mode_coverage", COVERAGE_KEYS)];
 
 #[export_module]
 mod api {

@@ -67,8 +67,23 @@ pub const GROUPS: &[Group] = &[
 
 /// The option keys a built-in accepts in its `#{ ... }` map (for completion).
 pub fn option_keys(function: &str) -> Vec<&'static str> {
-    let tables = [create::OPTIONS, optim::OPTIONS, nn::OPTIONS, training::OPTIONS, diffusion::OPTIONS, data::OPTIONS, metrics::OPTIONS, files::OPTIONS, methods::OPTIONS];
-    let mut keys: Vec<&'static str> = tables.iter().flat_map(|t| t.iter()).filter(|(f, _)| *f == function).flat_map(|(_, k)| k.iter().copied()).collect();
+    let tables = [
+        create::OPTIONS,
+        optim::OPTIONS,
+        nn::OPTIONS,
+        training::OPTIONS,
+        diffusion::OPTIONS,
+        data::OPTIONS,
+        metrics::OPTIONS,
+        files::OPTIONS,
+        methods::OPTIONS,
+    ];
+    let mut keys: Vec<&'static str> = tables
+        .iter()
+        .flat_map(|t| t.iter())
+        .filter(|(f, _)| *f == function)
+        .flat_map(|(_, k)| k.iter().copied())
+        .collect();
     if let Some((_, own)) = plot::OPTIONS.iter().find(|(f, _)| *f == function) {
         keys.extend(own.iter().chain(plot::FRAME).copied());
     }
@@ -100,7 +115,5 @@ pub fn register_all(engine: &mut Engine) {
     for group in GROUPS {
         engine.register_global_module((group.module)().into());
     }
-    engine
-        .register_custom_operator("@", 180)
-        .expect("`@` is a reserved symbol Rhai allows as a custom operator");
+    engine.register_custom_operator("@", 180).expect("`@` is a reserved symbol Rhai allows as a custom operator");
 }

@@ -17,7 +17,10 @@ fn sizes(o: &Options, key: &str, default: &[usize]) -> crate::Result<Vec<usize>>
         None => Ok(default.to_vec()),
         Some(a) => ints(&a)?
             .into_iter()
-            .map(|v| usize::try_from(v).map_err(|_| crate::Error::new(format!("option `{key}` must hold sizes >= 0, got {v}"))))
+            .map(|v| {
+                usize::try_from(v)
+                    .map_err(|_| crate::Error::new(format!("option `{key}` must hold sizes >= 0, got {v}")))
+            })
             .collect(),
     }
 }
@@ -38,8 +41,10 @@ fn image(o: &Options) -> crate::Result<[usize; 3]> {
     }
 }
 
-const MLP_KEYS: &[&str] = &["dim", "hidden", "act", "fourier", "fourier_scale", "time_embed", "time_dim", "out", "dtype", "device"];
-const UNET_KEYS: &[&str] = &["image", "channels", "mults", "res_blocks", "attention_at", "dropout", "time_embed", "dtype", "device"];
+const MLP_KEYS: &[&str] =
+    &["dim", "hidden", "act", "fourier", "fourier_scale", "time_embed", "time_dim", "out", "dtype", "device"];
+const UNET_KEYS: &[&str] =
+    &["image", "channels", "mults", "res_blocks", "attention_at", "dropout", "time_embed", "dtype", "device"];
 const CLASSIFIER_KEYS: &[&str] = &["classes", "dim", "hidden", "fourier", "act", "image", "dtype", "device"];
 
 /// The option keys of this module's functions (for completion).

@@ -15,12 +15,15 @@ fn param_list(params: &Dynamic) -> crate::Result<Vec<Tensor>> {
     }
     match params.as_array_ref() {
         Ok(a) => tensors(&a),
-        Err(_) => crate::bail!("params must be a network, a parameter tensor or an array of them, got {}", describe(params)),
+        Err(_) => {
+            crate::bail!("params must be a network, a parameter tensor or an array of them, got {}", describe(params))
+        }
     }
 }
 
 const ADAMW_KEYS: &[&str] = &["lr", "betas", "eps", "weight_decay", "schedule", "warmup", "total", "floor", "clip"];
-const SGD_KEYS: &[&str] = &["lr", "momentum", "dampening", "weight_decay", "nesterov", "schedule", "warmup", "total", "floor", "clip"];
+const SGD_KEYS: &[&str] =
+    &["lr", "momentum", "dampening", "weight_decay", "nesterov", "schedule", "warmup", "total", "floor", "clip"];
 
 /// The option keys of this module's functions (for completion).
 pub const OPTIONS: &[(&str, &[&str])] = &[("adamw", ADAMW_KEYS), ("sgd", SGD_KEYS)];
@@ -28,7 +31,12 @@ pub const OPTIONS: &[(&str, &[&str])] = &[("adamw", ADAMW_KEYS), ("sgd", SGD_KEY
 /// Applies the options every optimizer shares: `schedule`, `warmup`, `total`, `floor`, `clip`.
 fn common(opt: &mut crate::nn::optim::Optimizer, o: &crate::runtime::options::Options) -> crate::Result<()> {
     let decay = o.opt_string("schedule")?.unwrap_or_else(|| "constant".into());
-    let schedule = crate::nn::lr_schedule::LrSchedule::new(&decay, o.usize_or("warmup", 0)? as u64, o.usize_or("total", 0)? as u64, o.f64_or("floor", 0.0)?)?;
+    let schedule = crate::nn::lr_schedule::LrSchedule::new(
+        &decay,
+        o.usize_or("warmup", 0)? as u64,
+        o.usize_or("total", 0)? as u64,
+        o.f64_or("floor", 0.0)?,
+    )?;
     opt.set_schedule(schedule);
     opt.set_clip(o.opt_f64("clip")?)
 }
@@ -47,7 +55,6 @@ mod api {
     use crate::runtime::options;
     use crate::tensor::Tensor;
     use rhai::{FLOAT, INT};
-
 
     /// AdamW (Loshchilov & Hutter 2019) over `params` (a network, a parameter or an array of them).
     /// Options (PyTorch's defaults): `#{ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0.01 }`;

@@ -160,7 +160,13 @@ fn line_from(x: &Dynamic, options: Map) -> crate::Result<Figure> {
                 Ok(Curve { label: name.to_string(), x: first.clone(), y, color: color_of(&o, i)?, markers })
             })
             .collect::<crate::Result<Vec<_>>>()?,
-        None => vec![Curve { label: label_of(&o, 0)?, x: (0..first.len()).map(|i| i as f64).collect(), y: first, color: color_of(&o, 0)?, markers }],
+        None => vec![Curve {
+            label: label_of(&o, 0)?,
+            x: (0..first.len()).map(|i| i as f64).collect(),
+            y: first,
+            color: color_of(&o, 0)?,
+            markers,
+        }],
     };
     Figure::new(Kind::Line(curves), frame(&o, (640, 480))?)
 }
@@ -170,7 +176,9 @@ fn hist_from(data: &Dynamic, options: Map) -> crate::Result<Figure> {
     let series = listed(data)
         .iter()
         .enumerate()
-        .map(|(i, d)| Ok(Values { label: label_of(&o, i)?, v: numbers(d, &format!("series {i}"))?, color: color_of(&o, i)? }))
+        .map(|(i, d)| {
+            Ok(Values { label: label_of(&o, i)?, v: numbers(d, &format!("series {i}"))?, color: color_of(&o, i)? })
+        })
         .collect::<crate::Result<Vec<_>>>()?;
     let bins = o.usize_or("bins", 40)?;
     if bins == 0 {
@@ -198,7 +206,8 @@ fn images_from(t: &Tensor, options: Map) -> crate::Result<Figure> {
 
 fn trajectories_from(traj: &Array, options: Map) -> crate::Result<Figure> {
     let o = checked(options, TRAJECTORIES_KEYS)?;
-    let states = traj.iter().enumerate().map(|(i, s)| points(s, &format!("state {i}"))).collect::<crate::Result<Vec<_>>>()?;
+    let states =
+        traj.iter().enumerate().map(|(i, s)| points(s, &format!("state {i}"))).collect::<crate::Result<Vec<_>>>()?;
     let Some(first) = states.first() else { crate::bail!("trajectories needs at least one state") };
     let n = first.len();
     if let Some(i) = states.iter().position(|s| s.len() != n) {
@@ -216,7 +225,11 @@ fn grid_from(figs: &Array, options: Map) -> crate::Result<Figure> {
     let panels = figs
         .iter()
         .enumerate()
-        .map(|(i, f)| f.read_lock::<Figure>().map(|f| f.clone()).ok_or_else(|| crate::Error::new(format!("element {i} is {}, not a figure", describe(f)))))
+        .map(|(i, f)| {
+            f.read_lock::<Figure>()
+                .map(|f| f.clone())
+                .ok_or_else(|| crate::Error::new(format!("element {i} is {}, not a figure", describe(f))))
+        })
         .collect::<crate::Result<Vec<_>>>()?;
     let cols = o.opt_value("cols").map(|_| o.usize_or("cols", 1)).transpose()?;
     let grid = Grid::new(panels, cols)?;

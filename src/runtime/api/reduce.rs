@@ -29,11 +29,15 @@ pub fn module() -> Module {
         FuncRegistration::new(name)
             .with_comments([doc.clone()])
             .with_params_info(["x: Tensor", "Tensor"])
-            .set_into_module(&mut m, move |ctx: NativeCallContext, x: Tensor| guard(&ctx, || x.reduce(op, None, false)));
+            .set_into_module(&mut m, move |ctx: NativeCallContext, x: Tensor| {
+                guard(&ctx, || x.reduce(op, None, false))
+            });
         FuncRegistration::new(name)
             .with_comments([doc.clone()])
             .with_params_info(["x: Tensor", "dim: int", "Tensor"])
-            .set_into_module(&mut m, move |ctx: NativeCallContext, x: Tensor, dim: INT| guard(&ctx, || x.reduce(op, Some(dim), false)));
+            .set_into_module(&mut m, move |ctx: NativeCallContext, x: Tensor, dim: INT| {
+                guard(&ctx, || x.reduce(op, Some(dim), false))
+            });
         FuncRegistration::new(name)
             .with_comments([doc])
             .with_params_info(["x: Tensor", "dim: int", "keepdim: bool", "Tensor"])

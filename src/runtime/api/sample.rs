@@ -41,7 +41,11 @@ impl Denoiser for FunctionDenoiser<'_> {
             Err(e) => {
                 let interrupted = matches!(*e, EvalAltResult::ErrorTerminated(..));
                 *self.failure.borrow_mut() = Some(e);
-                Err(if interrupted { crate::Error::interrupted() } else { crate::Error::new("the denoiser function failed") })
+                Err(if interrupted {
+                    crate::Error::interrupted()
+                } else {
+                    crate::Error::new("the denoiser function failed")
+                })
             }
         }
     }
@@ -79,15 +83,39 @@ pub fn sigma_arg(v: &Dynamic) -> crate::Result<Vec<f64>> {
 }
 
 /// Options `sample` reads itself; everything else goes to the method.
-pub const COMMON: &[&str] = &["method", "steps", "n", "x", "sigmas", "sigma_min", "sigma_max", "rho", "spacing", "noise", "callback", "trajectory", "dtype", "device"];
+pub const COMMON: &[&str] = &[
+    "method",
+    "steps",
+    "n",
+    "x",
+    "sigmas",
+    "sigma_min",
+    "sigma_max",
+    "rho",
+    "spacing",
+    "noise",
+    "callback",
+    "trajectory",
+    "dtype",
+    "device",
+];
 
 /// Runs `f` with the Rust denoiser behind `den`, reporting a script function's own error if it failed.
-pub fn with_denoiser<T>(ctx: &NativeCallContext, den: &ScriptDenoiser, f: impl FnOnce(&dyn Denoiser) -> crate::Result<T>) -> RhaiResult<T> {
+pub fn with_denoiser<T>(
+    ctx: &NativeCallContext,
+    den: &ScriptDenoiser,
+    f: impl FnOnce(&dyn Denoiser) -> crate::Result<T>,
+) -> RhaiResult<T> {
     let label = crate::runtime::error::builtin_label(ctx.fn_name());
     let pos = ctx.call_position();
     match den {
         ScriptDenoiser::Native(d) => crate::runtime::error::catch_panics(|| f(d.as_ref()))
-            .map_err(|p| crate::runtime::error::script_error(format!("{label}: internal error (a bug in difflab; please report it): {p}"), pos))?
+            .map_err(|p| {
+                crate::runtime::error::script_error(
+                    format!("{label}: internal error (a bug in difflab; please report it): {p}"),
+                    pos,
+                )
+            })?
             .map_err(|e| from_error(&label, e, pos)),
         ScriptDenoiser::Function(fp) => {
             let adapter = FunctionDenoiser { ctx, f: fp.clone(), failure: RefCell::new(None) };
@@ -112,8 +140,12 @@ fn sigma_list(o: &crate::runtime::options::Options, den: &dyn Denoiser) -> crate
     }
     let spacing = o.opt_string("spacing")?;
     match (spacing.as_deref(), sched) {
-        (Some(name), Some(s)) if name != "karras" || o.opt_f64("sigma_min")?.is_none() => sigma_steps(s, steps, Spacing::parse(name)?),
-        (Some(name), None) if name != "karras" => crate::bail!("spacing \"{name}\" needs a schedule: wrap a network with denoiser(net, sched, pred)"),
+        (Some(name), Some(s)) if name != "karras" || o.opt_f64("sigma_min")?.is_none() => {
+            sigma_steps(s, steps, Spacing::parse(name)?)
+        }
+        (Some(name), None) if name != "karras" => {
+            crate::bail!("spacing \"{name}\" needs a schedule: wrap a network with denoiser(net, sched, pred)")
+        }
         _ => {
             let (lo, hi) = den.sigma_range();
             karras_sigmas(steps, o.f64_or("sigma_min", lo)?, o.f64_or("sigma_max", hi)?, o.f64_or("rho", 7.0)?)
@@ -141,7 +173,12 @@ mod api {
     /// Wraps a trained network as a denoiser D(x, σ): `denoiser(net, sched, "eps")`. The prediction is
     /// "eps", "x0", "v", "score" or "edm"; VP schedules are handled by rescaling x to α x.
     #[rhai_fn(name = "denoiser", return_raw)]
-    pub fn from_network(ctx: NativeCallContext, net: Network, sched: Schedule, pred: &str) -> RhaiResult<ScriptDenoiser> {
+    pub fn from_network(
+        ctx: NativeCallContext,
+        net: Network,
+        sched: Schedule,
+        pred: &str,
+    ) -> RhaiResult<ScriptDenoiser> {
         guard(&ctx, || Ok(ScriptDenoiser::Native(Arc::new(NetworkDenoiser::new(net, sched, Pred::parse(pred)?)?))))
     }
 
@@ -201,7 +238,12 @@ mod api {
     /// p(σ_j | x) `[N, M]` over a grid of levels (an array or tensor) with equal prior mass per level
     /// (density ∝ 1/σ on a geometric grid), the posterior Denoising MCMC samples σ from.
     #[rhai_fn(name = "noise_posterior", return_raw)]
-    pub fn noise_posterior(ctx: NativeCallContext, mix: &mut Mixture, x: Tensor, levels: Dynamic) -> RhaiResult<Tensor> {
+    pub fn noise_posterior(
+        ctx: NativeCallContext,
+        mix: &mut Mixture,
+        x: Tensor,
+        levels: Dynamic,
+    ) -> RhaiResult<Tensor> {
         guard(&ctx, || Ok(Tensor::from_candle(mix.noise_log_posterior(&x, &sigma_arg(&levels)?)?.candle().exp()?)))
     }
 
@@ -220,7 +262,9 @@ mod api {
                 Some(m) => ScriptDenoiser::Native(Arc::new(m.clone())),
                 None => {
                     let got = describe(&den);
-                    return guard(&ctx, || crate::bail!("the first argument must be a denoiser (denoiser(net, sched, pred), mix.denoiser(), denoiser(|x, sigma| ...)) or a mixture, got {got}"));
+                    return guard(&ctx, || {
+                        crate::bail!("the first argument must be a denoiser (denoiser(net, sched, pred), mix.denoiser(), denoiser(|x, sigma| ...)) or a mixture, got {got}")
+                    });
                 }
             },
         };
@@ -282,11 +326,16 @@ mod api {
                     Err(e) => {
                         let interrupted = matches!(*e, rhai::EvalAltResult::ErrorTerminated(..));
                         *callback_failure.borrow_mut() = Some(e);
-                        Err(if interrupted { crate::Error::interrupted() } else { crate::Error::new("the callback failed") })
+                        Err(if interrupted {
+                            crate::Error::interrupted()
+                        } else {
+                            crate::Error::new("the callback failed")
+                        })
                     }
                 }
             };
-            let cb: Option<&mut dyn FnMut(&StepInfo) -> crate::Result<()>> = if callback.is_some() { Some(&mut report) } else { None };
+            let cb: Option<&mut dyn FnMut(&StepInfo) -> crate::Result<()>> =
+                if callback.is_some() { Some(&mut report) } else { None };
             let mut run = Run::new(d, noise, cb, trajectory);
             let out = samplers::sample(&method, &mut run, x, &sigmas, &method_params)?;
             Ok((out, run.record, sigmas))

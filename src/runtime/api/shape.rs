@@ -116,7 +116,14 @@ mod api {
         guard(&ctx, || x.slice(dim, start, end, 1))
     }
     #[rhai_fn(name = "slice", return_raw)]
-    pub fn slice_step(ctx: NativeCallContext, x: Tensor, dim: INT, start: INT, end: INT, step: INT) -> RhaiResult<Tensor> {
+    pub fn slice_step(
+        ctx: NativeCallContext,
+        x: Tensor,
+        dim: INT,
+        start: INT,
+        end: INT,
+        step: INT,
+    ) -> RhaiResult<Tensor> {
         guard(&ctx, || x.slice(dim, start, end, step))
     }
 

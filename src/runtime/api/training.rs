@@ -41,7 +41,7 @@ mod api {
     use crate::runtime::error::{guard, RhaiResult};
     use crate::runtime::options;
     use crate::tensor::Tensor;
-    use rhai::{INT, Map};
+    use rhai::{Map, INT};
     use std::path::Path;
 
     /// An exponential moving average of `net`'s weights: `ema(net, #{ decay: 0.999, warmup: true })`.
@@ -110,7 +110,10 @@ mod api {
         guard(&ctx, || {
             let o = options::Options::new(options, PROGRESS_KEYS)?;
             let label = o.opt_string("label")?.unwrap_or_default();
-            Ok(ScriptProgress(std::sync::Arc::new(std::sync::Mutex::new(Progress::new(&label, u64::try_from(total).ok())))))
+            Ok(ScriptProgress(std::sync::Arc::new(std::sync::Mutex::new(Progress::new(
+                &label,
+                u64::try_from(total).ok(),
+            )))))
         })
     }
 
