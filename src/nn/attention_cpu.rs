@@ -14,7 +14,7 @@
 use super::conv_cpu::block_images;
 use super::cpu_gemm::{lane_sum, matmul_into, sum_in_order, View};
 use super::fast_math::exp;
-use super::fused_act::{f32s, unset_f32s};
+use super::fused_act::{f32s, zeros};
 use super::group_norm_cpu::Norm;
 use super::layers::groups_for;
 use super::params::ParamStore;
@@ -118,10 +118,10 @@ impl Attention {
     fn scratch(&self) -> Forward {
         let (c, np) = (self.c, self.pixels());
         Forward {
-            normed: unset_f32s(c * np),
-            qkv: unset_f32s(3 * c * np),
-            weights: unset_f32s(np * np),
-            out: unset_f32s(c * np),
+            normed: vec![0f32; c * np],
+            qkv: vec![0f32; 3 * c * np],
+            weights: vec![0f32; np * np],
+            out: vec![0f32; c * np],
         }
     }
 
@@ -150,8 +150,8 @@ impl Attention {
         let mut g = vec![0f32; p.len()];
         let (mut dgamma, mut dbeta) = (vec![0f32; c], vec![0f32; c]);
         let mut f = self.scratch();
-        let (mut dout, mut dweights) = (unset_f32s(c * np), unset_f32s(np * np));
-        let (mut dqkv, mut dnormed) = (unset_f32s(3 * c * np), unset_f32s(c * np));
+        let (mut dout, mut dweights) = (vec![0f32; c * np], vec![0f32; np * np]);
+        let (mut dqkv, mut dnormed) = (vec![0f32; 3 * c * np], vec![0f32; c * np]);
         for (i, dx) in images.zip(dx.chunks_mut(len)) {
             let (x, gy) = (&x[i * len..(i + 1) * len], &gy[i * len..(i + 1) * len]);
             self.attend(x, p, &mut f);
@@ -233,7 +233,7 @@ impl CustomOp2 for Attention {
         let len = self.image_len();
         let n = x.len() / len;
         let per = block_images(n);
-        let mut y = unset_f32s(n * len);
+        let mut y = zeros(n * len);
         y.par_chunks_mut(per * len).enumerate().for_each(|(k, y)| {
             let images = k * per..(k * per + per).min(n);
             vectorised(
@@ -276,7 +276,7 @@ impl CustomOp2 for AttentionGrad {
         let n = x.len() / len;
         let per = block_images(n);
         let total = n * len + p.len();
-        let mut out = unset_f32s(total);
+        let mut out = zeros(total);
         let (dx, dp) = out.split_at_mut(n * len);
         let grads: Vec<Vec<f32>> = dx
             .par_chunks_mut(per * len)

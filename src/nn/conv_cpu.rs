@@ -8,7 +8,7 @@
 //! times slower than this.
 
 use super::cpu_gemm::{lane_sum, matmul_into, View};
-use super::fused_act::{f32s, unset_f32s};
+use super::fused_act::{f32s, zeros};
 use super::simd_dispatch::vectorised;
 use crate::error::Result;
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, DType, Layout, Shape, Tensor};
@@ -383,7 +383,7 @@ impl CustomOp3 for Conv {
         let g = self.geo;
         let (image, p) = (g.c * g.h * g.w, g.pixels());
         let n = x.len() / image;
-        let mut y = unset_f32s(n * g.o * p);
+        let mut y = zeros(n * g.o * p);
         let per_image = b.len() != g.o;
         y.par_chunks_mut(g.o * p).zip(x.par_chunks(image)).enumerate().for_each(|(i, (y, x))| {
             let b = if per_image { &b[i * g.o..(i + 1) * g.o] } else { b };
@@ -438,8 +438,7 @@ impl CustomOp2 for ConvInputGrad {
         let g = self.geo;
         let (image, p, patch) = (g.c * g.h * g.w, g.pixels(), g.patch());
         let n = gy.len() / (g.o * p);
-        // the fold and the products write every value
-        let mut dx = unset_f32s(n * image);
+        let mut dx = zeros(n * image);
         if let Some(t) = g.transposed() {
             // one product of C rows and depth O·k·k per image, where the fold's product has
             // C·k·k rows and depth O and then scatters its result back

@@ -44,14 +44,15 @@ pub(super) fn f32s<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a
     Ok(&s.as_slice::<f32>()?[start..end])
 }
 
-/// A buffer of `n` values for an op's output that is written in full before it is read. It
-/// skips the zeroing of `vec![0.0; n]`: a memset on the calling thread, before the parallel
-/// part starts, that took a few percent of a UNet training step.
-pub(super) fn unset_f32s(n: usize) -> Vec<f32> {
+/// `n` zeros for an op's output, written across the thread pool: `vec![0.0; n]` zeroes on
+/// the calling thread before the op's parallel part starts, which took a few percent of a
+/// UNet training step. Small buffers are zeroed in place.
+pub(super) fn zeros(n: usize) -> Vec<f32> {
+    if n < 1 << 17 {
+        return vec![0.0; n];
+    }
     let mut v = Vec::with_capacity(n);
-    // SAFETY: the capacity is `n`, every bit pattern is a valid `f32`, and callers write each
-    // value before reading it (candle allocates its own CPU outputs the same way).
-    unsafe { v.set_len(n) };
+    v.par_extend(rayon::iter::repeat_n(0f32, n));
     v
 }
 

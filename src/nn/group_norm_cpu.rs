@@ -6,7 +6,7 @@
 
 use super::cpu_gemm::lane_sum;
 use super::fast_math::{exp, silu};
-use super::fused_act::{f32s, unset_f32s};
+use super::fused_act::{f32s, zeros};
 use super::simd_dispatch::vectorised;
 use crate::error::Result;
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
@@ -186,7 +186,7 @@ impl CustomOp3 for Norm {
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (x, gamma, beta) = (f32s(s1, l1)?, f32s(s2, l2)?, f32s(s3, l3)?);
         let glen = self.group_len();
-        let mut y = unset_f32s(x.len());
+        let mut y = zeros(x.len());
         y.par_chunks_mut(glen).zip(x.par_chunks(glen)).enumerate().for_each(|(i, (y, x))| {
             vectorised(
                 #[inline(always)]
@@ -230,8 +230,7 @@ impl CustomOp3 for NormGrad {
         let norm = self.norm;
         let (c, glen, per_group) = (norm.channels, norm.group_len(), norm.group_channels());
         // dx is written in full below, and dγ, dβ are added onto zeros
-        let mut dx = unset_f32s(x.len() + 2 * c);
-        dx[x.len()..].fill(0.0);
+        let mut dx = zeros(x.len() + 2 * c);
         // per group: (dγ, dβ) of its channels
         let partial: Vec<(Vec<f32>, Vec<f32>)> = dx[..x.len()]
             .par_chunks_mut(glen)

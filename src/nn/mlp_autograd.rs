@@ -14,7 +14,7 @@
 use super::cpu_gemm::{add_column_sums, matmul_into, sum_in_order, View};
 use super::embed::{fourier_features_row, sinusoidal_freqs, sinusoidal_row};
 use super::fast_math::{exp, silu};
-use super::fused_act::{f32s, unset_f32s};
+use super::fused_act::{f32s, zeros};
 use super::layers::Act;
 use super::mlp::MlpConfig;
 use super::params::ParamStore;
@@ -304,7 +304,7 @@ impl CustomOp3 for MlpOp {
                 )
             })
             .collect();
-        let mut gp = unset_f32s(pv.len());
+        let mut gp = zeros(pv.len());
         sum_in_order(&mut gp, &blocks.iter().map(|(g, _)| g.as_slice()).collect::<Vec<_>>());
         let gp = Tensor::from_vec(gp, pv.len(), &Device::Cpu)?;
         let dx = if want_dx {

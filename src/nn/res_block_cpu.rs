@@ -15,7 +15,7 @@
 
 use super::conv_cpu::{block_images, Geometry};
 use super::cpu_gemm::{lane_sum, matmul_into, sum_in_order, View};
-use super::fused_act::{f32s, unset_f32s};
+use super::fused_act::{f32s, zeros};
 use super::group_norm_cpu::Norm;
 use super::layers::groups_for;
 use super::params::ParamStore;
@@ -160,8 +160,8 @@ impl Block {
         let (hw, cin, o) = (self.pixels(), self.cin, self.cout);
         let (conv1, conv2, norm1, norm2) = (self.conv(cin), self.conv(o), self.norm(cin), self.norm(o));
         let out_bias = self.out_bias(p);
-        let mut h1 = unset_f32s(images.len() * o * hw);
-        let (mut a, mut joined) = (unset_f32s(cin.max(o) * hw), unset_f32s(cin * hw));
+        let mut h1 = vec![0f32; images.len() * o * hw];
+        let (mut a, mut joined) = (vec![0f32; cin.max(o) * hw], vec![0f32; cin * hw]);
         for ((i, h), y) in images.zip(h1.chunks_mut(o * hw)).zip(y.chunks_mut(o * hw)) {
             let x = self.image(parts, i, &mut joined);
             norm1.forward_image(x, self.param(p, NORM1_W), self.param(p, NORM1_B), &mut a[..cin * hw]);
@@ -213,8 +213,8 @@ impl Block {
         let (mut k1, mut k2) = (vec![0f32; o * cin * 9], vec![0f32; o * o * 9]);
         let (mut dgamma1, mut dbeta1, mut dgamma2, mut dbeta2, mut dbias2) =
             (vec![0f32; cin], vec![0f32; cin], vec![0f32; o], vec![0f32; o], vec![0f32; o]);
-        let (mut a, mut ga) = (unset_f32s(cin.max(o) * hw), unset_f32s(cin.max(o) * hw));
-        let (mut gh, mut joined, mut dxi) = (unset_f32s(o * hw), unset_f32s(cin * hw), unset_f32s(cin * hw));
+        let (mut a, mut ga) = (vec![0f32; cin.max(o) * hw], vec![0f32; cin.max(o) * hw]);
+        let (mut gh, mut joined, mut dxi) = (vec![0f32; o * hw], vec![0f32; cin * hw], vec![0f32; cin * hw]);
         let first = images.start;
         for (i, h) in images.zip(h1.chunks(o * hw)) {
             let gy = &gy[i * o * hw..(i + 1) * o * hw];
@@ -277,7 +277,7 @@ impl ResBlock {
         let (hw, o) = (b.pixels(), b.cout);
         let n = parts[0].len() / (b.channels[0] * hw);
         let per = block_images(n);
-        let mut y = unset_f32s(n * o * hw);
+        let mut y = zeros(n * o * hw);
         let h1: Vec<Vec<f32>> = y
             .par_chunks_mut(per * o * hw)
             .enumerate()
@@ -328,7 +328,7 @@ impl ResBlockGrad {
         let flipped = [b.conv(cin).flipped_kernel(b.param(p, CONV1_W)), b.conv(o).flipped_kernel(b.param(p, CONV2_W))];
         // the parts' gradients are written in full by the blocks, the packed vector's summed below
         let total = n * cin * hw + p.len();
-        let mut out = unset_f32s(total);
+        let mut out = zeros(total);
         let (dx, dp) = out.split_at_mut(n * cin * hw);
         // each block's rows of each part's gradient
         let mut blocks: Vec<Vec<&mut [f32]>> = (0..n.div_ceil(per)).map(|_| Vec::new()).collect();

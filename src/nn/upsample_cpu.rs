@@ -2,7 +2,7 @@
 //! gradient summed over each 2×2 block; channel planes run in parallel. Candle's backward of
 //! its upsampling is a grouped, strided convolution that runs on the calling thread.
 
-use super::fused_act::{f32s, unset_f32s};
+use super::fused_act::{f32s, zeros};
 use crate::error::Result;
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 use rayon::prelude::*;
@@ -36,7 +36,7 @@ impl CustomOp1 for Upsample {
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let x = f32s(s, l)?;
         let (h, w) = (self.h, self.w);
-        let mut y = unset_f32s(4 * x.len());
+        let mut y = zeros(4 * x.len());
         y.par_chunks_mut(PLANES * 4 * h * w).zip(x.par_chunks(PLANES * h * w)).for_each(|(y, x)| {
             for (row, out) in x.chunks(w).zip(y.chunks_mut(4 * w)) {
                 let (top, bottom) = out.split_at_mut(2 * w);
@@ -63,7 +63,7 @@ impl CustomOp1 for BlockSums {
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let gy = f32s(s, l)?;
         let (h, w) = (self.h, self.w);
-        let mut dx = unset_f32s(gy.len() / 4);
+        let mut dx = zeros(gy.len() / 4);
         dx.par_chunks_mut(PLANES * h * w).zip(gy.par_chunks(PLANES * 4 * h * w)).for_each(|(dx, gy)| {
             for (row, g) in dx.chunks_mut(w).zip(gy.chunks(4 * w)) {
                 let (top, bottom) = g.split_at(2 * w);
