@@ -55,7 +55,7 @@ pub fn split(x: &Tensor, fraction: f64) -> Result<(Tensor, Tensor)> {
 
 /// `x` mapped linearly from [lo, hi] to [-1, 1].
 pub fn normalize(x: &Tensor, lo: f64, hi: f64) -> Result<Tensor> {
-    if !(hi > lo) {
+    if lo.is_nan() || hi.is_nan() || hi <= lo {
         crate::bail!("need lo < hi, got {lo} and {hi}");
     }
     Ok(Tensor::from_candle(x.candle().affine(2.0 / (hi - lo), -(hi + lo) / (hi - lo))?))
@@ -63,7 +63,7 @@ pub fn normalize(x: &Tensor, lo: f64, hi: f64) -> Result<Tensor> {
 
 /// `x` mapped linearly from [-1, 1] back to [lo, hi].
 pub fn denormalize(x: &Tensor, lo: f64, hi: f64) -> Result<Tensor> {
-    if !(hi > lo) {
+    if lo.is_nan() || hi.is_nan() || hi <= lo {
         crate::bail!("need lo < hi, got {lo} and {hi}");
     }
     Ok(Tensor::from_candle(x.candle().affine((hi - lo) / 2.0, (hi + lo) / 2.0)?))

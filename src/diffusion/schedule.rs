@@ -86,7 +86,7 @@ impl Schedule {
 
     /// The log-SNR cosine schedule between `logsnr_min` and `logsnr_max`.
     pub fn vp_logsnr_cosine(logsnr_min: f64, logsnr_max: f64) -> Result<Self> {
-        if !(logsnr_min < logsnr_max) || !logsnr_min.is_finite() || !logsnr_max.is_finite() {
+        if !logsnr_min.is_finite() || !logsnr_max.is_finite() || logsnr_min >= logsnr_max {
             crate::bail!("need finite logsnr_min < logsnr_max, got {logsnr_min} and {logsnr_max}");
         }
         Ok(Schedule::VpLogsnrCosine { logsnr_min, logsnr_max })

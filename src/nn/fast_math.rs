@@ -39,7 +39,7 @@ pub fn silu(x: f32) -> f32 {
 pub fn sin_cos(x: f32) -> (f32, f32) {
     // x = k·π/2 + r with |r| ≤ π/4; π/2 split in two so k·PIO2_HI is exact for |k| < 2¹².
     const PIO2_HI: f32 = 1.570_312_5;
-    const PIO2_LO: f32 = 4.838_267_9e-4;
+    const PIO2_LO: f32 = 4.838_268e-4;
     let rounded = x * std::f32::consts::FRAC_2_PI + ROUND;
     let k = rounded - ROUND;
     let r = (x - k * PIO2_HI) - k * PIO2_LO;

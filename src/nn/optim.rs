@@ -374,7 +374,9 @@ mod tests {
     fn sgd_step_matches_the_rule_by_hand() {
         let _alone = ONE_STEPPER.lock().unwrap_or_else(|e| e.into_inner());
         let x = start();
-        let mut opt = Optimizer::sgd(&[x.clone()], SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() }).unwrap();
+        let mut opt =
+            Optimizer::sgd(std::slice::from_ref(&x), SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() })
+                .unwrap();
         opt.step(&quadratic(&x)).unwrap(); // g = -6, buf = -6, x = 0.6
         assert!((x.to_scalar_f64().unwrap() - 0.6).abs() < 1e-12);
         opt.step(&quadratic(&x)).unwrap(); // g = -4.8, buf = -10.2, x = 1.62
@@ -387,8 +389,11 @@ mod tests {
         let _alone = ONE_STEPPER.lock().unwrap_or_else(|e| e.into_inner());
         // With bias correction the first Adam step is lr * sign(g) (up to eps).
         let x = start();
-        let mut opt =
-            Optimizer::adamw(&[x.clone()], AdamWConfig { lr: 0.5, weight_decay: 0.0, ..Default::default() }).unwrap();
+        let mut opt = Optimizer::adamw(
+            std::slice::from_ref(&x),
+            AdamWConfig { lr: 0.5, weight_decay: 0.0, ..Default::default() },
+        )
+        .unwrap();
         opt.step(&quadratic(&x)).unwrap();
         assert!((x.to_scalar_f64().unwrap() - 0.5).abs() < 1e-6);
         for _ in 0..200 {
@@ -401,7 +406,9 @@ mod tests {
     fn clipping_scales_the_step_and_state_round_trips() {
         let _alone = ONE_STEPPER.lock().unwrap_or_else(|e| e.into_inner());
         let x = start();
-        let mut opt = Optimizer::sgd(&[x.clone()], SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() }).unwrap();
+        let mut opt =
+            Optimizer::sgd(std::slice::from_ref(&x), SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() })
+                .unwrap();
         opt.set_clip(Some(1.0)).unwrap();
         opt.step(&quadratic(&x)).unwrap(); // g = -6 clipped to about -1
         assert!((x.to_scalar_f64().unwrap() - 0.1).abs() < 1e-6);
@@ -409,7 +416,7 @@ mod tests {
         let path = dir.path().join("opt.safetensors");
         opt.save(&path).unwrap();
         let y = start();
-        let mut again = Optimizer::sgd(&[y.clone()], SgdConfig { lr: 0.5, ..Default::default() }).unwrap();
+        let mut again = Optimizer::sgd(std::slice::from_ref(&y), SgdConfig { lr: 0.5, ..Default::default() }).unwrap();
         again.load(&path).unwrap();
         assert_eq!((again.steps(), again.base_lr()), (1, 0.1));
         let adam = Optimizer::adamw(&[y], AdamWConfig::default()).unwrap();
@@ -421,7 +428,7 @@ mod tests {
     fn the_schedule_sets_the_step_size() {
         let _alone = ONE_STEPPER.lock().unwrap_or_else(|e| e.into_inner());
         let x = start();
-        let mut opt = Optimizer::sgd(&[x.clone()], SgdConfig { lr: 0.1, ..Default::default() }).unwrap();
+        let mut opt = Optimizer::sgd(std::slice::from_ref(&x), SgdConfig { lr: 0.1, ..Default::default() }).unwrap();
         opt.set_schedule(LrSchedule::new("constant", 2, 0, 0.0).unwrap());
         assert!((opt.lr() - 0.05).abs() < 1e-15);
         opt.step(&quadratic(&x)).unwrap(); // lr 0.05, g = -6
@@ -436,7 +443,7 @@ mod tests {
         let err = Optimizer::sgd(&[plain], SgdConfig { lr: 0.1, ..Default::default() }).unwrap_err();
         assert!(err.message().starts_with("params[0]: "), "{err}");
         let x = start();
-        let mut opt = Optimizer::sgd(&[x.clone()], SgdConfig { lr: 0.1, ..Default::default() }).unwrap();
+        let mut opt = Optimizer::sgd(std::slice::from_ref(&x), SgdConfig { lr: 0.1, ..Default::default() }).unwrap();
         let nan = x
             .binary_scalar(crate::tensor::ops::BinaryOp::Mul, f64::NAN)
             .unwrap()

@@ -35,7 +35,7 @@ impl ImageGrid {
         }
         let values = t.to_f64_vec()?;
         let (lo, hi) = range.unwrap_or(if values.iter().all(|&v| v >= 0.0) { (0.0, 1.0) } else { (-1.0, 1.0) });
-        if !(hi > lo) {
+        if lo.is_nan() || hi.is_nan() || hi <= lo {
             crate::bail!("the value range must increase, got [{lo}, {hi}]");
         }
         let to_byte = |v: f64| (((v - lo) / (hi - lo)).clamp(0.0, 1.0) * 255.0).round() as u8;

@@ -23,7 +23,7 @@ mod shortcut;
 mod ulmc;
 
 pub use params::{ParamValue, Params};
-pub use run::{Noise, Record, Run, StepInfo};
+pub use run::{Callback, Noise, Record, Run, StepInfo};
 
 use crate::error::Result;
 use crate::tensor::Tensor;

@@ -15,6 +15,9 @@ pub enum Noise {
     Given(VecDeque<Tensor>),
 }
 
+/// The per-step callback: it sees each step as it ends and can stop the run with an error.
+pub type Callback<'a> = &'a mut dyn FnMut(&StepInfo) -> Result<()>;
+
 /// What one step reports to the callback.
 pub struct StepInfo<'a> {
     /// The step index, from 0.
@@ -48,7 +51,7 @@ pub struct Record {
 pub struct Run<'a> {
     den: &'a dyn Denoiser,
     noise: Noise,
-    callback: Option<&'a mut dyn FnMut(&StepInfo) -> Result<()>>,
+    callback: Option<Callback<'a>>,
     /// What the run did so far.
     pub record: Record,
     progress: Option<Progress>,
@@ -56,12 +59,7 @@ pub struct Run<'a> {
 
 impl<'a> Run<'a> {
     /// A run of `den` drawing `noise`, reporting steps to `callback`, keeping the trajectory if asked.
-    pub fn new(
-        den: &'a dyn Denoiser,
-        noise: Noise,
-        callback: Option<&'a mut dyn FnMut(&StepInfo) -> Result<()>>,
-        trajectory: bool,
-    ) -> Self {
+    pub fn new(den: &'a dyn Denoiser, noise: Noise, callback: Option<Callback<'a>>, trajectory: bool) -> Self {
         let record =
             Record { trajectory: trajectory.then(Vec::new), denoised: trajectory.then(Vec::new), ..Record::default() };
         Self { den, noise, callback, record, progress: None }

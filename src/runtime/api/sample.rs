@@ -334,8 +334,7 @@ mod api {
                     }
                 }
             };
-            let cb: Option<&mut dyn FnMut(&StepInfo) -> crate::Result<()>> =
-                if callback.is_some() { Some(&mut report) } else { None };
+            let cb: Option<samplers::Callback> = if callback.is_some() { Some(&mut report) } else { None };
             let mut run = Run::new(d, noise, cb, trajectory);
             let out = samplers::sample(&method, &mut run, x, &sigmas, &method_params)?;
             Ok((out, run.record, sigmas))
