@@ -110,9 +110,6 @@ fn report(result: crate::Result<()>, what: &str) -> ExitCode {
     }
 }
 
-/// Exit status of a run stopped by Ctrl-C, as shells report SIGINT.
-pub const EXIT_INTERRUPTED: u8 = 130;
-
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -193,7 +190,7 @@ pub fn run_file(file: &std::path::Path, args: Vec<String>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    install_interrupt_handler(true);
+    crate::interrupt::install_handler(true);
     crate::runtime::progress_bar::TerminalBars::install_if_terminal();
     let name = file.display().to_string();
     let mut session = Session::new(args);
@@ -201,27 +198,11 @@ pub fn run_file(file: &std::path::Path, args: Vec<String>) -> ExitCode {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) if e.kind == ErrorKind::Interrupted => {
             eprintln!("interrupted");
-            ExitCode::from(EXIT_INTERRUPTED)
+            ExitCode::from(crate::interrupt::EXIT_INTERRUPTED)
         }
         Err(e) => {
             eprintln!("{}", session.render_error(&e));
             ExitCode::from(1)
         }
     }
-}
-
-/// Makes Ctrl-C (SIGINT) ask the running script to stop. With `exit_on_second`,
-/// a second Ctrl-C while the first is still pending ends the process at once
-/// (for a terminal user stuck in a long native call; a kernel never does).
-pub fn install_interrupt_handler(exit_on_second: bool) {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let _ = ctrlc::set_handler(move || {
-            if exit_on_second && crate::interrupt::is_requested() {
-                eprintln!("interrupted");
-                std::process::exit(EXIT_INTERRUPTED as i32);
-            }
-            crate::interrupt::request();
-        });
-    });
 }

@@ -27,7 +27,7 @@ pub fn serve(connection_file: &Path) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    crate::cli::install_interrupt_handler(false);
+    crate::interrupt::install_handler(false);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

@@ -84,7 +84,7 @@ fn editor(session: &Arc<Mutex<Session>>) -> Reedline {
 
 /// Runs the REPL until `:quit` or Ctrl-D; figures are drawn with `images` or saved into `out_dir`.
 pub fn run(images: inline_image::ImageMode, out_dir: std::path::PathBuf) -> ExitCode {
-    crate::cli::install_interrupt_handler(true);
+    crate::interrupt::install_handler(true);
     crate::runtime::progress_bar::TerminalBars::install_if_terminal();
     crate::runtime::output::set_sink(Arc::new(inline_image::TerminalOutput::new(images, out_dir)));
     let session = Arc::new(Mutex::new(Session::new(vec![])));
