@@ -13,8 +13,9 @@
 //! - [`repl`], [`kernel`] and [`cli`]: the front ends (terminal REPL, Jupyter kernel, command line);
 //! - [`bench`]: `difflab bench`, the workloads timed against PyTorch.
 //!
-//! [`error`], [`interrupt`] and [`progress`] are shared by all layers.
+//! [`error`], [`interrupt`], [`progress`] and [`atomic_file`] are shared by all layers.
 
+pub mod atomic_file;
 pub mod bench;
 pub mod cli;
 pub mod data;

@@ -97,9 +97,9 @@ pub fn install(target: &Target) -> Result<PathBuf> {
         .and_then(|p| p.canonicalize())
         .map_err(|e| Error::new(format!("cannot find the difflab binary: {e}")))?;
     let spec = serde_json::to_string_pretty(&kernel_json(&exe)).map_err(|e| Error::new(e.to_string()))?;
-    crate::nn::checkpoint::write_atomically(&dir.join("kernel.json"), spec.as_bytes())?;
+    crate::atomic_file::write_atomically(&dir.join("kernel.json"), spec.as_bytes())?;
     for size in [32, 64] {
-        crate::nn::checkpoint::write_atomically(&dir.join(format!("logo-{size}x{size}.png")), &logo(size)?)?;
+        crate::atomic_file::write_atomically(&dir.join(format!("logo-{size}x{size}.png")), &logo(size)?)?;
     }
     Ok(dir)
 }

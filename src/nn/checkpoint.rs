@@ -29,29 +29,7 @@ pub fn write(path: &Path, tensors: &[(String, candle_core::Tensor)], metadata: H
         .collect::<Result<_>>()?;
     let bytes = safetensors::serialize(contiguous.iter().map(|(n, t)| (n.as_str(), t)), Some(metadata))
         .map_err(|e| Error::new(format!("{}: cannot encode: {e}", path.display())))?;
-    write_atomically(path, &bytes)
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        crate::bail!("{}: the folder {} does not exist", path.display(), dir.display());
-    }
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        crate::bail!("{}: cannot write: {e}", path.display());
-    }
-    Ok(())
+    crate::atomic_file::write_atomically(path, &bytes)
 }
 
 /// Reads every tensor and the metadata of a safetensors file.

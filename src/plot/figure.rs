@@ -183,7 +183,7 @@ impl Figure {
             Some("svg") => self.svg()?.into_bytes(),
             _ => crate::bail!("{}: the file name must end in .png or .svg", path.display()),
         };
-        crate::nn::checkpoint::write_atomically(path, &bytes)
+        crate::atomic_file::write_atomically(path, &bytes)
     }
 
     /// A one-line description.

@@ -28,7 +28,7 @@ impl SaveFigures {
             .map_err(|e| crate::Error::new(format!("{}: cannot create the folder: {e}", self.dir.display())))?;
         let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
         let path = self.dir.join(format!("figure-{n}.png"));
-        crate::nn::checkpoint::write_atomically(&path, &item.png)?;
+        crate::atomic_file::write_atomically(&path, &item.png)?;
         Ok(path)
     }
 }

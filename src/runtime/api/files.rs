@@ -139,7 +139,7 @@ mod api {
     pub fn write_json(ctx: NativeCallContext, path: &str, value: Dynamic) -> RhaiResult<()> {
         guard(&ctx, || {
             let text = serde_json::to_string_pretty(&to_json(&value)?).map_err(|e| crate::Error::new(e.to_string()))?;
-            checkpoint::write_atomically(Path::new(path), text.as_bytes())
+            crate::atomic_file::write_atomically(Path::new(path), text.as_bytes())
         })
     }
 
