@@ -1,13 +1,59 @@
 //! The 2-D charts (scatter, line, histogram, density, trajectories): axes with
 //! labels, log scales drawn as decades, a legend, and the data-to-pixel map.
 
-use super::figure::{draw_error, Frame, Kind, Mapping};
+use super::figure::{draw_error, Frame, Mapping};
 use super::font::FAMILY;
 use super::palette::cycle;
+use super::series;
 use crate::error::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::{ColorMap, ViridisRGB};
+
+/// A 2-D chart: what it plots, in data coordinates.
+#[derive(Clone, Debug)]
+pub enum Chart {
+    /// Point sets.
+    Scatter(Vec<series::Points>),
+    /// Curves.
+    Line(Vec<series::Curve>),
+    /// 1-D histograms with `bins` bins, as densities or counts.
+    Hist {
+        /// The data sets.
+        series: Vec<series::Values>,
+        /// The number of bins.
+        bins: usize,
+        /// Normalise to a probability density.
+        density: bool,
+    },
+    /// A 2-D histogram drawn as a heat map.
+    Density {
+        /// The points.
+        points: Vec<(f64, f64)>,
+        /// Bins per axis.
+        bins: usize,
+    },
+    /// 2-D paths of particles, over optional background points.
+    Trajectories {
+        /// One path per particle.
+        paths: Vec<Vec<(f64, f64)>>,
+        /// Points drawn faintly behind the paths (e.g. the data).
+        background: Option<Vec<(f64, f64)>>,
+    },
+}
+
+impl Chart {
+    /// What it shows, in a few words.
+    pub fn describe(&self) -> String {
+        match self {
+            Chart::Scatter(s) => format!("scatter of {} series", s.len()),
+            Chart::Line(s) => format!("line plot of {} series", s.len()),
+            Chart::Hist { series, .. } => format!("histogram of {} series", series.len()),
+            Chart::Density { .. } => "2-D density".into(),
+            Chart::Trajectories { paths, .. } => format!("{} trajectories", paths.len()),
+        }
+    }
+}
 
 /// An axis transform: identity, or log10 for a log axis.
 #[derive(Clone, Copy)]
@@ -84,7 +130,7 @@ fn histogram(values: &[f64], bins: usize, range: (f64, f64)) -> Vec<f64> {
 }
 
 /// Checks that every value on a log axis is positive.
-pub fn check_log_axes(kind: &Kind, frame: &Frame) -> Result<()> {
+pub fn check_log_axes(chart: &Chart, frame: &Frame) -> Result<()> {
     let ax = Axis { log: frame.xlog, name: "x" };
     let ay = Axis { log: frame.ylog, name: "y" };
     let check = |pts: &mut dyn Iterator<Item = (f64, f64)>| -> Result<()> {
@@ -94,20 +140,20 @@ pub fn check_log_axes(kind: &Kind, frame: &Frame) -> Result<()> {
         }
         Ok(())
     };
-    match kind {
-        Kind::Scatter(sets) => sets.iter().try_for_each(|s| check(&mut s.xy.iter().copied())),
-        Kind::Line(curves) => curves.iter().try_for_each(|c| check(&mut c.x.iter().copied().zip(c.y.iter().copied()))),
-        Kind::Density { points, .. } => check(&mut points.iter().copied()),
-        Kind::Trajectories { paths, background } => {
+    match chart {
+        Chart::Scatter(sets) => sets.iter().try_for_each(|s| check(&mut s.xy.iter().copied())),
+        Chart::Line(curves) => curves.iter().try_for_each(|c| check(&mut c.x.iter().copied().zip(c.y.iter().copied()))),
+        Chart::Density { points, .. } => check(&mut points.iter().copied()),
+        Chart::Trajectories { paths, background } => {
             paths.iter().try_for_each(|p| check(&mut p.iter().copied()))?;
             background.iter().try_for_each(|b| check(&mut b.iter().copied()))
         }
-        Kind::Hist { .. } | Kind::Images(_) | Kind::Grid(_) => Ok(()),
+        Chart::Hist { .. } => Ok(()),
     }
 }
 
-/// Draws a 2-D chart kind into `area`.
-pub fn draw<DB: DrawingBackend>(kind: &Kind, frame: &Frame, area: &DrawingArea<DB, Shift>) -> Result<Mapping> {
+/// Draws a chart of `kind` into `area`.
+pub fn draw<DB: DrawingBackend>(kind: &Chart, frame: &Frame, area: &DrawingArea<DB, Shift>) -> Result<Mapping> {
     let ax = Axis { log: frame.xlog, name: "x" };
     let ay = Axis { log: frame.ylog, name: "y" };
     // Data in axis coordinates.
@@ -116,16 +162,16 @@ pub fn draw<DB: DrawingBackend>(kind: &Kind, frame: &Frame, area: &DrawingArea<D
     };
     let mut hist_bins: Vec<(String, Vec<f64>, (f64, f64))> = vec![];
     let (xr, yr) = match kind {
-        Kind::Scatter(sets) => {
+        Chart::Scatter(sets) => {
             let all: Vec<(f64, f64)> = sets.iter().map(|s| tr(&s.xy)).collect::<Result<Vec<_>>>()?.concat();
             (span(all.iter().map(|p| p.0)), span(all.iter().map(|p| p.1)))
         }
-        Kind::Line(curves) => {
+        Chart::Line(curves) => {
             let xs: Vec<f64> = curves.iter().flat_map(|c| c.x.iter().map(|&v| ax.map(v))).collect::<Result<_>>()?;
             let ys: Vec<f64> = curves.iter().flat_map(|c| c.y.iter().map(|&v| ay.map(v))).collect::<Result<_>>()?;
             (span(xs.into_iter()), span(ys.into_iter()))
         }
-        Kind::Hist { series, bins, density } => {
+        Chart::Hist { series, bins, density } => {
             let range =
                 frame.xlim.or_else(|| span(series.iter().flat_map(|s| s.v.iter().copied()))).unwrap_or((0.0, 1.0));
             let range = if range.1 - range.0 < 1e-12 { (range.0 - 0.5, range.1 + 0.5) } else { range };
@@ -142,23 +188,22 @@ pub fn draw<DB: DrawingBackend>(kind: &Kind, frame: &Frame, area: &DrawingArea<D
             }
             (Some(range), Some((0.0, top.max(1e-12) * 1.05)))
         }
-        Kind::Density { points, .. } => {
+        Chart::Density { points, .. } => {
             let p = tr(points)?;
             (span(p.iter().map(|q| q.0)), span(p.iter().map(|q| q.1)))
         }
-        Kind::Trajectories { paths, background } => {
+        Chart::Trajectories { paths, background } => {
             let mut all: Vec<(f64, f64)> = paths.iter().map(|p| tr(p)).collect::<Result<Vec<_>>>()?.concat();
             if let Some(b) = background {
                 all.extend(tr(b)?);
             }
             (span(all.iter().map(|p| p.0)), span(all.iter().map(|p| p.1)))
         }
-        Kind::Images(_) | Kind::Grid(_) => unreachable!("drawn by their own modules"),
     };
     let limit = |lim: Option<(f64, f64)>, a: Axis| -> Result<Option<(f64, f64)>> {
         lim.map(|(lo, hi)| Ok((a.map(lo)?, a.map(hi)?))).transpose()
     };
-    let is_hist = matches!(kind, Kind::Hist { .. });
+    let is_hist = matches!(kind, Chart::Hist { .. });
     let x_range = match limit(frame.xlim, ax)? {
         Some(r) => r,
         None if is_hist => xr.unwrap_or((0.0, 1.0)),
@@ -196,7 +241,7 @@ pub fn draw<DB: DrawingBackend>(kind: &Kind, frame: &Frame, area: &DrawingArea<D
 
     let mut legend = false;
     match kind {
-        Kind::Scatter(sets) => {
+        Chart::Scatter(sets) => {
             for (i, s) in sets.iter().enumerate() {
                 let color = s.color.unwrap_or_else(|| cycle(i));
                 let style = color.mix(s.alpha).filled();
@@ -210,7 +255,7 @@ pub fn draw<DB: DrawingBackend>(kind: &Kind, frame: &Frame, area: &DrawingArea<D
                 }
             }
         }
-        Kind::Line(curves) => {
+        Chart::Line(curves) => {
             for (i, c) in curves.iter().enumerate() {
                 let color = c.color.unwrap_or_else(|| cycle(i));
                 let pts: Vec<(f64, f64)> =
@@ -229,7 +274,7 @@ pub fn draw<DB: DrawingBackend>(kind: &Kind, frame: &Frame, area: &DrawingArea<D
                 }
             }
         }
-        Kind::Hist { series, .. } => {
+        Chart::Hist { series, .. } => {
             for (i, (label, counts, range)) in hist_bins.iter().enumerate() {
                 let color = series[i].color.unwrap_or_else(|| cycle(i));
                 let width = (range.1 - range.0) / counts.len() as f64;
@@ -246,7 +291,7 @@ pub fn draw<DB: DrawingBackend>(kind: &Kind, frame: &Frame, area: &DrawingArea<D
                 }
             }
         }
-        Kind::Density { points, bins } => {
+        Chart::Density { points, bins } => {
             let n = *bins;
             let mut grid = vec![0.0f64; n * n];
             let (wx, wy) = ((x_range.1 - x_range.0) / n as f64, (y_range.1 - y_range.0) / n as f64);
@@ -268,7 +313,7 @@ pub fn draw<DB: DrawingBackend>(kind: &Kind, frame: &Frame, area: &DrawingArea<D
             });
             chart.draw_series(cells).map_err(draw_error)?;
         }
-        Kind::Trajectories { paths, background } => {
+        Chart::Trajectories { paths, background } => {
             if let Some(b) = background {
                 let style = RGBColor(150, 150, 150).mix(0.35).filled();
                 chart.draw_series(tr(b)?.into_iter().map(move |p| Circle::new(p, 2, style))).map_err(draw_error)?;
@@ -287,7 +332,6 @@ pub fn draw<DB: DrawingBackend>(kind: &Kind, frame: &Frame, area: &DrawingArea<D
                 }
             }
         }
-        Kind::Images(_) | Kind::Grid(_) => unreachable!("drawn by their own modules"),
     }
     if legend {
         chart

@@ -1,7 +1,8 @@
 //! A figure: what it shows ([`Kind`]) and how it is framed ([`Frame`]), rendered
 //! to RGB pixels, PNG bytes or an SVG document.
 
-use super::{chart, font, grid::Grid, images::ImageGrid, series};
+use super::chart::{self, Chart};
+use super::{font, grid::Grid, images::ImageGrid};
 use crate::error::{Error, Result};
 use image::ImageEncoder;
 use plotters::coord::Shift;
@@ -47,40 +48,21 @@ impl Default for Frame {
     }
 }
 
-/// What a figure shows.
+/// What a figure shows: a chart with axes, or a composite drawn by its own module.
 #[derive(Clone, Debug)]
 pub enum Kind {
-    /// Point sets.
-    Scatter(Vec<series::Points>),
-    /// Curves.
-    Line(Vec<series::Curve>),
-    /// 1-D histograms with `bins` bins, as densities or counts.
-    Hist {
-        /// The data sets.
-        series: Vec<series::Values>,
-        /// The number of bins.
-        bins: usize,
-        /// Normalise to a probability density.
-        density: bool,
-    },
-    /// A 2-D histogram drawn as a heat map.
-    Density {
-        /// The points.
-        points: Vec<(f64, f64)>,
-        /// Bins per axis.
-        bins: usize,
-    },
+    /// A 2-D chart: scatter, line, histogram, density or trajectories.
+    Chart(Chart),
     /// A grid of images.
     Images(ImageGrid),
-    /// 2-D paths of particles, over optional background points.
-    Trajectories {
-        /// One path per particle.
-        paths: Vec<Vec<(f64, f64)>>,
-        /// Points drawn faintly behind the paths (e.g. the data).
-        background: Option<Vec<(f64, f64)>>,
-    },
     /// Figures side by side.
     Grid(Grid),
+}
+
+impl From<Chart> for Kind {
+    fn from(chart: Chart) -> Self {
+        Kind::Chart(chart)
+    }
 }
 
 /// The affine map from data to pixels of a 2-D chart (for tests and overlays).
@@ -128,7 +110,9 @@ impl Figure {
         if !(64..=8192).contains(&w) || !(64..=8192).contains(&h) {
             crate::bail!("the size must be between 64 and 8192 pixels a side, got {w}×{h}");
         }
-        chart::check_log_axes(&kind, &frame)?;
+        if let Kind::Chart(c) = &kind {
+            chart::check_log_axes(c, &frame)?;
+        }
         Ok(Self { kind, frame })
     }
 
@@ -137,7 +121,7 @@ impl Figure {
         match &self.kind {
             Kind::Images(grid) => grid.draw(area, &self.frame).map(|_| None),
             Kind::Grid(grid) => grid.draw(area, &self.frame).map(|_| None),
-            other => chart::draw(other, &self.frame, area).map(Some),
+            Kind::Chart(c) => chart::draw(c, &self.frame, area).map(Some),
         }
     }
 
@@ -189,12 +173,8 @@ impl Figure {
     /// A one-line description.
     pub fn describe(&self) -> String {
         let what = match &self.kind {
-            Kind::Scatter(s) => format!("scatter of {} series", s.len()),
-            Kind::Line(s) => format!("line plot of {} series", s.len()),
-            Kind::Hist { series, .. } => format!("histogram of {} series", series.len()),
-            Kind::Density { .. } => "2-D density".into(),
+            Kind::Chart(c) => c.describe(),
             Kind::Images(g) => format!("grid of {} images", g.len()),
-            Kind::Trajectories { paths, .. } => format!("{} trajectories", paths.len()),
             Kind::Grid(g) => format!("grid of {} figures", g.len()),
         };
         let title = if self.frame.title.is_empty() { String::new() } else { format!(" \"{}\"", self.frame.title) };
@@ -234,13 +214,14 @@ pub fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>> {
 mod tests {
     use super::*;
     use crate::plot::palette::TAB10;
+    use crate::plot::series;
 
     fn scatter(sets: Vec<(Vec<(f64, f64)>, &str)>) -> Figure {
         let series = sets
             .into_iter()
             .map(|(xy, label)| series::Points { label: label.into(), xy, color: None, alpha: 1.0, size: 5 })
             .collect();
-        Figure::new(Kind::Scatter(series), Frame { width: 400, height: 300, ..Frame::default() }).unwrap()
+        Figure::new(Chart::Scatter(series).into(), Frame { width: 400, height: 300, ..Frame::default() }).unwrap()
     }
 
     #[test]
@@ -278,6 +259,6 @@ mod tests {
         assert!(
             evcxr.starts_with("EVCXR_BEGIN_CONTENT image/png\niVBORw0KGgo") && evcxr.ends_with("\nEVCXR_END_CONTENT")
         );
-        assert!(Figure::new(Kind::Scatter(vec![]), Frame { width: 10, ..Frame::default() }).is_err());
+        assert!(Figure::new(Chart::Scatter(vec![]).into(), Frame { width: 10, ..Frame::default() }).is_err());
     }
 }

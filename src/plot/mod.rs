@@ -11,4 +11,5 @@ pub mod images;
 pub mod palette;
 pub mod series;
 
+pub use chart::Chart;
 pub use figure::{Figure, Frame, Kind};

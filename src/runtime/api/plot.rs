@@ -1,6 +1,7 @@
 //! Figures from scripts: `scatter`, `line`, `hist`, `density`, `images`,
 //! `trajectories`, `grid`; saving and showing them.
 
+use crate::plot::chart::Chart;
 use crate::plot::figure::{Frame, Kind};
 use crate::plot::series::{Curve, Points, Values};
 use crate::plot::{grid::Grid, images::ImageGrid, palette, Figure};
@@ -141,7 +142,7 @@ fn scatter_from(data: &Dynamic, options: Map) -> crate::Result<Figure> {
             })
         })
         .collect::<crate::Result<Vec<_>>>()?;
-    Figure::new(Kind::Scatter(sets), frame(&o, (640, 480))?)
+    Figure::new(Chart::Scatter(sets).into(), frame(&o, (640, 480))?)
 }
 
 fn line_from(x: &Dynamic, options: Map) -> crate::Result<Figure> {
@@ -168,7 +169,7 @@ fn line_from(x: &Dynamic, options: Map) -> crate::Result<Figure> {
             markers,
         }],
     };
-    Figure::new(Kind::Line(curves), frame(&o, (640, 480))?)
+    Figure::new(Chart::Line(curves).into(), frame(&o, (640, 480))?)
 }
 
 fn hist_from(data: &Dynamic, options: Map) -> crate::Result<Figure> {
@@ -184,7 +185,7 @@ fn hist_from(data: &Dynamic, options: Map) -> crate::Result<Figure> {
     if bins == 0 {
         crate::bail!("bins must be at least 1");
     }
-    Figure::new(Kind::Hist { series, bins, density: o.bool_or("density", false)? }, frame(&o, (640, 480))?)
+    Figure::new(Chart::Hist { series, bins, density: o.bool_or("density", false)? }.into(), frame(&o, (640, 480))?)
 }
 
 fn density_from(data: &Dynamic, options: Map) -> crate::Result<Figure> {
@@ -193,7 +194,7 @@ fn density_from(data: &Dynamic, options: Map) -> crate::Result<Figure> {
     if !(1..=1000).contains(&bins) {
         crate::bail!("bins must be between 1 and 1000, got {bins}");
     }
-    Figure::new(Kind::Density { points: points(data, "the points")?, bins }, frame(&o, (560, 520))?)
+    Figure::new(Chart::Density { points: points(data, "the points")?, bins }.into(), frame(&o, (560, 520))?)
 }
 
 fn images_from(t: &Tensor, options: Map) -> crate::Result<Figure> {
@@ -217,7 +218,7 @@ fn trajectories_from(traj: &Array, options: Map) -> crate::Result<Figure> {
     let stride = (n / count.max(1)).max(1);
     let paths = (0..count).map(|k| states.iter().map(|s| s[k * stride]).collect()).collect();
     let background = o.opt_value("data").map(|d| points(&d, "option `data`")).transpose()?;
-    Figure::new(Kind::Trajectories { paths, background }, frame(&o, (640, 560))?)
+    Figure::new(Chart::Trajectories { paths, background }.into(), frame(&o, (640, 560))?)
 }
 
 fn grid_from(figs: &Array, options: Map) -> crate::Result<Figure> {
