@@ -7,12 +7,12 @@ use crate::tensor::{create::Placement, device::parse_device, dtype::parse_dtype,
 use rhai::{Dynamic, Map};
 
 /// A checked option map.
-pub struct Options {
+pub struct CheckedOptions {
     map: Map,
     accepted: Vec<String>,
 }
 
-impl Options {
+impl CheckedOptions {
     /// Checks that every key of `map` is one of `accepted`.
     pub fn new(map: Map, accepted: &[&str]) -> Result<Self> {
         if let Some(key) = map.keys().find(|k| !accepted.contains(&k.as_str())) {
@@ -119,14 +119,15 @@ mod tests {
 
     #[test]
     fn unknown_keys_list_the_accepted_ones() {
-        let err = Options::new(map(&[("lrr", Dynamic::from(1.0))]), &["lr", "eps"]).err().unwrap();
+        let err = CheckedOptions::new(map(&[("lrr", Dynamic::from(1.0))]), &["lr", "eps"]).err().unwrap();
         assert_eq!(err.message(), "unknown option `lrr`; accepted: lr, eps");
     }
 
     #[test]
     fn types_are_checked_and_ints_are_numbers() {
-        let o = Options::new(map(&[("lr", Dynamic::from(1_i64)), ("steps", Dynamic::from("x"))]), &["lr", "steps"])
-            .unwrap();
+        let o =
+            CheckedOptions::new(map(&[("lr", Dynamic::from(1_i64)), ("steps", Dynamic::from("x"))]), &["lr", "steps"])
+                .unwrap();
         assert_eq!(o.f64_or("lr", 0.0).unwrap(), 1.0);
         assert_eq!(
             o.usize_or("steps", 1).unwrap_err().message(),

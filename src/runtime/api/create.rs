@@ -23,7 +23,7 @@ pub const OPTIONS: &[(&str, &[&str])] = &[
 
 /// The `#{ dtype, device }` options of a constructor.
 fn placement(options: Options, fallback: DType) -> crate::Result<Placement> {
-    crate::runtime::options::Options::new(options, PLACEMENT_KEYS)?.placement(fallback)
+    crate::runtime::options::CheckedOptions::new(options, PLACEMENT_KEYS)?.placement(fallback)
 }
 
 /// The dtype and device of `t`.

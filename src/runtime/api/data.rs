@@ -4,7 +4,7 @@
 use crate::data::toy::SwirlOptions;
 use crate::diffusion::mixture::Mixture;
 use crate::runtime::convert::{describe, number};
-use crate::runtime::options::Options;
+use crate::runtime::options::CheckedOptions;
 use crate::tensor::create::Placement;
 use crate::tensor::Tensor;
 use rhai::plugin::*;
@@ -31,7 +31,7 @@ pub const OPTIONS: &[(&str, &[&str])] = &[
 
 /// A mixture from `#{ means: [[..], ..], stds: number or array, weights: array }`.
 fn mixture_from(options: Map) -> crate::Result<Mixture> {
-    let o = Options::new(options, MIXTURE_KEYS)?;
+    let o = CheckedOptions::new(options, MIXTURE_KEYS)?;
     let Some(means) = o.opt_value("means") else {
         crate::bail!("option `means` is required: an array of points or a [K, D] tensor")
     };
@@ -63,8 +63,8 @@ fn mixture_from(options: Map) -> crate::Result<Mixture> {
     Mixture::new(means, list("stds", 1.0)?, list("weights", 1.0)?)
 }
 
-fn placement(options: Map, extra: &'static [&'static str]) -> crate::Result<(Options, Placement)> {
-    let o = Options::new(options, extra)?;
+fn placement(options: Map, extra: &'static [&'static str]) -> crate::Result<(CheckedOptions, Placement)> {
+    let o = CheckedOptions::new(options, extra)?;
     let at = o.placement(crate::tensor::dtype::DEFAULT_FLOAT)?;
     Ok((o, at))
 }
@@ -224,7 +224,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn shapes(ctx: NativeCallContext, n: INT, options: Options) -> RhaiResult<Map> {
         guard(&ctx, || {
-            let o = crate::runtime::options::Options::new(options, SHAPES_KEYS)?;
+            let o = crate::runtime::options::CheckedOptions::new(options, SHAPES_KEYS)?;
             let (images, labels) = procedural::shapes(count_arg("n", n)?, o.usize_or("size", 16)?)?;
             let names: Array = procedural::SHAPE_NAMES.iter().map(|s| Dynamic::from(s.to_string())).collect();
             Ok(Map::from_iter([

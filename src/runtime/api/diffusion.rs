@@ -60,28 +60,28 @@ pub const OPTIONS: &[(&str, &[&str])] = &[
 ];
 
 /// The `spacing` option of a step list ("uniform" when absent).
-fn spacing_of(o: &crate::runtime::options::Options) -> crate::Result<crate::diffusion::timesteps::Spacing> {
+fn spacing_of(o: &crate::runtime::options::CheckedOptions) -> crate::Result<crate::diffusion::timesteps::Spacing> {
     crate::diffusion::timesteps::Spacing::parse(&o.opt_string("spacing")?.unwrap_or_else(|| "uniform".into()))
 }
 
 fn schedule_from(kind: &str, options: rhai::Map) -> crate::Result<Schedule> {
-    use crate::runtime::options::Options;
+    use crate::runtime::options::CheckedOptions;
     match kind {
         "vp_linear" => {
-            let o = Options::new(options, VP_LINEAR_KEYS)?;
+            let o = CheckedOptions::new(options, VP_LINEAR_KEYS)?;
             Schedule::vp_linear(o.f64_or("beta_start", 1e-4)?, o.f64_or("beta_end", 0.02)?, o.usize_or("steps", 1000)?)
         }
-        "vp_cosine" => Schedule::vp_cosine(Options::new(options, VP_COSINE_KEYS)?.f64_or("s", 0.008)?),
+        "vp_cosine" => Schedule::vp_cosine(CheckedOptions::new(options, VP_COSINE_KEYS)?.f64_or("s", 0.008)?),
         "vp_logsnr_cosine" => {
-            let o = Options::new(options, LOGSNR_KEYS)?;
+            let o = CheckedOptions::new(options, LOGSNR_KEYS)?;
             Schedule::vp_logsnr_cosine(o.f64_or("logsnr_min", -20.0)?, o.f64_or("logsnr_max", 20.0)?)
         }
         "ve_geometric" => {
-            let o = Options::new(options, VE_KEYS)?;
+            let o = CheckedOptions::new(options, VE_KEYS)?;
             Schedule::ve_geometric(o.f64_or("sigma_min", 0.01)?, o.f64_or("sigma_max", 50.0)?)
         }
         _ => {
-            let o = Options::new(options, EDM_KEYS)?;
+            let o = CheckedOptions::new(options, EDM_KEYS)?;
             Schedule::edm(
                 o.f64_or("sigma_min", 0.002)?,
                 o.f64_or("sigma_max", 80.0)?,
@@ -207,7 +207,7 @@ mod api {
     #[rhai_fn(name = "timesteps", return_raw)]
     pub fn timesteps(ctx: NativeCallContext, s: &mut Schedule, n: INT, options: Options) -> RhaiResult<Array> {
         guard(&ctx, || {
-            let o = options::Options::new(options, SPACING_KEYS)?;
+            let o = options::CheckedOptions::new(options, SPACING_KEYS)?;
             Ok(steps(s, count_arg("n", n)?, spacing_of(&o)?)?.into_iter().map(Dynamic::from_float).collect())
         })
     }
@@ -216,7 +216,7 @@ mod api {
     #[rhai_fn(name = "sigmas", return_raw)]
     pub fn sigmas(ctx: NativeCallContext, s: &mut Schedule, n: INT, options: Options) -> RhaiResult<Array> {
         guard(&ctx, || {
-            let o = options::Options::new(options, SPACING_KEYS)?;
+            let o = options::CheckedOptions::new(options, SPACING_KEYS)?;
             Ok(sigma_steps(s, count_arg("n", n)?, spacing_of(&o)?)?.into_iter().map(Dynamic::from_float).collect())
         })
     }
@@ -275,7 +275,7 @@ mod api {
         options: Options,
     ) -> RhaiResult<Tensor> {
         guard(&ctx, || {
-            let o = options::Options::new(options, LOSS_KEYS)?;
+            let o = options::CheckedOptions::new(options, LOSS_KEYS)?;
             let pred = Pred::parse(&o.opt_string("pred")?.unwrap_or_else(|| "eps".into()))?;
             let weighting = Weighting::parse(&o.opt_string("weighting")?.unwrap_or_else(|| "simple".into()))?;
             let default = LossOptions::default_times(&sched);
@@ -315,7 +315,7 @@ mod api {
         options: Options,
     ) -> RhaiResult<Tensor> {
         guard(&ctx, || {
-            let o = options::Options::new(options, CONVERT_KEYS)?;
+            let o = options::CheckedOptions::new(options, CONVERT_KEYS)?;
             let from = Pred::parse(&o.opt_string("from")?.unwrap_or_else(|| "eps".into()))?;
             let to = Pred::parse(&o.opt_string("to")?.unwrap_or_else(|| "x0".into()))?;
             let n = x.dims().first().copied().unwrap_or(1);

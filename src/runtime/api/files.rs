@@ -40,7 +40,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn load_csv(ctx: NativeCallContext, path: &str, options: Options) -> RhaiResult<Tensor> {
         guard(&ctx, || {
-            let o = options::Options::new(options, CSV_KEYS)?;
+            let o = options::CheckedOptions::new(options, CSV_KEYS)?;
             let header = match o.opt_value("header") {
                 None => None,
                 Some(_) => Some(o.bool_or("header", false)?),
@@ -58,7 +58,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn load_images(ctx: NativeCallContext, folder: &str, options: Options) -> RhaiResult<Tensor> {
         guard(&ctx, || {
-            let o = options::Options::new(options, IMAGES_KEYS)?;
+            let o = options::CheckedOptions::new(options, IMAGES_KEYS)?;
             let size = match o.opt_array("size")? {
                 None => None,
                 Some(a) => match ints(&a)?.as_slice() {

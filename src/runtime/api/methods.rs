@@ -8,7 +8,7 @@ use crate::diffusion::mcmc::noise_model::{geometric_levels, Classifier, Exact, N
 use crate::diffusion::mixture::Mixture;
 use crate::nn::network::Network;
 use crate::runtime::convert::{describe, number};
-use crate::runtime::options::Options;
+use crate::runtime::options::CheckedOptions;
 use crate::tensor::Tensor;
 use rhai::plugin::*;
 
@@ -39,7 +39,7 @@ pub const OPTIONS: &[(&str, &[&str])] =
     &[("shortcut_loss", SHORTCUT_KEYS), ("distill_loss", DISTILL_KEYS), ("dlg", DLG_KEYS), ("langevin", LANGEVIN_KEYS)];
 
 /// The grid of levels: `levels: [...]`, or `m` geometric levels in [sigma_min, sigma_max].
-fn levels_of(o: &Options, default_m: usize) -> crate::Result<Vec<f64>> {
+fn levels_of(o: &CheckedOptions, default_m: usize) -> crate::Result<Vec<f64>> {
     if let Some(list) = o.opt_array("levels")? {
         let mut v: Vec<f64> = list.iter().map(number).collect::<crate::Result<_>>()?;
         if v.len() < 2 || v.windows(2).any(|w| w[1] <= w[0]) || v[0] <= 0.0 {
@@ -52,7 +52,7 @@ fn levels_of(o: &Options, default_m: usize) -> crate::Result<Vec<f64>> {
 }
 
 /// The noise model of a DLG call: a classifier network or an exact mixture.
-fn noise_model(v: &Dynamic, o: &Options) -> crate::Result<Box<dyn NoiseModel>> {
+fn noise_model(v: &Dynamic, o: &CheckedOptions) -> crate::Result<Box<dyn NoiseModel>> {
     if let Some(net) = v.read_lock::<Network>() {
         let classes = match net.architecture() {
             crate::nn::network::Architecture::Classifier(c) => c.classes,
@@ -68,7 +68,7 @@ fn noise_model(v: &Dynamic, o: &Options) -> crate::Result<Box<dyn NoiseModel>> {
     crate::bail!("the noise model must be a classifier network or a mixture, got {}", describe(v))
 }
 
-fn dlg_options(o: &Options) -> crate::Result<DlgOptions> {
+fn dlg_options(o: &CheckedOptions) -> crate::Result<DlgOptions> {
     let init = match o.opt_value("init") {
         Some(v) if v.read_lock::<Tensor>().is_some() => {
             Init::Given(v.read_lock::<Tensor>().map(|t| t.clone()).expect("checked"))
@@ -126,7 +126,7 @@ mod api {
         options: Options,
     ) -> RhaiResult<Tensor> {
         guard(&ctx, || {
-            let o = options::Options::new(options, SHORTCUT_KEYS)?;
+            let o = options::CheckedOptions::new(options, SHORTCUT_KEYS)?;
             let opts = ShortcutOptions {
                 k: o.usize_or("K", 10)?,
                 t: o.usize_or("T", 200)?,
@@ -154,7 +154,7 @@ mod api {
         options: Options,
     ) -> RhaiResult<Tensor> {
         guard(&ctx, || {
-            let o = options::Options::new(options, DISTILL_KEYS)?;
+            let o = options::CheckedOptions::new(options, DISTILL_KEYS)?;
             let pred = Pred::parse(&o.opt_string("pred")?.unwrap_or_else(|| "v".into()))?;
             let opts = DistillOptions {
                 steps: o.usize_or("steps", 0)?,
@@ -181,7 +181,7 @@ mod api {
     /// calls, `chain_nfe` the evaluations one chain saw (the paper's cost), `nfe_per_sample` = chain_nfe / blocks.
     #[rhai_fn(return_raw)]
     pub fn dlg(ctx: NativeCallContext, den: ScriptDenoiser, model: Dynamic, options: Options) -> RhaiResult<Map> {
-        let o = guard(&ctx, || options::Options::new(options, DLG_KEYS))?;
+        let o = guard(&ctx, || options::CheckedOptions::new(options, DLG_KEYS))?;
         let model = guard(&ctx, || noise_model(&model, &o))?;
         let opts = guard(&ctx, || dlg_options(&o))?;
         let result = crate::runtime::api::sample::with_denoiser(&ctx, &den, |d| {
@@ -215,7 +215,7 @@ mod api {
     /// compared with. Options: eta (1e-3), steps (100), sigma.
     #[rhai_fn(return_raw)]
     pub fn langevin(ctx: NativeCallContext, den: ScriptDenoiser, x: Tensor, options: Options) -> RhaiResult<Tensor> {
-        let o = guard(&ctx, || options::Options::new(options, LANGEVIN_KEYS))?;
+        let o = guard(&ctx, || options::CheckedOptions::new(options, LANGEVIN_KEYS))?;
         let (eta, steps, sigma) =
             guard(&ctx, || Ok((o.f64_or("eta", 1e-3)?, o.usize_or("steps", 100)?, o.f64_or("sigma", 0.002)?)))?;
         crate::runtime::api::sample::with_denoiser(&ctx, &den, |d| {

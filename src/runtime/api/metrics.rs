@@ -28,7 +28,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn sliced_w2(ctx: NativeCallContext, a: Tensor, b: Tensor, options: Options) -> RhaiResult<FLOAT> {
         guard(&ctx, || {
-            let o = options::Options::new(options, SLICED_KEYS)?;
+            let o = options::CheckedOptions::new(options, SLICED_KEYS)?;
             let seed = o.opt_f64("seed")?.map(|s| s as u64);
             sliced::sliced_w2(&a, &b, o.usize_or("projections", 128)?, seed)
         })
@@ -43,7 +43,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn mmd(ctx: NativeCallContext, a: Tensor, b: Tensor, options: Options) -> RhaiResult<FLOAT> {
         guard(&ctx, || {
-            let o = options::Options::new(options, MMD_KEYS)?;
+            let o = options::CheckedOptions::new(options, MMD_KEYS)?;
             let bandwidths = match o.opt_array("bandwidths")? {
                 Some(list) => list.iter().map(number).collect::<crate::Result<Vec<f64>>>()?,
                 None => vec![],
@@ -68,7 +68,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn mode_coverage(ctx: NativeCallContext, x: Tensor, mix: Mixture, options: Options) -> RhaiResult<Map> {
         guard(&ctx, || {
-            let o = options::Options::new(options, COVERAGE_KEYS)?;
+            let o = options::CheckedOptions::new(options, COVERAGE_KEYS)?;
             let r = modes::mode_report(&x, &mix, o.f64_or("within", 3.0)?)?;
             let counts: rhai::Array = r.counts.iter().map(|&c| Dynamic::from_int(c as INT)).collect();
             Ok(Map::from_iter([

@@ -8,11 +8,11 @@ use crate::nn::mlp::MlpConfig;
 use crate::nn::network::{Architecture, Network};
 use crate::nn::unet::UnetConfig;
 use crate::runtime::convert::ints;
-use crate::runtime::options::Options;
+use crate::runtime::options::CheckedOptions;
 use rhai::plugin::*;
 use rhai::Map;
 
-fn sizes(o: &Options, key: &str, default: &[usize]) -> crate::Result<Vec<usize>> {
+fn sizes(o: &CheckedOptions, key: &str, default: &[usize]) -> crate::Result<Vec<usize>> {
     match o.opt_array(key)? {
         None => Ok(default.to_vec()),
         Some(a) => ints(&a)?
@@ -25,15 +25,15 @@ fn sizes(o: &Options, key: &str, default: &[usize]) -> crate::Result<Vec<usize>>
     }
 }
 
-fn time_embed(o: &Options) -> crate::Result<TimeInput> {
+fn time_embed(o: &CheckedOptions) -> crate::Result<TimeInput> {
     TimeInput::parse(&o.opt_string("time_embed")?.unwrap_or_else(|| "t".into()))
 }
 
-fn act(o: &Options) -> crate::Result<Act> {
+fn act(o: &CheckedOptions) -> crate::Result<Act> {
     Act::parse(&o.opt_string("act")?.unwrap_or_else(|| "silu".into()))
 }
 
-fn image(o: &Options) -> crate::Result<[usize; 3]> {
+fn image(o: &CheckedOptions) -> crate::Result<[usize; 3]> {
     let v = sizes(o, "image", &[])?;
     match v.as_slice() {
         [c, h, w] => Ok([*c, *h, *w]),
@@ -50,13 +50,13 @@ const CLASSIFIER_KEYS: &[&str] = &["classes", "dim", "hidden", "fourier", "act",
 /// The option keys of this module's functions (for completion).
 pub const OPTIONS: &[(&str, &[&str])] = &[("mlp", MLP_KEYS), ("unet", UNET_KEYS), ("classifier", CLASSIFIER_KEYS)];
 
-fn build(arch: Architecture, o: &Options) -> crate::Result<Network> {
+fn build(arch: Architecture, o: &CheckedOptions) -> crate::Result<Network> {
     Network::new(arch, &o.placement(crate::tensor::dtype::DEFAULT_FLOAT)?)
 }
 
 /// Builds an MLP from script options.
 pub fn mlp_from(options: Map) -> crate::Result<Network> {
-    let o = Options::new(options, MLP_KEYS)?;
+    let o = CheckedOptions::new(options, MLP_KEYS)?;
     let dim = o.usize_or("dim", 2)?;
     let config = MlpConfig {
         dim,
@@ -73,7 +73,7 @@ pub fn mlp_from(options: Map) -> crate::Result<Network> {
 
 /// Builds a UNet from script options.
 pub fn unet_from(options: Map) -> crate::Result<Network> {
-    let o = Options::new(options, UNET_KEYS)?;
+    let o = CheckedOptions::new(options, UNET_KEYS)?;
     let config = UnetConfig {
         image: image(&o)?,
         channels: o.usize_or("channels", 32)?,
@@ -88,7 +88,7 @@ pub fn unet_from(options: Map) -> crate::Result<Network> {
 
 /// Builds a classifier from script options.
 pub fn classifier_from(options: Map) -> crate::Result<Network> {
-    let o = Options::new(options, CLASSIFIER_KEYS)?;
+    let o = CheckedOptions::new(options, CLASSIFIER_KEYS)?;
     let input = if o.opt_array("image")?.is_some() {
         ClassifierInput::Image { image: image(&o)? }
     } else {

@@ -29,7 +29,7 @@ const SGD_KEYS: &[&str] =
 pub const OPTIONS: &[(&str, &[&str])] = &[("adamw", ADAMW_KEYS), ("sgd", SGD_KEYS)];
 
 /// Applies the options every optimizer shares: `schedule`, `warmup`, `total`, `floor`, `clip`.
-fn common(opt: &mut crate::nn::optim::Optimizer, o: &crate::runtime::options::Options) -> crate::Result<()> {
+fn common(opt: &mut crate::nn::optim::Optimizer, o: &crate::runtime::options::CheckedOptions) -> crate::Result<()> {
     let decay = o.opt_string("schedule")?.unwrap_or_else(|| "constant".into());
     let schedule = crate::nn::lr_schedule::LrSchedule::new(
         &decay,
@@ -63,7 +63,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn adamw(ctx: NativeCallContext, params: Params, options: Options) -> RhaiResult<Optimizer> {
         guard(&ctx, || {
-            let o = options::Options::new(options, ADAMW_KEYS)?;
+            let o = options::CheckedOptions::new(options, ADAMW_KEYS)?;
             let d = AdamWConfig::default();
             let (beta1, beta2) = o.pair_or("betas", (d.beta1, d.beta2))?;
             let config = AdamWConfig {
@@ -89,7 +89,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn sgd(ctx: NativeCallContext, params: Params, options: Options) -> RhaiResult<Optimizer> {
         guard(&ctx, || {
-            let o = options::Options::new(options, SGD_KEYS)?;
+            let o = options::CheckedOptions::new(options, SGD_KEYS)?;
             let config = SgdConfig {
                 lr: o.f64_or("lr", 1e-3)?,
                 momentum: o.f64_or("momentum", 0.0)?,

@@ -6,7 +6,7 @@ use crate::plot::figure::{Frame, Kind};
 use crate::plot::series::{Curve, Points, Values};
 use crate::plot::{grid::Grid, images::ImageGrid, palette, Figure};
 use crate::runtime::convert::{describe, number};
-use crate::runtime::options::Options;
+use crate::runtime::options::CheckedOptions;
 use crate::tensor::Tensor;
 use rhai::plugin::*;
 use rhai::{Array, Map};
@@ -41,7 +41,7 @@ fn keys(own: &[&'static str]) -> Vec<&'static str> {
     FRAME_KEYS.iter().chain(own).copied().collect()
 }
 
-fn frame(o: &Options, default_size: (u32, u32)) -> crate::Result<Frame> {
+fn frame(o: &CheckedOptions, default_size: (u32, u32)) -> crate::Result<Frame> {
     let size = |key: &str, d: u32| -> crate::Result<u32> { Ok(o.usize_or(key, d as usize)? as u32) };
     let lim = |key: &str| -> crate::Result<Option<(f64, f64)>> { o.opt_array(key)?.map(|a| pair(key, &a)).transpose() };
     Ok(Frame {
@@ -65,8 +65,8 @@ fn pair(key: &str, a: &Array) -> crate::Result<(f64, f64)> {
 }
 
 /// Checks options against the frame keys and the figure's own.
-fn checked(options: Map, own: &[&'static str]) -> crate::Result<Options> {
-    Options::new(options, &keys(own))
+fn checked(options: Map, own: &[&'static str]) -> crate::Result<CheckedOptions> {
+    CheckedOptions::new(options, &keys(own))
 }
 
 /// Numbers from a tensor (flattened) or an array.
@@ -92,7 +92,7 @@ fn points(v: &Dynamic, what: &str) -> crate::Result<Vec<(f64, f64)>> {
 }
 
 /// One value or a list of them: element `i` of an array option, or the single value.
-fn per_series(o: &Options, key: &str, i: usize) -> Option<Dynamic> {
+fn per_series(o: &CheckedOptions, key: &str, i: usize) -> Option<Dynamic> {
     let v = o.opt_value(key)?;
     if v.is_array() {
         return v.into_array().ok()?.get(i).cloned();
@@ -100,14 +100,14 @@ fn per_series(o: &Options, key: &str, i: usize) -> Option<Dynamic> {
     Some(v)
 }
 
-fn label_of(o: &Options, i: usize) -> crate::Result<String> {
+fn label_of(o: &CheckedOptions, i: usize) -> crate::Result<String> {
     match per_series(o, "labels", i) {
         None => Ok(String::new()),
         Some(v) => v.into_string().map_err(|_| crate::Error::new("option `labels` must hold strings")),
     }
 }
 
-fn color_of(o: &Options, i: usize) -> crate::Result<Option<plotters::style::RGBColor>> {
+fn color_of(o: &CheckedOptions, i: usize) -> crate::Result<Option<plotters::style::RGBColor>> {
     match per_series(o, "colors", i) {
         None => Ok(None),
         Some(v) => {

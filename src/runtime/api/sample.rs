@@ -129,7 +129,7 @@ pub fn with_denoiser<T>(
 }
 
 /// The σ list of a `sample` call: given, or Karras / a schedule's spacing over the denoiser's range.
-fn sigma_list(o: &crate::runtime::options::Options, den: &dyn Denoiser) -> crate::Result<Vec<f64>> {
+fn sigma_list(o: &crate::runtime::options::CheckedOptions, den: &dyn Denoiser) -> crate::Result<Vec<f64>> {
     let sched = den.schedule();
     if let Some(list) = o.opt_array("sigmas")? {
         return list.iter().map(number).collect::<crate::Result<Vec<f64>>>().map_err(|e| e.context("option `sigmas`"));
@@ -281,7 +281,7 @@ mod api {
                 method_params.set(&k, ParamValue::Text(v.to_string()));
             }
         }
-        let o = guard(&ctx, || options::Options::new(common, COMMON))?;
+        let o = guard(&ctx, || options::CheckedOptions::new(common, COMMON))?;
         let method = guard(&ctx, || Ok(o.opt_string("method")?.unwrap_or_else(|| "heun".into())))?;
         guard(&ctx, || {
             samplers::find(&method)?;

@@ -49,7 +49,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn ema(ctx: NativeCallContext, net: Network, options: Options) -> RhaiResult<Ema> {
         guard(&ctx, || {
-            let o = options::Options::new(options, EMA_KEYS)?;
+            let o = options::CheckedOptions::new(options, EMA_KEYS)?;
             Ok(Shared::new(crate::nn::ema::Ema::new(&net, o.f64_or("decay", 0.999)?, o.bool_or("warmup", true)?)?))
         })
     }
@@ -108,7 +108,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn progress(ctx: NativeCallContext, total: INT, options: Options) -> RhaiResult<ScriptProgress> {
         guard(&ctx, || {
-            let o = options::Options::new(options, PROGRESS_KEYS)?;
+            let o = options::CheckedOptions::new(options, PROGRESS_KEYS)?;
             let label = o.opt_string("label")?.unwrap_or_default();
             Ok(ScriptProgress(std::sync::Arc::new(std::sync::Mutex::new(Progress::new(
                 &label,
