@@ -3,7 +3,7 @@
 //! posterior mean (the ideal denoiser), the score, the log-density and the
 //! posterior over noise levels are all closed forms.
 
-use super::denoiser::{check_sigmas, Denoiser};
+use super::denoiser::{check_row_sigmas, Denoiser};
 use super::mixture::Mixture;
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -46,7 +46,7 @@ impl Mixture {
         if d != self.dim() {
             crate::bail!("the mixture takes [N, {}] points, got [{n}, {d}]", self.dim());
         }
-        check_sigmas(sigma, n)?;
+        check_row_sigmas(sigma, n)?;
         let (means, s2, logw) = self.constants(x)?;
         let sig2 = CTensor::from_vec(
             sigma.iter().map(|s| s * s).collect::<Vec<f64>>(),

@@ -36,8 +36,10 @@ pub trait Denoiser {
     }
 }
 
-/// Checks a σ argument against the batch size.
-pub fn check_sigmas(sigma: &[f64], rows: usize) -> Result<()> {
+/// Checks the σ of one denoiser call against its batch: one value for every row, or one per
+/// row, each finite and ≥ 0. (A sampler's list of steps is checked by
+/// [`check_step_sigmas`](super::samplers::check_step_sigmas).)
+pub fn check_row_sigmas(sigma: &[f64], rows: usize) -> Result<()> {
     if sigma.len() != 1 && sigma.len() != rows {
         crate::bail!("σ has {} values for {rows} rows; give one, or one per row", sigma.len());
     }
@@ -73,7 +75,7 @@ impl NetworkDenoiser {
 impl Denoiser for NetworkDenoiser {
     fn denoise(&self, x: &Tensor, sigma: &[f64]) -> Result<Tensor> {
         let n = x.dims().first().copied().unwrap_or(0);
-        check_sigmas(sigma, n)?;
+        check_row_sigmas(sigma, n)?;
         let (lo, hi) = self.sigma_range();
         if let Some(bad) = sigma.iter().find(|&&s| s > hi * (1.0 + 1e-6)) {
             crate::bail!("σ = {bad} is beyond the {} schedule's range (σ ≤ {hi:.4})", self.sched.name());

@@ -67,8 +67,10 @@ pub fn find(name: &str) -> Result<&'static Sampler> {
     })
 }
 
-/// Checks a σ list: at least two entries, finite, ≥ 0, strictly decreasing.
-pub fn check_sigmas(sigmas: &[f64]) -> Result<()> {
+/// Checks a sampler's list of noise levels: at least two entries, finite, ≥ 0, strictly
+/// decreasing. (The σ of one denoiser call is checked by
+/// [`check_row_sigmas`](crate::diffusion::denoiser::check_row_sigmas).)
+pub fn check_step_sigmas(sigmas: &[f64]) -> Result<()> {
     if sigmas.len() < 2 {
         crate::bail!("sigmas needs at least 2 entries (one step), got {}", sigmas.len());
     }
@@ -85,7 +87,7 @@ pub fn check_sigmas(sigmas: &[f64]) -> Result<()> {
 pub fn sample(name: &str, run: &mut Run, x: Tensor, sigmas: &[f64], params: &Params) -> Result<Tensor> {
     let sampler = find(name)?;
     params.check(sampler.name, sampler.keys)?;
-    check_sigmas(sigmas)?;
+    check_step_sigmas(sigmas)?;
     run.start(sampler.name, sigmas.len() - 1);
     let out = (sampler.run)(run, x, sigmas, params)?;
     run.finish();
