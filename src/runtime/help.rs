@@ -181,18 +181,23 @@ impl Catalog {
         catalog
     }
 
-    /// Appends the sampler registry to `sample`'s doc, so `help("sample")` lists every method.
+    /// Appends the sampler registry to `sample`'s doc, so `help("sample")` lists every method
+    /// with its own options, their defaults and what they do.
     fn list_samplers(&mut self) {
         let Some(form) = self.entries.get_mut("sample").and_then(|e| e.forms.first_mut()) else { return };
-        let width = crate::diffusion::samplers::SAMPLERS.iter().map(|s| s.name.len()).max().unwrap_or(0);
-        let lines: Vec<String> = crate::diffusion::samplers::SAMPLERS
-            .iter()
-            .map(|s| {
-                let keys = if s.keys.is_empty() { String::new() } else { format!(" [{}]", s.keys.join(", ")) };
-                format!("  {:<width$}  {}{keys}", s.name, s.summary)
-            })
-            .collect();
-        form.doc.push_str(&format!("\n\nMethods [their own options]:\n{}", lines.join("\n")));
+        let samplers = crate::diffusion::samplers::SAMPLERS;
+        let width = samplers.iter().map(|s| s.name.len()).max().unwrap_or(0);
+        let key_width = samplers.iter().flat_map(|s| s.options).map(|o| o.key.len() + 3 + o.default_text().len());
+        let key_width = key_width.max().unwrap_or(0);
+        let mut lines = vec![];
+        for s in samplers {
+            lines.push(format!("  {:<width$}  {}", s.name, s.summary));
+            for o in s.options {
+                let key = format!("{} = {}", o.key, o.default_text());
+                lines.push(format!("  {:<width$}    {key:<key_width$}  {}", "", o.doc));
+            }
+        }
+        form.doc.push_str(&format!("\n\nMethods, with their own options = default:\n{}", lines.join("\n")));
     }
 
     fn add(&mut self, name: &str, form: Form) {
@@ -392,7 +397,8 @@ mod tests {
         for s in crate::diffusion::samplers::SAMPLERS {
             assert!(text.contains(&format!("  {}", s.name)), "{} missing from:\n{text}", s.name);
         }
-        assert!(text.contains("[s_churn, s_tmin, s_tmax, s_noise]"));
+        assert!(text.contains("s_churn = 0"), "{text}");
+        assert!(text.contains("s_tmax = inf"), "{text}");
     }
 
     #[test]

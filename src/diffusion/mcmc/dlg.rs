@@ -96,7 +96,7 @@ fn denoise_rows(run: &mut Run, x: &Tensor, sigma: &[f64], method: &str, n_den: u
         let part = Tensor::from_candle(x.candle().index_select(&idx, 0)?);
         let sigmas = karras_sigmas(steps, (s * 0.5).min(0.002), s, 7.0)?;
         let mut inner = Run::new(run.denoiser(), Noise::Random, None, false);
-        let done = (sampler.run)(&mut inner, part, &sigmas, &Params::new())?;
+        let done = sampler.call(&mut inner, part, &sigmas, &Params::new())?;
         let nfe = inner.record.nfe;
         run.record.nfe += nfe;
         per_row_nfe = per_row_nfe.max(nfe);
@@ -131,7 +131,7 @@ pub fn dlg(run: &mut Run, model: &dyn NoiseModel, dims: &[usize], opts: &DlgOpti
             let start = Tensor::from_candle((crate::tensor::create::randn(&shape, &at)?.into_candle() * sigma_max)?);
             let sigmas = karras_sigmas(*steps, levels[0], sigma_max, 7.0)?;
             let mut inner = Run::new(run.denoiser(), Noise::Random, None, false);
-            let x0 = (samplers::find("euler")?.run)(&mut inner, start, &sigmas, &Params::new())?;
+            let x0 = samplers::find("euler")?.call(&mut inner, start, &sigmas, &Params::new())?;
             run.record.nfe += inner.record.nfe;
             let z = crate::tensor::create::randn(&shape, &at)?;
             Tensor::from_candle((x0.candle() + (z.candle() * *noise)?)?)

@@ -5,13 +5,26 @@
 //! η = 0 is deterministic (and equals Euler in VE coordinates); η = 1 is DDPM.
 //! One noise draw per step with σ_η > 0, in step order.
 
-use super::{axpy, Params, Run};
+use super::{axpy, OptionDefault, OptionSpec, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
-/// Option `eta` (0).
+/// The registry's entry.
+pub const SAMPLER: Sampler = Sampler {
+    name: "ddim",
+    summary: "DDIM on the VP form, η = 0 deterministic (Song, Meng & Ermon 2021, eq. 12)",
+    options: &[OptionSpec {
+        key: "eta",
+        default: OptionDefault::Number(0.0),
+        doc: "the noise scale η: 0 is deterministic, 1 is DDPM",
+    }],
+    stochastic: true,
+    run: ddim,
+};
+
+/// NFE = steps.
 pub fn ddim(run: &mut Run, x: Tensor, sigmas: &[f64], p: &Params) -> Result<Tensor> {
-    let eta = p.number("eta", 0.0)?;
+    let eta = p.number("eta")?;
     let mut x = x;
     for i in 0..sigmas.len() - 1 {
         let (sigma, next) = (sigmas[i], sigmas[i + 1]);

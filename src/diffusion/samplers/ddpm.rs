@@ -5,11 +5,20 @@
 //! `β (1 − ᾱ_{t−1})/(1 − ᾱ_t)`, where `β = 1 − ᾱ_t/ᾱ_{t−1}` spans the step.
 //! One noise draw per step into σ > 0, in step order.
 
-use super::{axpy, Params, Run};
+use super::{axpy, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
-/// No options.
+/// The registry's entry.
+pub const SAMPLER: Sampler = Sampler {
+    name: "ddpm",
+    summary: "DDPM ancestral sampling from the posterior q(x_{t−1} | x_t, x̂0) (Ho et al. 2020, eqs. 6–7)",
+    options: &[],
+    stochastic: true,
+    run: ddpm,
+};
+
+/// NFE = steps.
 pub fn ddpm(run: &mut Run, x: Tensor, sigmas: &[f64], _: &Params) -> Result<Tensor> {
     let mut x = x;
     for i in 0..sigmas.len() - 1 {

@@ -3,9 +3,18 @@
 //! λ = −log σ that reuses the previous denoised estimate; first and last steps
 //! are 1st order.
 
-use super::{Params, Run};
+use super::{Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::Tensor;
+
+/// The registry's entry.
+pub const SAMPLER: Sampler = Sampler {
+    name: "dpmpp_2m",
+    summary: "DPM-Solver++(2M), multistep 2nd order in log σ (Lu et al. 2022, Alg. 2)",
+    options: &[],
+    stochastic: false,
+    run: dpmpp_2m,
+};
 
 /// NFE = steps.
 pub fn dpmpp_2m(run: &mut Run, x: Tensor, sigmas: &[f64], _: &Params) -> Result<Tensor> {

@@ -6,15 +6,43 @@
 //! draw is consumed per step with γ_i > 0, in step order.
 
 use super::heun::heun_step;
-use super::{axpy, ode_derivative, Params, Run};
+use super::{axpy, ode_derivative, OptionDefault, OptionSpec, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
-/// Options: `s_churn` (0), `s_tmin` (0), `s_tmax` (∞), `s_noise` (1). With s_churn = 0 it is `heun`.
+/// The registry's entry.
+pub const SAMPLER: Sampler = Sampler {
+    name: "edm_stochastic",
+    summary: "EDM's stochastic sampler with churn (Karras et al. 2022, Alg. 2)",
+    options: &[
+        OptionSpec {
+            key: "s_churn",
+            default: OptionDefault::Number(0.0),
+            doc: "S_churn: the total churn; γ_i = min(S_churn/N, √2 − 1), so 0 is Heun",
+        },
+        OptionSpec {
+            key: "s_tmin", default: OptionDefault::Number(0.0), doc: "S_tmin: churn only where σ_i ≥ S_tmin"
+        },
+        OptionSpec {
+            key: "s_tmax",
+            default: OptionDefault::Number(f64::INFINITY),
+            doc: "S_tmax: churn only where σ_i ≤ S_tmax",
+        },
+        OptionSpec {
+            key: "s_noise",
+            default: OptionDefault::Number(1.0),
+            doc: "S_noise: the scale of the churn noise",
+        },
+    ],
+    stochastic: true,
+    run: edm_stochastic,
+};
+
+/// A Heun step from each churned σ̂ (Euler into σ = 0); with s_churn = 0 it is `heun`.
 pub fn edm_stochastic(run: &mut Run, x: Tensor, sigmas: &[f64], p: &Params) -> Result<Tensor> {
-    let churn = p.number("s_churn", 0.0)?;
-    let (tmin, tmax) = (p.number("s_tmin", 0.0)?, p.number("s_tmax", f64::INFINITY)?);
-    let s_noise = p.number("s_noise", 1.0)?;
+    let churn = p.number("s_churn")?;
+    let (tmin, tmax) = (p.number("s_tmin")?, p.number("s_tmax")?);
+    let s_noise = p.number("s_noise")?;
     let n = sigmas.len() - 1;
     let mut x = x;
     for i in 0..n {

@@ -1,9 +1,18 @@
 //! Euler's method on the probability-flow ODE dx/dσ = (x − D(x, σ))/σ
 //! (Karras et al. 2022, eq. 3 and Alg. 1 without the 2nd-order correction).
 
-use super::{axpy, ode_derivative, Params, Run};
+use super::{axpy, ode_derivative, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::Tensor;
+
+/// The registry's entry.
+pub const SAMPLER: Sampler = Sampler {
+    name: "euler",
+    summary: "Euler on the probability-flow ODE (Karras et al. 2022, Alg. 1 without the correction)",
+    options: &[],
+    stochastic: false,
+    run: euler,
+};
 
 /// One Euler step per interval; NFE = steps.
 pub fn euler(run: &mut Run, x: Tensor, sigmas: &[f64], _: &Params) -> Result<Tensor> {

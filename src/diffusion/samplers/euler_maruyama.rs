@@ -3,9 +3,18 @@
 //! with the score (D − x)/σ². The last step, into σ = 0, returns the denoised
 //! estimate instead. One noise draw per step except the last.
 
-use super::{axpy, Params, Run};
+use super::{axpy, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::Tensor;
+
+/// The registry's entry.
+pub const SAMPLER: Sampler = Sampler {
+    name: "euler_maruyama",
+    summary: "Euler–Maruyama on the reverse-time SDE, last step denoised (Song et al. 2021)",
+    options: &[],
+    stochastic: true,
+    run: euler_maruyama,
+};
 
 /// NFE = steps.
 pub fn euler_maruyama(run: &mut Run, x: Tensor, sigmas: &[f64], _: &Params) -> Result<Tensor> {

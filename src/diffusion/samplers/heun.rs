@@ -2,7 +2,7 @@
 //! Alg. 1): an Euler step, then the average of the slopes at both ends; the
 //! last step into σ = 0 stays Euler.
 
-use super::{axpy, ode_derivative, Params, Run};
+use super::{axpy, ode_derivative, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -17,6 +17,15 @@ pub(super) fn heun_step(run: &mut Run, x: &Tensor, d: &Tensor, sigma: f64, sigma
     let slope = Tensor::from_candle(((d.candle() + d_next.candle())? * 0.5)?);
     axpy(x, sigma_next - sigma, &slope)
 }
+
+/// The registry's entry.
+pub const SAMPLER: Sampler = Sampler {
+    name: "heun",
+    summary: "Heun's 2nd-order method, last step Euler (Karras et al. 2022, Alg. 1)",
+    options: &[],
+    stochastic: false,
+    run: heun,
+};
 
 /// Heun with an Euler last step; NFE = 2·steps − 1 when the list ends in 0.
 pub fn heun(run: &mut Run, x: Tensor, sigmas: &[f64], _: &Params) -> Result<Tensor> {

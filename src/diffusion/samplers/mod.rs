@@ -22,41 +22,60 @@ mod run;
 mod shortcut;
 mod ulmc;
 
-pub use params::{ParamValue, Params};
+pub use params::{OptionDefault, OptionSpec, ParamValue, Params};
 pub use run::{Callback, Noise, Record, Run, StepInfo};
 
 use crate::error::Result;
 use crate::tensor::Tensor;
 
-/// A sampler in the registry.
+/// A sampler in the registry: everything about it that scripts, `help` and completion see,
+/// declared once, in the sampler's own file.
 pub struct Sampler {
     /// The name scripts use.
     pub name: &'static str,
     /// One line: what it is and where it comes from.
     pub summary: &'static str,
-    /// Its own options.
-    pub keys: &'static [&'static str],
-    /// Whether it draws noise (and so can take a `noise` list).
+    /// Its own options, with their defaults.
+    pub options: &'static [OptionSpec],
+    /// Whether it draws Gaussian noise (and so can take a `noise` list).
     pub stochastic: bool,
-    /// The function.
-    pub run: fn(&mut Run, Tensor, &[f64], &Params) -> Result<Tensor>,
+    /// The function, called with every option resolved.
+    run: fn(&mut Run, Tensor, &[f64], &Params) -> Result<Tensor>,
 }
 
-/// Every registered sampler.
+impl Sampler {
+    /// `params` checked against the sampler's options and completed with their defaults; a
+    /// `noise` list given to a deterministic sampler is refused.
+    fn prepare(&self, run: &Run, params: &Params) -> Result<Params> {
+        if run.has_given_noise() && !self.stochastic {
+            crate::bail!("method \"{}\" is deterministic and draws no noise: drop the `noise` option", self.name);
+        }
+        params.resolve(self.name, self.options)
+    }
+
+    /// Runs the sampler from `x` along `sigmas` with `params` (checked and completed as in
+    /// [`sample`], which also reports progress).
+    pub fn call(&self, run: &mut Run, x: Tensor, sigmas: &[f64], params: &Params) -> Result<Tensor> {
+        let params = self.prepare(run, params)?;
+        (self.run)(run, x, sigmas, &params)
+    }
+}
+
+/// Every registered sampler, in the order `help("sample")` lists them.
 pub const SAMPLERS: &[Sampler] = &[
-    Sampler { name: "euler", summary: "Euler on the probability-flow ODE (Karras et al. 2022, Alg. 1 without the correction)", keys: &[], stochastic: false, run: euler::euler },
-    Sampler { name: "heun", summary: "Heun's 2nd-order method, last step Euler (Karras et al. 2022, Alg. 1)", keys: &[], stochastic: false, run: heun::heun },
-    Sampler { name: "dpmpp_2m", summary: "DPM-Solver++(2M), multistep 2nd order in log σ (Lu et al. 2022, Alg. 2)", keys: &[], stochastic: false, run: dpmpp_2m::dpmpp_2m },
-    Sampler { name: "ddim", summary: "DDIM on the VP form, η = 0 deterministic (Song, Meng & Ermon 2021, eq. 12)", keys: &["eta"], stochastic: true, run: ddim::ddim },
-    Sampler { name: "ddpm", summary: "DDPM ancestral sampling from the posterior q(x_{t−1} | x_t, x̂0) (Ho et al. 2020, eqs. 6–7)", keys: &[], stochastic: true, run: ddpm::ddpm },
-    Sampler { name: "euler_ancestral", summary: "Euler with ancestral noise (k-diffusion's sample_euler_ancestral)", keys: &["eta", "s_noise"], stochastic: true, run: euler_ancestral::euler_ancestral },
-    Sampler { name: "edm_stochastic", summary: "EDM's stochastic sampler with churn (Karras et al. 2022, Alg. 2)", keys: &["s_churn", "s_tmin", "s_tmax", "s_noise"], stochastic: true, run: edm_stochastic::edm_stochastic },
-    Sampler { name: "euler_maruyama", summary: "Euler–Maruyama on the reverse-time SDE, last step denoised (Song et al. 2021)", keys: &[], stochastic: true, run: euler_maruyama::euler_maruyama },
-    Sampler { name: "pc", summary: "Predictor–corrector: reverse diffusion + Langevin corrector with target SNR (Song et al. 2021, Algs. 4–5)", keys: &["snr", "corrector_steps"], stochastic: true, run: pc::pc },
-    Sampler { name: "rk45", summary: "Adaptive Dormand–Prince RK45 on the probability-flow ODE in log σ, then a final denoise", keys: &["rtol", "atol"], stochastic: false, run: rk45::rk45 },
-    Sampler { name: "shortcut", summary: "Shortcut MCMC: predict x̂0, re-noise to the next of K (random) levels (Chen 2023)", keys: &["choose"], stochastic: true, run: shortcut::shortcut },
-    Sampler { name: "rm", summary: "Randomized midpoints on the OU probability-flow ODE, 2 NFE a step, optional underdamped Langevin corrector (Gupta, Cai & Chen 2024)", keys: &["corrector_steps", "corrector_size"], stochastic: true, run: rm::rm },
-    Sampler { name: "rm_parallel", summary: "Parallel randomized midpoints: windows of R steps whose R midpoints are refined by K batched Picard rounds (Gupta, Cai & Chen 2024)", keys: &["parts", "rounds"], stochastic: false, run: rm_parallel::rm_parallel },
+    euler::SAMPLER,
+    heun::SAMPLER,
+    dpmpp_2m::SAMPLER,
+    ddim::SAMPLER,
+    ddpm::SAMPLER,
+    euler_ancestral::SAMPLER,
+    edm_stochastic::SAMPLER,
+    euler_maruyama::SAMPLER,
+    pc::SAMPLER,
+    rk45::SAMPLER,
+    shortcut::SAMPLER,
+    rm::SAMPLER,
+    rm_parallel::SAMPLER,
 ];
 
 /// The sampler called `name`, or an error listing the known ones.
@@ -86,10 +105,10 @@ pub fn check_step_sigmas(sigmas: &[f64]) -> Result<()> {
 /// Runs sampler `name` from `x` along `sigmas` with `params`.
 pub fn sample(name: &str, run: &mut Run, x: Tensor, sigmas: &[f64], params: &Params) -> Result<Tensor> {
     let sampler = find(name)?;
-    params.check(sampler.name, sampler.keys)?;
     check_step_sigmas(sigmas)?;
+    let params = sampler.prepare(run, params)?;
     run.start(sampler.name, sigmas.len() - 1);
-    let out = (sampler.run)(run, x, sigmas, params)?;
+    let out = (sampler.run)(run, x, sigmas, &params)?;
     run.finish();
     Ok(out)
 }

@@ -1,4 +1,7 @@
-//! A sampler's own options: named numbers, flags and words.
+//! A sampler's own options: each sampler declares its keys with their defaults
+//! and docs ([`OptionSpec`]) in one place, its file; what a caller gives
+//! ([`Params`]) is checked against them and completed with the defaults before
+//! the sampler runs, so a sampler reads every option without a default of its own.
 
 use crate::error::Result;
 use std::collections::BTreeMap;
@@ -12,6 +15,38 @@ pub enum ParamValue {
     Flag(bool),
     /// A word.
     Text(String),
+}
+
+/// What an option takes, with its default.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum OptionDefault {
+    /// Any number.
+    Number(f64),
+    /// An integer ≥ 0.
+    Count(usize),
+}
+
+/// One option a sampler takes: its key, its default and what it does.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OptionSpec {
+    /// The key scripts write.
+    pub key: &'static str,
+    /// The value when the key is absent (and so the kind of value it takes).
+    pub default: OptionDefault,
+    /// One line: what it does.
+    pub doc: &'static str,
+}
+
+impl OptionSpec {
+    /// The default as scripts would write it (`0.16`, `1e-5`, `inf`).
+    pub fn default_text(&self) -> String {
+        match self.default {
+            OptionDefault::Number(v) if v == f64::INFINITY => "inf".into(),
+            OptionDefault::Number(v) if v != 0.0 && !(1e-3..1e6).contains(&v.abs()) => format!("{v:e}"),
+            OptionDefault::Number(v) => format!("{v}"),
+            OptionDefault::Count(n) => format!("{n}"),
+        }
+    }
 }
 
 /// The options given to one sampler.
@@ -29,32 +64,93 @@ impl Params {
         self.0.insert(key.to_string(), value);
     }
 
-    /// Checks that every option is one `sampler` takes.
-    pub fn check(&self, sampler: &str, keys: &[&str]) -> Result<()> {
-        if let Some(k) = self.0.keys().find(|k| !keys.contains(&k.as_str())) {
-            if keys.is_empty() {
+    /// Checks every option against the `specs` of sampler `sampler` (an unknown key or a
+    /// value of the wrong kind is an error naming it) and fills in the defaults of the rest.
+    pub fn resolve(&self, sampler: &str, specs: &[OptionSpec]) -> Result<Params> {
+        if let Some(k) = self.0.keys().find(|k| !specs.iter().any(|s| s.key == k.as_str())) {
+            if specs.is_empty() {
                 crate::bail!("method \"{sampler}\" takes no option `{k}`");
             }
+            let keys: Vec<&str> = specs.iter().map(|s| s.key).collect();
             crate::bail!("method \"{sampler}\" takes no option `{k}`; its options are {}", keys.join(", "));
         }
-        Ok(())
+        let mut full = Params::new();
+        for spec in specs {
+            let value = match (self.0.get(spec.key), spec.default) {
+                (None, OptionDefault::Number(v)) => v,
+                (None, OptionDefault::Count(n)) => n as f64,
+                (Some(ParamValue::Number(v)), OptionDefault::Number(_)) => *v,
+                (Some(ParamValue::Number(v)), OptionDefault::Count(_)) if *v >= 0.0 && v.fract() == 0.0 => *v,
+                (Some(other), OptionDefault::Number(_)) => {
+                    crate::bail!("option `{}` of method \"{sampler}\" must be a number, got {}", spec.key, shown(other))
+                }
+                (Some(other), OptionDefault::Count(_)) => crate::bail!(
+                    "option `{}` of method \"{sampler}\" must be an integer >= 0, got {}",
+                    spec.key,
+                    shown(other)
+                ),
+            };
+            full.set(spec.key, ParamValue::Number(value));
+        }
+        Ok(full)
     }
 
-    /// A number option, `default` when absent.
-    pub fn number(&self, key: &str, default: f64) -> Result<f64> {
+    /// A number option of resolved parameters.
+    pub fn number(&self, key: &str) -> Result<f64> {
         match self.0.get(key) {
-            None => Ok(default),
             Some(ParamValue::Number(v)) => Ok(*v),
-            Some(other) => crate::bail!("option `{key}` must be a number, got {other:?}"),
+            _ => crate::bail!("option `{key}` was read but the sampler does not declare it"),
         }
     }
 
-    /// A non-negative integer option.
-    pub fn count(&self, key: &str, default: usize) -> Result<usize> {
-        let v = self.number(key, default as f64)?;
-        if v < 0.0 || v.fract() != 0.0 {
-            crate::bail!("option `{key}` must be an integer >= 0, got {v}");
-        }
-        Ok(v as usize)
+    /// An integer option (≥ 0) of resolved parameters.
+    pub fn count(&self, key: &str) -> Result<usize> {
+        Ok(self.number(key)? as usize)
+    }
+}
+
+/// A given value as a script wrote it.
+fn shown(v: &ParamValue) -> String {
+    match v {
+        ParamValue::Number(x) => format!("{x}"),
+        ParamValue::Flag(b) => format!("{b}"),
+        ParamValue::Text(t) => format!("\"{t}\""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPECS: &[OptionSpec] = &[
+        OptionSpec { key: "eta", default: OptionDefault::Number(1.0), doc: "" },
+        OptionSpec { key: "steps", default: OptionDefault::Count(2), doc: "" },
+    ];
+
+    #[test]
+    fn resolving_fills_defaults_and_names_bad_keys_and_kinds() {
+        let mut p = Params::new();
+        p.set("eta", ParamValue::Number(0.5));
+        let full = p.resolve("m", SPECS).unwrap();
+        assert_eq!((full.number("eta").unwrap(), full.count("steps").unwrap()), (0.5, 2));
+        assert!(full.number("other").is_err());
+        let texts: Vec<String> = [1e-5, 0.16, 1.0, f64::INFINITY, 0.0]
+            .map(|v| OptionSpec { key: "k", default: OptionDefault::Number(v), doc: "" }.default_text())
+            .into();
+        assert_eq!(texts, ["1e-5", "0.16", "1", "inf", "0"]);
+
+        p.set("stpes", ParamValue::Number(1.0));
+        let e = p.resolve("m", SPECS).unwrap_err().to_string();
+        assert_eq!(e, "method \"m\" takes no option `stpes`; its options are eta, steps");
+        assert_eq!(Params::new().resolve("m", &[]).unwrap(), Params::new());
+
+        let mut p = Params::new();
+        p.set("steps", ParamValue::Number(1.5));
+        let e = p.resolve("m", SPECS).unwrap_err().to_string();
+        assert_eq!(e, "option `steps` of method \"m\" must be an integer >= 0, got 1.5");
+        p.set("steps", ParamValue::Number(3.0));
+        p.set("eta", ParamValue::Text("big".into()));
+        let e = p.resolve("m", SPECS).unwrap_err().to_string();
+        assert_eq!(e, "option `eta` of method \"m\" must be a number, got \"big\"");
     }
 }

@@ -5,7 +5,7 @@
 //! last predictor step, into σ = 0, returns its mean (the denoised estimate).
 //! Noise order per level: the corrector draws, then the predictor draw.
 
-use super::{axpy, Params, Run};
+use super::{axpy, OptionDefault, OptionSpec, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -15,10 +15,31 @@ fn mean_row_norm(t: &Tensor) -> Result<f64> {
     Ok(rows.mean_all()?.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?)
 }
 
-/// Options `snr` (0.16, Song et al.'s VE setting) and `corrector_steps` (1); NFE = steps·(1 + corrector_steps).
+/// The registry's entry.
+pub const SAMPLER: Sampler = Sampler {
+    name: "pc",
+    summary:
+        "Predictor–corrector: reverse diffusion + Langevin corrector with target SNR (Song et al. 2021, Algs. 4–5)",
+    options: &[
+        OptionSpec {
+            key: "snr",
+            default: OptionDefault::Number(0.16),
+            doc: "the corrector's target signal-to-noise ratio (Song et al.'s VE setting)",
+        },
+        OptionSpec {
+            key: "corrector_steps",
+            default: OptionDefault::Count(1),
+            doc: "Langevin corrector steps at each level",
+        },
+    ],
+    stochastic: true,
+    run: pc,
+};
+
+/// NFE = steps·(1 + corrector_steps).
 pub fn pc(run: &mut Run, x: Tensor, sigmas: &[f64], p: &Params) -> Result<Tensor> {
-    let snr = p.number("snr", 0.16)?;
-    let correctors = p.count("corrector_steps", 1)?;
+    let snr = p.number("snr")?;
+    let correctors = p.count("corrector_steps")?;
     let mut x = x;
     for i in 0..sigmas.len() - 1 {
         let (sigma, next) = (sigmas[i], sigmas[i + 1]);

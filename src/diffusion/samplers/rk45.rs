@@ -5,7 +5,7 @@
 //! One step size serves the whole batch; the error is the RMS over all elements
 //! of err / (atol + rtol·max(|x|, |x_new|)).
 
-use super::{axpy, Params, Run};
+use super::{axpy, OptionDefault, OptionSpec, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -47,11 +47,30 @@ fn error_norm(err: &Tensor, x: &Tensor, x_new: &Tensor, rtol: f64, atol: f64) ->
     Ok(ratio.sqrt())
 }
 
-/// Options `rtol` (1e-5) and `atol` (1e-5), Song et al.'s setting. The record's
-/// steps are the accepted steps; NFE counts every evaluation including rejected steps.
+/// The registry's entry.
+pub const SAMPLER: Sampler = Sampler {
+    name: "rk45",
+    summary: "Adaptive Dormand–Prince RK45 on the probability-flow ODE in log σ, then a final denoise",
+    options: &[
+        OptionSpec {
+            key: "rtol",
+            default: OptionDefault::Number(1e-5),
+            doc: "the relative tolerance (Song et al.'s setting)",
+        },
+        OptionSpec {
+            key: "atol",
+            default: OptionDefault::Number(1e-5),
+            doc: "the absolute tolerance (Song et al.'s setting)",
+        },
+    ],
+    stochastic: false,
+    run: rk45,
+};
+
+/// The record's steps are the accepted steps; NFE counts every evaluation including rejected steps.
 pub fn rk45(run: &mut Run, x: Tensor, sigmas: &[f64], p: &Params) -> Result<Tensor> {
-    let rtol = p.number("rtol", 1e-5)?;
-    let atol = p.number("atol", 1e-5)?;
+    let rtol = p.number("rtol")?;
+    let atol = p.number("atol")?;
     if !(rtol > 0.0 && atol > 0.0) {
         crate::bail!("rtol and atol must be positive, got {rtol} and {atol}");
     }

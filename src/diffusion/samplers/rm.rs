@@ -8,15 +8,26 @@
 //! `corrector_steps` > 0, each step into t > 0 is followed by that many
 //! underdamped Langevin corrector steps at the new time (see [`super::ulmc`]).
 
-use super::{ou, rm_parallel::window, ulmc, Params, Run};
+use super::{ou, rm_parallel::window, ulmc, OptionDefault, OptionSpec, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
-/// Options `corrector_steps` (0) and `corrector_size` (0.25: the corrector's step over the OU noise
-/// level σ_t); NFE = 2·steps + corrector_steps·(steps into σ > 0).
+/// The registry's entry.
+pub const SAMPLER: Sampler = Sampler {
+    name: "rm",
+    summary: "Randomized midpoints on the OU probability-flow ODE, 2 NFE a step, optional underdamped Langevin corrector (Gupta, Cai & Chen 2024)",
+    options: &[
+        OptionSpec { key: "corrector_steps", default: OptionDefault::Count(0), doc: "underdamped Langevin corrector steps after each step into σ > 0" },
+        OptionSpec { key: "corrector_size", default: OptionDefault::Number(0.25), doc: "the corrector's step over the OU noise level σ_t" },
+    ],
+    stochastic: true,
+    run: rm,
+};
+
+/// NFE = 2·steps + corrector_steps·(steps into σ > 0).
 pub fn rm(run: &mut Run, x: Tensor, sigmas: &[f64], p: &Params) -> Result<Tensor> {
-    let corrector_steps = p.count("corrector_steps", 0)?;
-    let corrector_size = p.number("corrector_size", 0.25)?;
+    let corrector_steps = p.count("corrector_steps")?;
+    let corrector_size = p.number("corrector_size")?;
     if !(corrector_size > 0.0 && corrector_size.is_finite()) {
         crate::bail!("option `corrector_size` must be a positive number, got {corrector_size}");
     }

@@ -16,16 +16,28 @@
 //! rounds are 1 + K. With R = K = 1 a window is one step of `rm`, which calls [`window`] so.
 //! Draws: R·N uniforms per window.
 
-use super::{ou, Params, Run};
+use super::{ou, OptionDefault, OptionSpec, Params, Run, Sampler};
 use crate::diffusion::parameterization::per_row;
 use crate::error::Result;
 use crate::tensor::Tensor;
 use candle_core::Tensor as CTensor;
 
-/// Options `parts` R (4 steps per window) and `rounds` K (2 Picard rounds).
+/// The registry's entry.
+pub const SAMPLER: Sampler = Sampler {
+    name: "rm_parallel",
+    summary: "Parallel randomized midpoints: windows of R steps whose R midpoints are refined by K batched Picard rounds (Gupta, Cai & Chen 2024)",
+    options: &[
+        OptionSpec { key: "parts", default: OptionDefault::Count(4), doc: "R: steps per window" },
+        OptionSpec { key: "rounds", default: OptionDefault::Count(2), doc: "K: Picard rounds per window" },
+    ],
+    stochastic: false,
+    run: rm_parallel,
+};
+
+/// NFE = 1 + K·R per window, in 1 + K sequential rounds.
 pub fn rm_parallel(run: &mut Run, x: Tensor, sigmas: &[f64], p: &Params) -> Result<Tensor> {
-    let parts = p.count("parts", 4)?;
-    let rounds = p.count("rounds", 2)?;
+    let parts = p.count("parts")?;
+    let rounds = p.count("rounds")?;
     if parts == 0 || rounds == 0 {
         crate::bail!("parts and rounds must be at least 1");
     }

@@ -107,6 +107,11 @@ impl<'a> Run<'a> {
         self.record.rounds += n;
     }
 
+    /// Whether the run draws from a given `noise` list rather than the seeded generator.
+    pub fn has_given_noise(&self) -> bool {
+        matches!(self.noise, Noise::Given(_))
+    }
+
     /// The next standard-normal draw shaped like `x`.
     pub fn noise_like(&mut self, x: &Tensor) -> Result<Tensor> {
         match &mut self.noise {

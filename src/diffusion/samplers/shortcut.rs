@@ -6,7 +6,7 @@
 //! first level, as the paper's sampler picks K of T steps. One noise draw per
 //! step into σ > 0.
 
-use super::{axpy, Params, Run};
+use super::{axpy, OptionDefault, OptionSpec, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::{rng, Tensor};
 
@@ -25,9 +25,22 @@ fn chosen_levels(sigmas: &[f64], choose: usize) -> Result<Vec<f64>> {
     Ok(levels)
 }
 
-/// Option `choose` (0: use every level of the list).
+/// The registry's entry.
+pub const SAMPLER: Sampler = Sampler {
+    name: "shortcut",
+    summary: "Shortcut MCMC: predict x̂0, re-noise to the next of K (random) levels (Chen 2023)",
+    options: &[OptionSpec {
+        key: "choose",
+        default: OptionDefault::Count(0),
+        doc: "K: how many levels to draw at random from the list (0: use every level)",
+    }],
+    stochastic: true,
+    run: shortcut,
+};
+
+/// One denoiser call per level used, but the last.
 pub fn shortcut(run: &mut Run, x: Tensor, sigmas: &[f64], p: &Params) -> Result<Tensor> {
-    let choose = p.count("choose", 0)?;
+    let choose = p.count("choose")?;
     let levels = if choose == 0 { sigmas.to_vec() } else { chosen_levels(sigmas, choose)? };
     let mut x = x;
     for i in 0..levels.len() - 1 {

@@ -89,7 +89,7 @@ pub fn option_keys(function: &str) -> Vec<&'static str> {
     }
     if function == "sample" {
         keys.extend(sample::COMMON);
-        keys.extend(crate::diffusion::samplers::SAMPLERS.iter().flat_map(|s| s.keys.iter().copied()));
+        keys.extend(crate::diffusion::samplers::SAMPLERS.iter().flat_map(|s| s.options.iter().map(|o| o.key)));
     }
     keys.sort_unstable();
     keys.dedup();
