@@ -5,7 +5,9 @@
 
 use super::denoiser::{check_row_sigmas, Denoiser};
 use super::mixture::Mixture;
+use super::parameterization::per_row;
 use crate::error::Result;
+use crate::tensor::transfer::{download_f64, upload};
 use crate::tensor::Tensor;
 use candle_core::{Tensor as CTensor, D};
 
@@ -17,26 +19,17 @@ struct Components {
 }
 
 impl Mixture {
+    /// The means `[K, dim]`, component variances `[1, K]` and log-weights `[1, K]` on
+    /// `like`'s device and in its dtype: uploaded on first use there, then reused.
     fn constants(&self, like: &CTensor) -> Result<(CTensor, CTensor, CTensor)> {
         let (k, d) = (self.len(), self.dim());
-        let dev = like.device();
-        let means = CTensor::from_vec(
-            self.means().iter().flatten().copied().collect::<Vec<f64>>(),
-            (k, d),
-            &candle_core::Device::Cpu,
-        )?;
-        let s2 = CTensor::from_vec(
-            self.stds().iter().map(|s| s * s).collect::<Vec<f64>>(),
-            (1, k),
-            &candle_core::Device::Cpu,
-        )?;
-        let logw = CTensor::from_vec(
-            self.weights().iter().map(|w| w.ln()).collect::<Vec<f64>>(),
-            (1, k),
-            &candle_core::Device::Cpu,
-        )?;
-        let cast = |t: CTensor| -> Result<CTensor> { Ok(t.to_dtype(like.dtype())?.to_device(dev)?) };
-        Ok((cast(means)?, cast(s2)?, cast(logw)?))
+        let (dev, dtype) = (like.device(), like.dtype());
+        self.tensors.get_or_make(dev, dtype, 0, || {
+            let means = self.means().iter().flatten().copied().collect::<Vec<f64>>();
+            let s2 = self.stds().iter().map(|s| s * s).collect::<Vec<f64>>();
+            let logw = self.weights().iter().map(|w| w.ln()).collect::<Vec<f64>>();
+            Ok((upload(means, (k, d), dtype, dev)?, upload(s2, (1, k), dtype, dev)?, upload(logw, (1, k), dtype, dev)?))
+        })
     }
 
     fn components(&self, x: &CTensor, sigma: &[f64]) -> Result<(Components, CTensor)> {
@@ -48,14 +41,7 @@ impl Mixture {
         }
         check_row_sigmas(sigma, n)?;
         let (means, s2, logw) = self.constants(x)?;
-        let sig2 = CTensor::from_vec(
-            sigma.iter().map(|s| s * s).collect::<Vec<f64>>(),
-            (sigma.len(), 1),
-            &candle_core::Device::Cpu,
-        )?
-        .to_dtype(x.dtype())?
-        .to_device(x.device())?;
-        let var = s2.broadcast_add(&sig2)?;
+        let var = s2.broadcast_add(&per_row(&sigma.iter().map(|s| s * s).collect::<Vec<f64>>(), x)?)?;
         // ‖x − μ‖² = ‖x‖² − 2 x·μ + ‖μ‖², clamped at 0 against rounding
         let x2 = x.sqr()?.sum_keepdim(1)?;
         let m2 = means.sqr()?.sum_keepdim(1)?.t()?;
@@ -125,8 +111,7 @@ impl Mixture {
         let (means, _, _) = self.constants(&xc)?;
         let x2 = xc.sqr()?.sum_keepdim(1)?;
         let m2 = means.sqr()?.sum_keepdim(1)?.t()?;
-        let dist2: Vec<f64> =
-            x2.broadcast_add(&m2)?.sub(&(xc.matmul(&means.t()?)? * 2.0)?)?.relu()?.flatten_all()?.to_vec1()?;
+        let dist2 = download_f64(&x2.broadcast_add(&m2)?.sub(&(xc.matmul(&means.t()?)? * 2.0)?)?.relu()?)?;
         let k = self.len();
         let logw: Vec<f64> = self.weights().iter().map(|w| w.ln()).collect();
         let s2: Vec<f64> = self.stds().iter().map(|s| s * s).collect();

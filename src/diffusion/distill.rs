@@ -136,8 +136,7 @@ pub fn distill_loss(
             }
         })
         .collect();
-    let w =
-        CTensor::from_vec(weights, rows, &candle_core::Device::Cpu)?.to_dtype(x0.dtype())?.to_device(x0.device())?;
+    let w = crate::tensor::transfer::upload(weights, rows, x0.dtype(), x0.device())?;
     let per_example = x_hat.sub(&target)?.sqr()?.flatten_from(1)?.mean(1)?;
     Ok(Tensor::from_candle(per_example.mul(&w)?.mean_all()?))
 }

@@ -181,9 +181,7 @@ pub fn diffusion_loss(net: &Network, s: &Schedule, x0: &Tensor, opts: &LossOptio
                     }
                 })
                 .collect();
-            let w = candle_core::Tensor::from_vec(weights, n, &candle_core::Device::Cpu)?
-                .to_dtype(x0.dtype())?
-                .to_device(x0.device())?;
+            let w = crate::tensor::transfer::upload(weights, n, x0.dtype(), x0.device())?;
             per_example(x0_hat.sub(x0.candle())?.sqr()?)?.mul(&w)?.mean_all()?
         }
     };

@@ -2,7 +2,8 @@
 //! parameters so they serve both as data and as analytic test problems.
 
 use crate::error::Result;
-use crate::tensor::{create, create::Placement, rng, Tensor};
+use crate::tensor::{create, create::Placement, per_device::PerDevice, rng, Tensor};
+use candle_core::Tensor as CTensor;
 use rand::Rng;
 
 /// `Σ_k w_k N(μ_k, s_k² I)` in `dim` dimensions.
@@ -11,6 +12,9 @@ pub struct Mixture {
     means: Vec<Vec<f64>>,
     stds: Vec<f64>,
     weights: Vec<f64>,
+    /// The means `[K, dim]`, variances `[1, K]` and log-weights `[1, K]` as tensors, per
+    /// device and dtype, made on first use by the exact quantities in `analytic.rs`.
+    pub(super) tensors: PerDevice<(CTensor, CTensor, CTensor)>,
 }
 
 impl Mixture {
@@ -36,7 +40,7 @@ impl Mixture {
         }
         let total: f64 = weights.iter().sum();
         let weights = weights.into_iter().map(|w| w / total).collect();
-        Ok(Self { means, stds, weights })
+        Ok(Self { means, stds, weights, tensors: PerDevice::new() })
     }
 
     /// `k` equal-weight components on a circle of `radius`, each with std `std`.

@@ -81,11 +81,16 @@ impl EdmPrecond {
 }
 
 /// Per-example scalars `[N]` as a tensor shaped `[N, 1, ...]` to broadcast against `like`.
+/// Equal values (one σ for the whole batch, as most samplers have) are set where `like`
+/// lives; only differing values are uploaded.
 pub fn per_row(values: &[f64], like: &Tensor) -> Result<Tensor> {
-    let mut shape = vec![values.len()];
-    shape.extend(std::iter::repeat_n(1, like.rank().saturating_sub(1)));
-    let t = Tensor::from_vec(values.to_vec(), shape, &candle_core::Device::Cpu)?;
-    Ok(t.to_dtype(like.dtype())?.to_device(like.device())?)
+    let shape: Vec<usize> =
+        std::iter::once(values.len()).chain(std::iter::repeat_n(1, like.rank().saturating_sub(1))).collect();
+    if let Some(&first) = values.first().filter(|&&v| values.iter().all(|&w| w.to_bits() == v.to_bits())) {
+        let at = crate::tensor::create::Placement { dtype: like.dtype(), device: like.device().clone() };
+        return Ok(crate::tensor::create::full(&shape, first, &at)?.into_candle());
+    }
+    crate::tensor::transfer::upload(values.to_vec(), shape, like.dtype(), like.device())
 }
 
 /// x0 from a prediction `out` of kind `pred` at `x = α x0 + σ ε` (α, σ per row).

@@ -73,8 +73,8 @@ pub fn chain_end(
             &Placement { dtype: x.dtype(), device: x.device().clone() },
         )?;
         let out = net.forward(&Tensor::from_candle(x.clone()), &c)?.into_candle();
-        let alpha = CTensor::new(a, x.device())?.to_dtype(x.dtype())?;
-        let sigma = CTensor::new(s, x.device())?.to_dtype(x.dtype())?;
+        let at = Placement { dtype: x.dtype(), device: x.device().clone() };
+        let (alpha, sigma) = (create::full(&[], a, &at)?.into_candle(), create::full(&[], s, &at)?.into_candle());
         x0_hat = x0_from(pred, &out, &x, &alpha, &sigma, None)?;
         if let Some(&next) = steps.get(k + 1) {
             let tn = time(next);

@@ -25,7 +25,7 @@ pub struct Contents {
 pub fn write(path: &Path, tensors: &[(String, candle_core::Tensor)], metadata: HashMap<String, String>) -> Result<()> {
     let contiguous: Vec<(String, candle_core::Tensor)> = tensors
         .iter()
-        .map(|(n, t)| Ok((n.clone(), t.contiguous()?.to_device(&Device::Cpu)?)))
+        .map(|(n, t)| Ok((n.clone(), crate::tensor::transfer::to_device(&t.contiguous()?, &Device::Cpu)?)))
         .collect::<Result<_>>()?;
     let bytes = safetensors::serialize(contiguous.iter().map(|(n, t)| (n.as_str(), t)), Some(metadata))
         .map_err(|e| Error::new(format!("{}: cannot encode: {e}", path.display())))?;

@@ -3,7 +3,7 @@
 //! sinusoidal embedding of a noise level.
 
 use crate::error::Result;
-use crate::tensor::rng;
+use crate::tensor::{per_device::PerDevice, rng, transfer};
 use candle_core::{DType, Tensor, D};
 use serde::{Deserialize, Serialize};
 
@@ -122,8 +122,7 @@ pub fn dropout(x: &Tensor, p: f64) -> Result<Tensor> {
         .into_iter()
         .map(|u| if u >= p { (1.0 / (1.0 - p)) as f32 } else { 0.0 })
         .collect();
-    let mask =
-        Tensor::from_vec(keep, x.dims(), &candle_core::Device::Cpu)?.to_dtype(x.dtype())?.to_device(x.device())?;
+    let mask = transfer::upload(keep, x.dims(), x.dtype(), x.device())?;
     Ok(x.mul(&mask)?)
 }
 
@@ -131,11 +130,19 @@ pub fn dropout(x: &Tensor, p: f64) -> Result<Tensor> {
 /// `[cos(c·f_i), sin(c·f_i)]` with `f_i = 10000^(−i/(dim/2))` (Vaswani et al.
 /// 2017; the timestep embedding of Ho et al. 2020).
 pub fn sinusoidal(c: &Tensor, dim: usize) -> Result<Tensor> {
-    let freqs = super::embed::sinusoidal_freqs(dim);
-    let freqs =
-        Tensor::from_vec(freqs, (1, dim / 2), &candle_core::Device::Cpu)?.to_device(c.device())?.to_dtype(c.dtype())?;
+    let freqs = sinusoidal_freqs_like(c, dim)?;
     let args = c.reshape((c.elem_count(), 1))?.broadcast_mul(&freqs)?;
     Ok(Tensor::cat(&[args.cos()?, args.sin()?], 1)?)
+}
+
+/// The `[1, dim/2]` frequencies of [`sinusoidal`] on `c`'s device and in its dtype, uploaded
+/// once per device, dtype and width: a sampler calls the network at every step, and each
+/// upload would be a host→device copy.
+fn sinusoidal_freqs_like(c: &Tensor, dim: usize) -> Result<Tensor> {
+    static FREQS: PerDevice<Tensor> = PerDevice::new();
+    FREQS.get_or_make(c.device(), c.dtype(), dim, || {
+        transfer::upload(super::embed::sinusoidal_freqs(dim), (1, dim / 2), c.dtype(), c.device())
+    })
 }
 
 /// A noise-level input as a `[N]` tensor: a scalar is repeated for the batch.
@@ -175,9 +182,8 @@ pub fn cross_entropy(logits: &crate::tensor::Tensor, labels: &crate::tensor::Ten
 pub fn accuracy(logits: &crate::tensor::Tensor, labels: &crate::tensor::Tensor) -> Result<f64> {
     let (n, _) = check_labels(logits, labels)?;
     let predicted = logits.candle().argmax(D::Minus1)?.to_dtype(DType::I64)?;
-    let hits =
-        predicted.eq(&labels.candle().to_dtype(DType::I64)?)?.to_dtype(DType::F64)?.sum_all()?.to_scalar::<f64>()?;
-    Ok(hits / n.max(1) as f64)
+    let hits = predicted.eq(&labels.candle().to_dtype(DType::I64)?)?.to_dtype(DType::F64)?.sum_all()?;
+    Ok(transfer::download_f64(&hits)?[0] / n.max(1) as f64)
 }
 
 #[cfg(test)]

@@ -56,6 +56,11 @@ impl Network {
         &self.store
     }
 
+    /// The device the weights are on.
+    pub fn device(&self) -> Device {
+        self.store.device()
+    }
+
     /// The parameters and buffers, for loading.
     pub fn store_mut(&mut self) -> &mut ParamStore {
         &mut self.store
@@ -104,7 +109,7 @@ impl Network {
     /// or one for all), in the input's dtype.
     pub fn forward(&self, x: &Tensor, c: &Tensor) -> Result<Tensor> {
         let xs = self.prepare(x)?;
-        let cs = c.candle().to_device(&self.store.device())?;
+        let cs = crate::tensor::transfer::to_device(c.candle(), &self.store.device())?;
         let out = match &self.arch {
             Architecture::Mlp(cfg) => cfg.forward(&self.store, &xs, &cs)?,
             Architecture::Unet(cfg) => cfg.forward(&self.store, &xs, &cs, self.is_training())?,

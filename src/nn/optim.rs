@@ -158,6 +158,21 @@ impl Optimizer {
         self.params.iter().map(|v| Tensor::from_candle(v.as_tensor().clone())).collect()
     }
 
+    /// The devices its parameters and its state (moments, momentum buffers) live on, each once.
+    pub fn devices(&self) -> Vec<candle_core::Device> {
+        let state: Vec<&candle_core::Tensor> = match &self.rule {
+            Rule::AdamW { m, v, .. } => m.iter().chain(v).flatten().collect(),
+            Rule::Sgd { buf, .. } => buf.iter().flatten().collect(),
+        };
+        let mut out: Vec<candle_core::Device> = vec![];
+        for d in self.params.iter().map(|p| p.as_tensor().device()).chain(state.into_iter().map(|t| t.device())) {
+            if !out.iter().any(|o| o.same_device(d)) {
+                out.push(d.clone());
+            }
+        }
+        out
+    }
+
     /// Back-propagates `loss`, updates every parameter once, and returns the
     /// loss value. The gradients stay readable through [`Tensor::grad`].
     pub fn step(&mut self, loss: &Tensor) -> Result<f64> {
@@ -225,13 +240,21 @@ impl Optimizer {
     /// The factor that brings the gradients' global norm down to the clip value (1 when below it).
     fn clip_scale(&self, grads: &candle_core::backprop::GradStore) -> Result<f64> {
         let Some(max) = self.clip else { return Ok(1.0) };
-        let mut total = 0.0;
+        // summed where the gradients live, then read once
+        let mut total: Option<candle_core::Tensor> = None;
         for var in &self.params {
             if let Some(g) = grads.get(var.as_tensor()) {
-                total += g.sqr()?.sum_all()?.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
+                let part = g.to_dtype(candle_core::DType::F64)?.sqr()?.sum_all()?;
+                total = Some(match total {
+                    Some(t) => (t + part)?,
+                    None => part,
+                });
             }
         }
-        let norm = total.sqrt();
+        let norm = match total {
+            Some(t) => crate::tensor::transfer::download_f64(&t)?[0].sqrt(),
+            None => 0.0,
+        };
         Ok(if norm > max { max / (norm + 1e-6) } else { 1.0 })
     }
 

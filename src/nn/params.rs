@@ -2,7 +2,7 @@
 //! their initialisers, drawn from the seeded generator.
 
 use crate::error::Result;
-use crate::tensor::{create, create::Placement, rng, DType, Device, Tensor};
+use crate::tensor::{create, create::Placement, rng, transfer, DType, Device, Tensor};
 use candle_core::Var;
 
 /// Named trainable parameters and fixed buffers, in creation order.
@@ -133,7 +133,7 @@ impl ParamStore {
     /// A copy on another device or in another dtype.
     pub fn converted(&self, device: &Device, dtype: DType) -> Result<Self> {
         self.map(|t| {
-            let moved = t.to_device(device)?;
+            let moved = transfer::to_device(t, device)?;
             Ok(if t.dtype().is_float() { moved.to_dtype(dtype)? } else { moved })
         })
     }
@@ -155,13 +155,13 @@ impl ParamStore {
             let value =
                 values.get(name).ok_or_else(|| crate::Error::new(format!("the checkpoint has no tensor `{name}`")))?;
             check_shape(name, var.as_tensor().dims(), value.dims())?;
-            var.set(&value.to_device(var.as_tensor().device())?.to_dtype(var.as_tensor().dtype())?)?;
+            var.set(&transfer::to_device(value, var.as_tensor().device())?.to_dtype(var.as_tensor().dtype())?)?;
         }
         for (name, buffer) in &mut self.buffers {
             let value =
                 values.get(name).ok_or_else(|| crate::Error::new(format!("the checkpoint has no tensor `{name}`")))?;
             check_shape(name, buffer.dims(), value.dims())?;
-            *buffer = value.to_device(buffer.device())?.to_dtype(buffer.dtype())?;
+            *buffer = transfer::to_device(value, buffer.device())?.to_dtype(buffer.dtype())?;
         }
         let known = self.params.len() + self.buffers.len();
         if values.len() != known {

@@ -2,7 +2,7 @@
 
 use super::philox::{self, Distribution};
 use super::philox_op::PhiloxFill;
-use super::{dtype::DEFAULT_FLOAT, rng, shape::fmt_dims, DType, Device, Tensor};
+use super::{dtype::DEFAULT_FLOAT, rng, shape::fmt_dims, transfer, DType, Device, Tensor};
 use crate::error::Result;
 
 /// Where and in what element type a constructor puts its tensor.
@@ -20,10 +20,18 @@ impl Default for Placement {
     }
 }
 
-/// A tensor of the given shape filled with `value`.
+/// A tensor of the given shape filled with `value`, set where it lives (no upload).
 pub fn full(shape: &[usize], value: f64, at: &Placement) -> Result<Tensor> {
-    let t = candle_core::Tensor::full(value, shape, &Device::Cpu)?.to_dtype(at.dtype)?;
-    Ok(Tensor(t.to_device(&at.device)?))
+    use candle_core::Tensor as T;
+    let dev = &at.device;
+    Ok(Tensor(match at.dtype {
+        DType::F32 => T::full(value as f32, shape, dev)?,
+        DType::F64 => T::full(value, shape, dev)?,
+        DType::I64 => T::full(value as i64, shape, dev)?,
+        DType::U32 => T::full(value as u32, shape, dev)?,
+        DType::U8 => T::full(value as u8, shape, dev)?,
+        other => T::full(value, shape, dev)?.to_dtype(other)?,
+    }))
 }
 
 /// A tensor of zeros.
@@ -42,8 +50,7 @@ pub fn from_f64(values: Vec<f64>, shape: &[usize], at: &Placement) -> Result<Ten
     if values.len() != count {
         crate::bail!("{} values cannot fill shape {}", values.len(), fmt_dims(shape));
     }
-    let t = candle_core::Tensor::from_vec(values, shape, &Device::Cpu)?.to_dtype(at.dtype)?;
-    Ok(Tensor(t.to_device(&at.device)?))
+    Ok(Tensor(transfer::upload(values, shape, at.dtype, &at.device)?))
 }
 
 /// Builds an `i64` tensor (or the placement's dtype) from row-major integers.
@@ -52,8 +59,7 @@ pub fn from_i64(values: Vec<i64>, shape: &[usize], at: &Placement) -> Result<Ten
     if values.len() != count {
         crate::bail!("{} values cannot fill shape {}", values.len(), fmt_dims(shape));
     }
-    let t = candle_core::Tensor::from_vec(values, shape, &Device::Cpu)?.to_dtype(at.dtype)?;
-    Ok(Tensor(t.to_device(&at.device)?))
+    Ok(Tensor(transfer::upload(values, shape, at.dtype, &at.device)?))
 }
 
 /// Evenly spaced values `start, start + step, ...` below `end` (above, for a negative step).

@@ -11,11 +11,13 @@ pub mod dtype;
 pub mod format;
 pub mod math;
 pub mod ops;
+pub mod per_device;
 pub mod philox;
 pub mod philox_op;
 pub mod reduce;
 pub mod rng;
 pub mod shape;
+pub mod transfer;
 
 use crate::error::Result;
 pub use candle_core::{DType, Device};
@@ -66,9 +68,10 @@ impl Tensor {
         self.0.device()
     }
 
-    /// All elements in row-major order, converted to `f64`.
+    /// All elements in row-major order, converted to `f64` (a counted download, see
+    /// [`transfer`]).
     pub fn to_f64_vec(&self) -> Result<Vec<f64>> {
-        Ok(self.0.flatten_all()?.to_dtype(DType::F64)?.to_vec1::<f64>()?)
+        transfer::download_f64(&self.0)
     }
 
     /// The single value of a one-element tensor, as `f64`.

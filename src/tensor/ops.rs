@@ -146,8 +146,11 @@ impl Tensor {
 
     /// A 0-dimensional tensor holding `value` in this tensor's dtype and device.
     pub fn scalar_like(&self, value: f64) -> Result<Tensor> {
-        let t = candle_core::Tensor::new(value, &candle_core::Device::Cpu)?.to_dtype(self.dtype())?;
-        Ok(Tensor(t.to_device(self.device())?))
+        super::create::full(
+            &[],
+            value,
+            &super::create::Placement { dtype: self.dtype(), device: self.device().clone() },
+        )
     }
 
     /// Elementwise comparison with broadcasting; 1.0 where it holds, 0.0 elsewhere,

@@ -1,7 +1,7 @@
 //! Shape operations: reshape, transpose, permute, squeeze, concatenation,
 //! slicing and indexing. Dimensions may be negative (counted from the end).
 
-use super::Tensor;
+use super::{DType, Tensor};
 use crate::error::Result;
 
 /// Formats dimensions as `[2, 3]`.
@@ -150,7 +150,8 @@ impl Tensor {
             return Ok(Tensor(part));
         }
         let picks: Vec<u32> = (0..len as u32).step_by(step as usize).collect();
-        let index = candle_core::Tensor::new(picks, self.device())?;
+        let n = picks.len();
+        let index = super::transfer::upload(picks, n, DType::U32, self.device())?;
         Ok(Tensor(part.index_select(&index, d)?))
     }
 

@@ -92,7 +92,8 @@ fn denoise_rows(run: &mut Run, x: &Tensor, sigma: &[f64], method: &str, n_den: u
         }
     }
     for (s, rows) in groups {
-        let idx = candle_core::Tensor::new(rows.iter().map(|&r| r as u32).collect::<Vec<_>>(), x.device())?;
+        let picks: Vec<u32> = rows.iter().map(|&r| r as u32).collect();
+        let idx = crate::tensor::transfer::upload(picks, rows.len(), candle_core::DType::U32, x.device())?;
         let part = Tensor::from_candle(x.candle().index_select(&idx, 0)?);
         let sigmas = karras_sigmas(steps, (s * 0.5).min(0.002), s, 7.0)?;
         let mut inner = Run::new(run.denoiser(), Noise::Random, None, false);

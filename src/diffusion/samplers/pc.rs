@@ -9,10 +9,10 @@ use super::{axpy, OptionDefault, OptionSpec, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
-/// The mean over rows of the per-row L2 norms.
-fn mean_row_norm(t: &Tensor) -> Result<f64> {
-    let rows = t.candle().flatten_from(1)?.sqr()?.sum(1)?.sqrt()?;
-    Ok(rows.mean_all()?.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?)
+/// The mean over rows of the per-row L2 norms, as a 0-d tensor where `t` lives (read by
+/// no one on the host: the step size stays on the device).
+fn mean_row_norm(t: &Tensor) -> Result<candle_core::Tensor> {
+    Ok(t.candle().flatten_from(1)?.sqr()?.sum(1)?.sqrt()?.mean_all()?)
 }
 
 /// The registry's entry.
@@ -47,11 +47,13 @@ pub fn pc(run: &mut Run, x: Tensor, sigmas: &[f64], p: &Params) -> Result<Tensor
             let denoised = run.denoise(&x, sigma)?;
             let score = Tensor::from_candle(((denoised.candle() - x.candle())? / (sigma * sigma))?);
             let z = run.noise_like(&x)?;
-            let ratio = snr * mean_row_norm(&z)? / mean_row_norm(&score)?.max(1e-30);
+            let ratio = (mean_row_norm(&z)? * snr)?.div(&mean_row_norm(&score)?.maximum(1e-30)?)?;
             // capped at σ²: where the score vanishes (x already denoised, in f32) the
             // ratio is unbounded, and a Langevin step beyond the level is never wanted
-            let step = (2.0 * ratio * ratio).min(sigma * sigma);
-            x = axpy(&axpy(&x, step, &score)?, (2.0 * step).sqrt(), &z)?;
+            let step = (ratio.sqr()? * 2.0)?.minimum(sigma * sigma)?;
+            let spread = (&step * 2.0)?.sqrt()?;
+            let moved = x.candle().add(&score.candle().broadcast_mul(&step)?)?;
+            x = Tensor::from_candle(moved.add(&z.candle().broadcast_mul(&spread)?)?);
         }
         let denoised = run.denoise(&x, sigma)?;
         let var = sigma * sigma - next * next;

@@ -43,7 +43,8 @@ fn combine(ks: &[Tensor], w: &[f64]) -> Result<Tensor> {
 
 fn error_norm(err: &Tensor, x: &Tensor, x_new: &Tensor, rtol: f64, atol: f64) -> Result<f64> {
     let scale = ((x.candle().abs()?.maximum(&x_new.candle().abs()?)? * rtol)? + atol)?;
-    let ratio = err.candle().div(&scale)?.sqr()?.mean_all()?.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
+    // read on the host: the step-size control decides there (one download per attempt)
+    let ratio = crate::tensor::transfer::download_f64(&err.candle().div(&scale)?.sqr()?.mean_all()?)?[0];
     Ok(ratio.sqrt())
 }
 

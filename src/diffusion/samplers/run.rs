@@ -4,7 +4,7 @@
 use crate::diffusion::denoiser::Denoiser;
 use crate::error::Result;
 use crate::progress::Progress;
-use crate::tensor::{create, create::Placement, rng, Tensor};
+use crate::tensor::{create, create::Placement, rng, transfer, Tensor};
 use std::collections::VecDeque;
 
 /// Where a stochastic sampler's Gaussian draws come from.
@@ -123,7 +123,7 @@ impl<'a> Run<'a> {
                 if z.dims() != x.dims() {
                     crate::bail!("a given noise draw has shape {:?}, but the samples have {:?}", z.dims(), x.dims());
                 }
-                Ok(Tensor::from_candle(z.candle().to_dtype(x.dtype())?.to_device(x.device())?))
+                Ok(Tensor::from_candle(transfer::to_device(z.candle(), x.device())?.to_dtype(x.dtype())?))
             }
         }
     }

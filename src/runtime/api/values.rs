@@ -56,7 +56,9 @@ mod api {
     /// The tensor moved to a device: `x.to("cuda")`.
     #[rhai_fn(name = "to", return_raw)]
     pub fn to_device(ctx: NativeCallContext, x: Tensor, device: &str) -> RhaiResult<Tensor> {
-        guard(&ctx, || Ok(Tensor::from_candle(x.candle().to_device(&device::parse_device(device)?)?)))
+        guard(&ctx, || {
+            Ok(Tensor::from_candle(crate::tensor::transfer::to_device(x.candle(), &device::parse_device(device)?)?))
+        })
     }
 
     /// A copy that shares no memory (and no gradient graph) with `x`.
