@@ -84,6 +84,24 @@ fn trajectories_callbacks_and_script_denoisers() {
 }
 
 #[test]
+fn sampler_info_reads_the_registry() {
+    let out = run_ok(
+        r#"
+        let pc = sampler_info("pc");
+        print(pc.name);
+        print(pc.stochastic);
+        print(pc.options.snr);
+        print(pc.options.corrector_steps);
+        print(sampler_info("heun").stochastic);
+        print(sampler_info("heun").options.len());
+        "#,
+    );
+    assert_eq!(out, "pc\ntrue\n0.16\n1\nfalse\n0\n");
+    let r = run_source("sampler_info(\"magic\")");
+    assert!(r.stderr.contains("unknown method \"magic\""), "{}", r.stderr);
+}
+
+#[test]
 fn bad_sampling_requests_are_clear_errors() {
     let cases = [
         ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"magic\" })", "sample: unknown method \"magic\"; the samplers are euler, heun, dpmpp_2m"),

@@ -23,6 +23,24 @@ mod api {
         })
     }
 
+    /// The default device's name ("cpu", "cuda:0"): what `--device` or `device(name)` chose.
+    #[rhai_fn(name = "device")]
+    pub fn current_device() -> String {
+        crate::tensor::device::device_name(&crate::tensor::device::default_device())
+    }
+
+    /// How often data crossed between the host and tensors so far: `#{ uploads, downloads }`
+    /// (host values made into tensor data; tensor data read back, e.g. by `item`). On a GPU
+    /// each is a host↔device copy; they are counted on the CPU too, so a check of a loop's
+    /// copies runs anywhere.
+    pub fn transfers() -> rhai::Map {
+        let c = crate::tensor::transfer::counts();
+        let mut m = rhai::Map::new();
+        m.insert("uploads".into(), (c.uploads as INT).into());
+        m.insert("downloads".into(), (c.downloads as INT).into());
+        m
+    }
+
     /// Lists every built-in by group, with its one-line doc.
     #[rhai_fn(name = "help")]
     pub fn help_index() {

@@ -170,6 +170,12 @@ mod api {
         guard(&ctx, || net.deep_copy())
     }
 
+    /// The device the network's weights are on: "cpu" or "cuda:0".
+    #[rhai_fn(name = "device")]
+    pub fn device(net: &mut Network) -> String {
+        crate::tensor::device::device_name(&net.device())
+    }
+
     /// A copy of the network on a device: `net.to("cuda")`.
     #[rhai_fn(name = "to", return_raw)]
     pub fn to_device(ctx: NativeCallContext, net: &mut Network, device: &str) -> RhaiResult<Network> {

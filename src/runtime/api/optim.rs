@@ -132,6 +132,14 @@ mod api {
         opt.lock().steps() as INT
     }
 
+    /// Where the optimizer's parameters and state (moments, momentum buffers) live: a device's
+    /// name, or several joined by ", " if they are spread out.
+    #[rhai_fn(name = "device")]
+    pub fn device(opt: &mut Optimizer) -> String {
+        let names: Vec<String> = opt.lock().devices().iter().map(crate::tensor::device::device_name).collect();
+        names.join(", ")
+    }
+
     /// The parameters the optimizer updates.
     #[rhai_fn(get = "params")]
     pub fn params(opt: &mut Optimizer) -> rhai::Array {

@@ -363,6 +363,28 @@ mod api {
         samplers::SAMPLERS.iter().map(|s| Dynamic::from(s.name.to_string())).collect()
     }
 
+    /// What the registry knows of one sampler: `#{ name, summary, stochastic, options }`, where
+    /// `options` maps each of its own option keys to its default and `stochastic` says whether
+    /// it takes a `noise` list.
+    #[rhai_fn(return_raw)]
+    pub fn sampler_info(ctx: NativeCallContext, name: &str) -> RhaiResult<Map> {
+        let s = guard(&ctx, || samplers::find(name))?;
+        let mut options = Map::new();
+        for o in s.options {
+            let default = match o.default {
+                samplers::OptionDefault::Number(v) => Dynamic::from_float(v),
+                samplers::OptionDefault::Count(n) => Dynamic::from_int(n as INT),
+            };
+            options.insert(o.key.into(), default);
+        }
+        let mut m = Map::new();
+        m.insert("name".into(), Dynamic::from(s.name.to_string()));
+        m.insert("summary".into(), Dynamic::from(s.summary.to_string()));
+        m.insert("stochastic".into(), Dynamic::from_bool(s.stochastic));
+        m.insert("options".into(), Dynamic::from_map(options));
+        Ok(m)
+    }
+
     /// A summary of the denoiser.
     #[rhai_fn(name = "to_string", name = "to_debug")]
     pub fn describe_denoiser(den: &mut ScriptDenoiser) -> String {

@@ -66,6 +66,12 @@ mod api {
         ema.lock().network().clone()
     }
 
+    /// The device the averaged weights are on.
+    #[rhai_fn(name = "device")]
+    pub fn device(ema: &mut Ema) -> String {
+        crate::tensor::device::device_name(&ema.lock().network().device())
+    }
+
     /// How many updates the average has seen.
     #[rhai_fn(get = "updates")]
     pub fn updates(ema: &mut Ema) -> INT {
