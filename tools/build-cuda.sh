@@ -52,4 +52,10 @@ fi
 export CUDA_HOME=$ROOT CUDA_PATH=$ROOT PATH=$ROOT/bin:$PATH
 export LIBRARY_PATH=$STUB:$ROOT/lib${LIBRARY_PATH:+:$LIBRARY_PATH}
 cargo build --release --features cuda
-echo "built ${CARGO_TARGET_DIR:-target}/release/difflab with CUDA (compute capability $CUDA_COMPUTE_CAP)"
+BIN=${CARGO_TARGET_DIR:-target}/release/difflab
+# tools/gpu-check.sh needs only this binary on the GPU machine, where what travels is limited
+# to 64 MiB: drop the symbol table if the binary would not fit
+if [ "$(stat -c %s "$BIN")" -gt $((60 * 1024 * 1024)) ]; then
+    strip "$BIN"
+fi
+echo "built $BIN with CUDA (compute capability $CUDA_COMPUTE_CAP), $(($(stat -c %s "$BIN") / 1024 / 1024)) MiB"
