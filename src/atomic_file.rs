@@ -5,6 +5,16 @@
 use crate::error::Result;
 use std::path::Path;
 
+/// Creates the folder `path` goes in, and the folders above it, where they are missing.
+pub fn create_parent(path: &Path) -> Result<()> {
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => std::fs::create_dir_all(dir).map_err(|e| {
+            crate::Error::new(format!("{}: cannot create the folder {}: {e}", path.display(), dir.display()))
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));

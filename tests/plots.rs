@@ -4,6 +4,119 @@
 mod common;
 
 use common::difflab;
+use difflab::plot::{Chart, Figure, Kind};
+use difflab::runtime::Session;
+
+/// The figure a script's last expression makes, run in-process.
+fn figure(script: &str) -> Figure {
+    let value = Session::new(vec![]).eval("figure.rhai", script).unwrap_or_else(|e| panic!("{script}: {e:?}"));
+    let fig = value.read_lock::<Figure>().unwrap_or_else(|| panic!("{script} made no figure")).clone();
+    fig
+}
+
+/// The text of every `<text>` element of an SVG document.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim().to_string()))
+        .collect()
+}
+
+/// Pixels of `rgb` within 60 of `color` in every channel.
+fn near(p: &image::Rgb<u8>, color: (u8, u8, u8)) -> bool {
+    let d = |a: u8, b: u8| (a as i32 - b as i32).abs() < 60;
+    d(p[0], color.0) && d(p[1], color.1) && d(p[2], color.2)
+}
+
+/// The figure rendered, with its plotting rectangle in pixels `(left, top, right, bottom)`.
+fn rendered(fig: &Figure) -> (image::RgbImage, (i32, i32, i32, i32)) {
+    let (rgb, map) = fig.render_rgb().unwrap();
+    let m = map.expect("a chart has a data-to-pixel map");
+    let img = image::RgbImage::from_raw(fig.frame.width, fig.frame.height, rgb).unwrap();
+    (img, (m.px.0, m.py.1, m.px.1, m.py.0))
+}
+
+#[test]
+fn a_long_noisy_line_stays_inside_the_plotting_area() {
+    let fig = figure(
+        "seed(0); let r = randn([5000]).to_array(); let y = [];
+         for i in 0..5000 { y.push(0.2 + (-(i.to_float()) / 800.0).exp() + 0.15 * r[i]); }
+         line(y, #{ title: \"loss\", xlabel: \"step\", ylabel: \"loss\" })",
+    );
+    let (img, (left, top, right, bottom)) = rendered(&fig);
+    let blue = (0x1f, 0x77, 0xb4);
+    let (mut inside, mut outside) = (0, 0);
+    for (x, y, p) in img.enumerate_pixels() {
+        if near(p, blue) {
+            let (x, y) = (x as i32, y as i32);
+            if (left..=right).contains(&x) && (top..=bottom).contains(&y) {
+                inside += 1;
+            } else {
+                outside += 1;
+            }
+        }
+    }
+    assert!(inside > 5000, "the line is drawn: {inside} pixels");
+    assert_eq!(outside, 0, "series pixels outside the plotting area");
+}
+
+#[test]
+fn log_axes_label_two_and_five_over_short_ranges() {
+    let loss = figure("line([1, 2, 3, 4], #{ series: #{ loss: [1.0, 0.5, 0.25, 0.15] }, ylog: true })");
+    let texts = svg_texts(&loss.svg().unwrap());
+    for label in ["0.2", "0.5", "1"] {
+        assert!(texts.iter().any(|t| t == label), "no y label {label}: {texts:?}");
+    }
+    let nfe = figure("line([5, 10, 20, 50], #{ series: #{ heun: [0.9, 0.4, 0.2, 0.15] }, xlog: true, ylog: true })");
+    let texts = svg_texts(&nfe.svg().unwrap());
+    for label in ["5", "10", "20", "50"] {
+        assert!(texts.iter().any(|t| t == label), "no x label {label}: {texts:?}");
+    }
+}
+
+#[test]
+fn a_zero_tick_reads_zero() {
+    let fig = figure("line([-1.0, -0.5, 0.0, 0.5, 1.0], #{ series: #{ y: [-1.0, -0.5, 0.0, 0.5, 1.0] } })");
+    let texts = svg_texts(&fig.svg().unwrap());
+    assert!(texts.iter().filter(|t| *t == "0").count() >= 2, "a 0 on both axes: {texts:?}");
+    assert!(!texts.iter().any(|t| t.contains('e')), "no exponent in a label: {texts:?}");
+}
+
+#[test]
+fn limits_hide_what_lies_outside_instead_of_piling_it_on_the_frame() {
+    // 200 points inside [-1, 1]², 50 far outliers; the limits are [-2, 2]²
+    let fig = figure(
+        "seed(1); let x = cat([randn([200, 2]).clamp(-1.0, 1.0), randn([50, 2]) * 10.0 + 20.0], 0);
+         scatter(x, #{ xlim: [-2, 2], ylim: [-2, 2], size: 3, alpha: 1.0 })",
+    );
+    let (img, (left, top, right, bottom)) = rendered(&fig);
+    let blue = (0x1f, 0x77, 0xb4);
+    let on_frame = img
+        .enumerate_pixels()
+        .filter(|(x, y, p)| {
+            let (x, y) = (*x as i32, *y as i32);
+            let near_edge =
+                (x - left).abs() <= 4 || (x - right).abs() <= 4 || (y - top).abs() <= 4 || (y - bottom).abs() <= 4;
+            near_edge && near(p, blue)
+        })
+        .count();
+    assert_eq!(on_frame, 0, "outliers drawn on the frame");
+}
+
+#[test]
+fn a_name_keeps_its_colour_across_figures_and_orders() {
+    let colours = |order: &str| -> Vec<(String, String)> {
+        let fig = figure(&format!("line([1, 2], #{{ series: #{{ euler: [1, 2], heun: [2, 1] }}, order: {order} }})"));
+        let Kind::Chart(Chart::Line(curves)) = &fig.kind else { panic!("a line chart") };
+        curves.iter().map(|c| (c.label.clone(), format!("{:?}", c.color))).collect()
+    };
+    let first = colours("[\"euler\", \"heun\"]");
+    let mut second = colours("[\"heun\", \"euler\"]");
+    assert_eq!(second[0].0, "heun", "the order given is kept");
+    second.reverse();
+    assert_eq!(first, second);
+    assert_ne!(first[0].1, first[1].1);
+}
 
 /// Dark pixels (text, axes) in a rectangle of an RGB image.
 fn dark_pixels(img: &image::RgbImage, x0: u32, y0: u32, x1: u32, y1: u32) -> usize {
@@ -21,10 +134,13 @@ fn dark_pixels(img: &image::RgbImage, x0: u32, y0: u32, x1: u32, y1: u32) -> usi
 
 #[test]
 fn plots_demo_writes_every_kind_with_text_and_no_system_fonts() {
+    // as its header says: from an empty folder, with no argument
     let dir = tempfile::tempdir().unwrap();
+    let script = std::fs::canonicalize("scripts/plots_demo.rhai").unwrap();
     let out = difflab()
-        .args(["run", "scripts/plots_demo.rhai"])
-        .arg(dir.path())
+        .current_dir(dir.path())
+        .arg("run")
+        .arg(&script)
         // no fonts anywhere: the embedded one must be enough
         .env("FONTCONFIG_FILE", "/nonexistent/fonts.conf")
         .env("FONTCONFIG_PATH", "/nonexistent")
@@ -32,9 +148,11 @@ fn plots_demo_writes_every_kind_with_text_and_no_system_fonts() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let plots = dir.path().join("plots");
     let sizes = [
         ("scatter", 640, 480),
-        ("line", 640, 480),
+        ("loss", 640, 480),
+        ("error", 640, 480),
         ("hist", 640, 480),
         ("density", 560, 520),
         ("images", 480, 520),
@@ -43,25 +161,32 @@ fn plots_demo_writes_every_kind_with_text_and_no_system_fonts() {
     ];
     for (kind, w, h) in sizes {
         let img =
-            image::open(dir.path().join(format!("{kind}.png"))).unwrap_or_else(|e| panic!("{kind}.png: {e}")).to_rgb8();
+            image::open(plots.join(format!("{kind}.png"))).unwrap_or_else(|e| panic!("{kind}.png: {e}")).to_rgb8();
         assert_eq!((img.width(), img.height()), (w, h), "{kind}.png size");
         // the title is centred at the top
         assert!(dark_pixels(&img, w / 4, 0, 3 * w / 4, 34) > 80, "{kind}: no title text");
-        let svg = std::fs::read_to_string(dir.path().join(format!("{kind}.svg"))).unwrap();
+        let svg = std::fs::read_to_string(plots.join(format!("{kind}.svg"))).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains(&format!("width=\"{w}\"")), "{kind}.svg");
     }
-    for kind in ["scatter", "line", "hist", "trajectories", "density"] {
-        let img = image::open(dir.path().join(format!("{kind}.png"))).unwrap().to_rgb8();
+    for kind in ["scatter", "loss", "error", "hist", "trajectories", "density"] {
+        let img = image::open(plots.join(format!("{kind}.png"))).unwrap().to_rgb8();
         let (w, h) = (img.width(), img.height());
         // x-axis label under the plot, y-axis label at the left
         assert!(dark_pixels(&img, w / 3, h - 30, 2 * w / 3, h) > 15, "{kind}: no x label");
         assert!(dark_pixels(&img, 0, h / 3, 30, 2 * h / 3) > 15, "{kind}: no y label");
     }
-    for kind in ["scatter", "line", "hist"] {
-        let img = image::open(dir.path().join(format!("{kind}.png"))).unwrap().to_rgb8();
+    for kind in ["scatter", "error", "hist"] {
+        let img = image::open(plots.join(format!("{kind}.png"))).unwrap().to_rgb8();
         // the legend box sits in the upper right of the plotting area
         assert!(dark_pixels(&img, img.width() - 130, 35, img.width() - 10, 110) > 40, "{kind}: no legend text");
     }
+    // the animation: one frame per state of the 8-step run, the last held longer
+    let gif = std::fs::read(plots.join("sampling.gif")).unwrap();
+    let decoder = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(gif)).unwrap();
+    let frames = image::AnimationDecoder::into_frames(decoder).collect_frames().unwrap();
+    assert_eq!(frames.len(), 9);
+    assert_eq!(frames[0].buffer().dimensions(), (480, 480));
+    assert!(frames[8].delay().numer_denom_ms().0 > frames[0].delay().numer_denom_ms().0);
 }
 
 #[test]
@@ -78,12 +203,41 @@ fn show_in_a_script_saves_the_figure_and_prints_its_path() {
     assert!(stdout.contains(&format!("saved {}", first.display())), "{stdout}");
     assert!(stdout.contains("figure-2.png") && stdout.ends_with("3\n"), "{stdout}");
     assert_eq!(image::open(&first).unwrap().width(), 640);
+    // a second run into the same folder continues the numbers: nothing is overwritten
+    let again = difflab().arg("run").arg(&script).arg("--out").arg(&out_dir).output().unwrap();
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(stdout.contains("figure-3.png") && stdout.contains("figure-4.png"), "{stdout}");
+    // an animation is shown as a GIF
+    std::fs::write(&script, "show(animate([randn([20, 2]), randn([20, 2])], #{ fps: 5 }));").unwrap();
+    let anim = difflab().arg("run").arg(&script).arg("--out").arg(&out_dir).output().unwrap();
+    let stdout = String::from_utf8_lossy(&anim.stdout);
+    assert!(stdout.contains("animation: 2 frames at 5 fps") && stdout.contains("figure-5.gif"), "{stdout}");
 }
 
 #[test]
 fn bad_figure_requests_are_clear_errors() {
     let cases = [
         ("scatter(randn([10, 3, 2]))", "scatter: series 0 must be an [N, 2] tensor, got shape [10, 3, 2]"),
+        ("scatter(randn([10, 3]))", "scatter: series 0 must be an [N, 2] tensor, got shape [10, 3]: pick two columns"),
+        ("line([1, 2], #{ xlim: [-1e308, 1e308] })", "line: the x axis range must be finite and increasing"),
+        ("line([1, 2], #{ smooth: 1.5 })", "line: option `smooth` must be a weight in [0, 1)"),
+        (
+            "line([1, 2], #{ series: #{ a: [1, 2] }, bands: #{ a: [[0, 1], [2]] } })",
+            "line: the band of `a` has 2 and 1 values for 2 x values",
+        ),
+        (
+            "line([1, 2], #{ series: #{ a: [1, 2], b: [2, 1] }, order: [\"a\"] })",
+            "line: option `order` does not list series `b`",
+        ),
+        (
+            "grid([line([1, 2]), line([1, 2], #{ series: #{ a: [1, 2] }, xlog: true })], #{ sharex: true })",
+            "grid: panels that share an axis must all be linear or all log on it",
+        ),
+        ("animate([randn([3, 2])]).save(\"a.png\")", "save: a.png: an animation is saved as .gif"),
+        (
+            "trajectories([randn([3, 2])], #{ view: \"some\" })",
+            "trajectories: option `view` must be \"data\" or \"all\"",
+        ),
         ("line([1, 2], #{ series: #{ a: [1, 2, 3] } })", "line: series `a` has 3 values for 2 x values"),
         (
             "line([0, 1, 2], #{ series: #{ a: [1, 2, 3] }, xlog: true })",

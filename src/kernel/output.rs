@@ -94,8 +94,16 @@ pub fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-/// A figure's MIME bundle: PNG, SVG and a text fallback, with the PNG's size.
+/// A figure's MIME bundle: PNG, SVG and a text fallback, with the PNG's size; an animation's
+/// is its GIF alone beside the text (a notebook would prefer a still PNG to a GIF).
 pub fn rich_bundle(item: &Rich) -> (Value, Value) {
+    if let Some(gif) = &item.gif {
+        let data = json!({
+            "image/gif": base64::engine::general_purpose::STANDARD.encode(gif),
+            "text/plain": item.text,
+        });
+        return (data, json!({ "image/gif": { "width": item.width, "height": item.height } }));
+    }
     let mut data = json!({
         "image/png": base64::engine::general_purpose::STANDARD.encode(&item.png),
         "text/plain": item.text,
@@ -164,5 +172,23 @@ impl ProgressSink for KernelOutput {
 
     fn finish(&self, id: u64) {
         self.bars.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_bundle_png_and_svg_and_animations_their_gif_alone() {
+        let still =
+            Rich { png: vec![1, 2], svg: Some("<svg/>".into()), gif: None, text: "f".into(), width: 4, height: 3 };
+        let (data, meta) = rich_bundle(&still);
+        assert_eq!((data["image/png"].as_str(), data["image/svg+xml"].as_str()), (Some("AQI="), Some("<svg/>")));
+        assert_eq!(meta["image/png"]["width"], 4);
+        let moving = Rich { gif: Some(vec![3]), svg: None, ..still };
+        let (data, meta) = rich_bundle(&moving);
+        assert_eq!((data["image/gif"].as_str(), data.get("image/png")), (Some("Aw=="), None));
+        assert_eq!((data["text/plain"].as_str(), meta["image/gif"]["height"].as_i64()), (Some("f"), Some(3)));
     }
 }

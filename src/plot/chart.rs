@@ -1,21 +1,23 @@
-//! The 2-D charts (scatter, line, histogram, density, trajectories): axes with
-//! labels, log scales drawn as decades, a legend, and the data-to-pixel map.
+//! The 2-D charts (scatter, line, histogram, density, trajectories): the axis ranges, axes
+//! with 1-2-5 or log ticks and exact labels, the data drawn cut to the plotting area
+//! ([`super::kinds`]), a legend, and the data-to-pixel map.
 
+use super::clip::Rect;
 use super::figure::{draw_error, Frame, Mapping};
 use super::font::FAMILY;
-use super::palette::cycle;
+use super::marks::{Canvas, Ticked};
 use super::series;
+use super::ticks::{self, Ticks};
 use crate::error::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::colors::colormaps::{ColorMap, ViridisRGB};
 
 /// A 2-D chart: what it plots, in data coordinates.
 #[derive(Clone, Debug)]
 pub enum Chart {
     /// Point sets.
     Scatter(Vec<series::Points>),
-    /// Curves.
+    /// Curves, with optional bands and smoothing.
     Line(Vec<series::Curve>),
     /// 1-D histograms with `bins` bins, as densities or counts.
     Hist {
@@ -33,13 +35,8 @@ pub enum Chart {
         /// Bins per axis.
         bins: usize,
     },
-    /// 2-D paths of particles, over optional background points.
-    Trajectories {
-        /// One path per particle.
-        paths: Vec<Vec<(f64, f64)>>,
-        /// Points drawn faintly behind the paths (e.g. the data).
-        background: Option<Vec<(f64, f64)>>,
-    },
+    /// Paths of particles through a sampler.
+    Trajectories(series::Paths),
 }
 
 impl Chart {
@@ -50,20 +47,26 @@ impl Chart {
             Chart::Line(s) => format!("line plot of {} series", s.len()),
             Chart::Hist { series, .. } => format!("histogram of {} series", series.len()),
             Chart::Density { .. } => "2-D density".into(),
-            Chart::Trajectories { paths, .. } => format!("{} trajectories", paths.len()),
+            Chart::Trajectories(p) => format!("{} trajectories", p.paths.len()),
         }
     }
 }
 
 /// An axis transform: identity, or log10 for a log axis.
 #[derive(Clone, Copy)]
-struct Axis {
+pub(super) struct Axis {
     log: bool,
     name: &'static str,
 }
 
 impl Axis {
-    fn map(self, v: f64) -> Result<f64> {
+    /// The x and y axes of `frame`.
+    pub(super) fn of(frame: &Frame) -> (Axis, Axis) {
+        (Axis { log: frame.xlog, name: "x" }, Axis { log: frame.ylog, name: "y" })
+    }
+
+    /// A value in axis coordinates.
+    pub(super) fn map(self, v: f64) -> Result<f64> {
         if !self.log {
             return Ok(v);
         }
@@ -72,32 +75,11 @@ impl Axis {
         }
         Ok(v.log10())
     }
-}
 
-/// Decade labels (0.01, 0.1, 1, 10, ...) on a log axis; other ticks unlabelled.
-fn decade_label(v: f64) -> String {
-    if (v - v.round()).abs() > 1e-9 {
-        return String::new();
+    /// Points in axis coordinates.
+    pub(super) fn map_points(x: Axis, y: Axis, pts: &[(f64, f64)]) -> Result<Vec<(f64, f64)>> {
+        pts.iter().map(|&(a, b)| Ok((x.map(a)?, y.map(b)?))).collect()
     }
-    let k = v.round() as i32;
-    if (-3..=5).contains(&k) {
-        number_label(10f64.powi(k))
-    } else {
-        format!("1e{k}")
-    }
-}
-
-/// A tick label: the number rounded to 6 significant digits, written shortest.
-fn number_label(v: f64) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return format!("{v}");
-    }
-    let magnitude = v.abs().log10().floor();
-    if !(-4.0..6.0).contains(&magnitude) {
-        return format!("{v:.1e}");
-    }
-    let scale = 10f64.powf(5.0 - magnitude);
-    format!("{}", (v * scale).round() / scale)
 }
 
 fn span(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
@@ -110,7 +92,7 @@ fn span(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
 fn padded(r: Option<(f64, f64)>) -> (f64, f64) {
     match r {
         None => (0.0, 1.0),
-        Some((lo, hi)) if hi - lo < 1e-12 => (lo - 0.5, hi + 0.5),
+        Some((lo, hi)) if hi - lo < 1e-12 * lo.abs().max(1.0) => (lo - 0.5, hi + 0.5),
         Some((lo, hi)) => {
             let pad = 0.05 * (hi - lo);
             (lo - pad, hi + pad)
@@ -118,21 +100,40 @@ fn padded(r: Option<(f64, f64)>) -> (f64, f64) {
     }
 }
 
-/// Histogram counts over `bins` equal bins of `range`.
-fn histogram(values: &[f64], bins: usize, range: (f64, f64)) -> Vec<f64> {
-    let mut counts = vec![0.0; bins];
+/// Each histogram's bin heights over the common range, and that range.
+pub(super) struct Bins {
+    /// The x range the bins cover.
+    pub range: (f64, f64),
+    /// One height per bin, per series.
+    pub heights: Vec<Vec<f64>>,
+}
+
+/// The bins of histograms of `series` over `xlim` (or their range), as densities or counts.
+pub(super) fn histogram(series: &[series::Values], bins: usize, density: bool, xlim: Option<(f64, f64)>) -> Bins {
+    let range = xlim.or_else(|| span(series.iter().flat_map(|s| s.v.iter().copied()))).unwrap_or((0.0, 1.0));
+    let range = if range.1 - range.0 < 1e-12 { (range.0 - 0.5, range.1 + 0.5) } else { range };
     let width = (range.1 - range.0) / bins as f64;
-    for &v in values.iter().filter(|v| v.is_finite()) {
-        let i = (((v - range.0) / width).floor().max(0.0) as usize).min(bins - 1);
-        counts[i] += 1.0;
-    }
-    counts
+    let heights = series
+        .iter()
+        .map(|s| {
+            let mut counts = vec![0.0; bins];
+            for &v in s.v.iter().filter(|v| v.is_finite()) {
+                let i = (((v - range.0) / width).floor().max(0.0) as usize).min(bins - 1);
+                counts[i] += 1.0;
+            }
+            if density {
+                let total = s.v.len().max(1) as f64 * width;
+                counts.iter_mut().for_each(|c| *c /= total);
+            }
+            counts
+        })
+        .collect();
+    Bins { range, heights }
 }
 
 /// Checks that every value on a log axis is positive.
 pub fn check_log_axes(chart: &Chart, frame: &Frame) -> Result<()> {
-    let ax = Axis { log: frame.xlog, name: "x" };
-    let ay = Axis { log: frame.ylog, name: "y" };
+    let (ax, ay) = Axis::of(frame);
     let check = |pts: &mut dyn Iterator<Item = (f64, f64)>| -> Result<()> {
         for (x, y) in pts {
             ax.map(x)?;
@@ -142,197 +143,147 @@ pub fn check_log_axes(chart: &Chart, frame: &Frame) -> Result<()> {
     };
     match chart {
         Chart::Scatter(sets) => sets.iter().try_for_each(|s| check(&mut s.xy.iter().copied())),
-        Chart::Line(curves) => curves.iter().try_for_each(|c| check(&mut c.x.iter().copied().zip(c.y.iter().copied()))),
+        Chart::Line(curves) => curves.iter().try_for_each(|c| {
+            check(&mut c.x.iter().copied().zip(c.y.iter().copied()))?;
+            match &c.band {
+                Some((lo, hi)) => check(&mut c.x.iter().copied().zip(lo.iter().chain(hi).copied())),
+                None => Ok(()),
+            }
+        }),
         Chart::Density { points, .. } => check(&mut points.iter().copied()),
-        Chart::Trajectories { paths, background } => {
-            paths.iter().try_for_each(|p| check(&mut p.iter().copied()))?;
-            background.iter().try_for_each(|b| check(&mut b.iter().copied()))
+        Chart::Trajectories(p) => {
+            p.paths.iter().try_for_each(|p| check(&mut p.iter().copied()))?;
+            p.background.iter().try_for_each(|b| check(&mut b.iter().copied()))
         }
         Chart::Hist { .. } => Ok(()),
     }
 }
 
-/// Draws a chart of `kind` into `area`.
-pub fn draw<DB: DrawingBackend>(kind: &Chart, frame: &Frame, area: &DrawingArea<DB, Shift>) -> Result<Mapping> {
-    let ax = Axis { log: frame.xlog, name: "x" };
-    let ay = Axis { log: frame.ylog, name: "y" };
-    // Data in axis coordinates.
-    let tr = |pts: &[(f64, f64)]| -> Result<Vec<(f64, f64)>> {
-        pts.iter().map(|&(x, y)| Ok((ax.map(x)?, ay.map(y)?))).collect()
-    };
-    let mut hist_bins: Vec<(String, Vec<f64>, (f64, f64))> = vec![];
-    let (xr, yr) = match kind {
+/// The x and y spans of the data a chart shows, in axis coordinates.
+struct Spans {
+    x: Option<(f64, f64)>,
+    y: Option<(f64, f64)>,
+    /// Drawn as they are (a histogram's), not padded.
+    tight: bool,
+}
+
+/// The spans of the data `kind` shows.
+fn data_spans(kind: &Chart, frame: &Frame) -> Result<Spans> {
+    let (ax, ay) = Axis::of(frame);
+    let spans = |pts: &[(f64, f64)]| (span(pts.iter().map(|p| p.0)), span(pts.iter().map(|p| p.1)));
+    Ok(match kind {
         Chart::Scatter(sets) => {
-            let all: Vec<(f64, f64)> = sets.iter().map(|s| tr(&s.xy)).collect::<Result<Vec<_>>>()?.concat();
-            (span(all.iter().map(|p| p.0)), span(all.iter().map(|p| p.1)))
+            let all: Vec<(f64, f64)> = sets.iter().flat_map(|s| s.xy.iter().copied()).collect();
+            let (x, y) = spans(&Axis::map_points(ax, ay, &all)?);
+            Spans { x, y, tight: false }
         }
         Chart::Line(curves) => {
-            let xs: Vec<f64> = curves.iter().flat_map(|c| c.x.iter().map(|&v| ax.map(v))).collect::<Result<_>>()?;
-            let ys: Vec<f64> = curves.iter().flat_map(|c| c.y.iter().map(|&v| ay.map(v))).collect::<Result<_>>()?;
-            (span(xs.into_iter()), span(ys.into_iter()))
+            let mut xs = vec![];
+            let mut ys = vec![];
+            for c in curves {
+                xs.extend(c.x.iter().map(|&v| ax.map(v)).collect::<Result<Vec<_>>>()?);
+                ys.extend(c.y.iter().map(|&v| ay.map(v)).collect::<Result<Vec<_>>>()?);
+                if let Some((lo, hi)) = &c.band {
+                    ys.extend(lo.iter().chain(hi).map(|&v| ay.map(v)).collect::<Result<Vec<_>>>()?);
+                }
+            }
+            Spans { x: span(xs.into_iter()), y: span(ys.into_iter()), tight: false }
         }
         Chart::Hist { series, bins, density } => {
-            let range =
-                frame.xlim.or_else(|| span(series.iter().flat_map(|s| s.v.iter().copied()))).unwrap_or((0.0, 1.0));
-            let range = if range.1 - range.0 < 1e-12 { (range.0 - 0.5, range.1 + 0.5) } else { range };
-            let width = (range.1 - range.0) / *bins as f64;
-            let mut top: f64 = 0.0;
-            for s in series {
-                let mut counts = histogram(&s.v, *bins, range);
-                if *density {
-                    let total = s.v.len().max(1) as f64 * width;
-                    counts.iter_mut().for_each(|c| *c /= total);
-                }
-                top = counts.iter().copied().fold(top, f64::max);
-                hist_bins.push((s.label.clone(), counts, range));
-            }
-            (Some(range), Some((0.0, top.max(1e-12) * 1.05)))
+            let b = histogram(series, *bins, *density, frame.xlim);
+            let top = b.heights.iter().flatten().copied().fold(0.0, f64::max);
+            Spans { x: Some(b.range), y: Some((0.0, top.max(1e-12) * 1.05)), tight: true }
         }
         Chart::Density { points, .. } => {
-            let p = tr(points)?;
-            (span(p.iter().map(|q| q.0)), span(p.iter().map(|q| q.1)))
+            let (x, y) = spans(&Axis::map_points(ax, ay, points)?);
+            Spans { x, y, tight: false }
         }
-        Chart::Trajectories { paths, background } => {
-            let mut all: Vec<(f64, f64)> = paths.iter().map(|p| tr(p)).collect::<Result<Vec<_>>>()?.concat();
-            if let Some(b) = background {
-                all.extend(tr(b)?);
-            }
-            (span(all.iter().map(|p| p.0)), span(all.iter().map(|p| p.1)))
+        Chart::Trajectories(p) => {
+            // the data's region: the background, or where the paths end; or everything
+            let shown: Vec<(f64, f64)> = match (&p.background, p.view_all) {
+                (_, true) => p.paths.iter().flatten().chain(p.background.iter().flatten()).copied().collect(),
+                (Some(b), false) => b.clone(),
+                (None, false) => p.paths.iter().filter_map(|path| path.last().copied()).collect(),
+            };
+            let (x, y) = spans(&Axis::map_points(ax, ay, &shown)?);
+            Spans { x, y, tight: false }
         }
+    })
+}
+
+/// The axis ranges of a chart, in axis coordinates: the frame's limits, else the data's span
+/// (padded by 5%, but a histogram's).
+pub fn ranges(kind: &Chart, frame: &Frame) -> Result<Rect> {
+    let (ax, ay) = Axis::of(frame);
+    let spans = data_spans(kind, frame)?;
+    let pick = |lim: Option<(f64, f64)>, a: Axis, data: Option<(f64, f64)>| -> Result<(f64, f64)> {
+        let r = match lim {
+            Some((lo, hi)) => (a.map(lo)?, a.map(hi)?),
+            None if spans.tight => data.unwrap_or((0.0, 1.0)),
+            None => padded(data),
+        };
+        if !(r.1 > r.0 && (r.1 - r.0).is_finite()) {
+            crate::bail!("the {} axis range must be finite and increasing, got [{}, {}]", a.name, r.0, r.1);
+        }
+        Ok(r)
     };
-    let limit = |lim: Option<(f64, f64)>, a: Axis| -> Result<Option<(f64, f64)>> {
-        lim.map(|(lo, hi)| Ok((a.map(lo)?, a.map(hi)?))).transpose()
-    };
-    let is_hist = matches!(kind, Chart::Hist { .. });
-    let x_range = match limit(frame.xlim, ax)? {
-        Some(r) => r,
-        None if is_hist => xr.unwrap_or((0.0, 1.0)),
-        None => padded(xr),
-    };
-    let y_range = match limit(frame.ylim, ay)? {
-        Some(r) => r,
-        None if is_hist => yr.unwrap_or((0.0, 1.0)),
-        None => padded(yr),
-    };
-    if !(x_range.1 > x_range.0 && y_range.1 > y_range.0) {
-        crate::bail!("the axis limits must increase, got x {x_range:?} and y {y_range:?}");
+    Ok(Rect { x: pick(frame.xlim, ax, spans.x)?, y: pick(frame.ylim, ay, spans.y)? })
+}
+
+/// The ticks of an axis over `range` (axis coordinates) with room for about `count` labels.
+fn axis_ticks(range: (f64, f64), log: bool, count: u32) -> Ticks {
+    let count = count.max(2) as usize;
+    if log {
+        ticks::log(range.0, range.1, count)
+    } else {
+        ticks::linear(range.0, range.1, count)
     }
+}
+
+/// An axis title with the labels' shared power of ten, if any.
+fn axis_title(label: &str, t: &Ticks) -> String {
+    format!("{label}{}", t.title_suffix()).trim().to_string()
+}
+
+/// Draws a chart of `kind` into `area`.
+pub fn draw<DB: DrawingBackend>(kind: &Chart, frame: &Frame, area: &DrawingArea<DB, Shift>) -> Result<Mapping> {
+    let rect = ranges(kind, frame)?;
+    let (w, h) = area.dim_in_pixel();
+    let xt = axis_ticks(rect.x, frame.xlog, w / 70);
+    let yt = axis_ticks(rect.y, frame.ylog, h / 45);
 
     let mut builder = ChartBuilder::on(area);
     builder.margin(12).x_label_area_size(42).y_label_area_size(60);
     if !frame.title.is_empty() {
         builder.caption(&frame.title, (FAMILY, 20));
     }
-    let mut chart = builder.build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1).map_err(draw_error)?;
-    let x_fmt = |v: &f64| if frame.xlog { decade_label(*v) } else { number_label(*v) };
-    let y_fmt = |v: &f64| if frame.ylog { decade_label(*v) } else { number_label(*v) };
+    let x_axis = Ticked::new(rect.x, xt.major.iter().map(|t| t.0).collect(), xt.minor.clone());
+    let y_axis = Ticked::new(rect.y, yt.major.iter().map(|t| t.0).collect(), yt.minor.clone());
+    let mut chart = builder.build_cartesian_2d(x_axis, y_axis).map_err(draw_error)?;
+    let x_fmt = |v: &f64| if frame.show_xaxis { xt.label_at(*v) } else { String::new() };
+    let y_fmt = |v: &f64| if frame.show_yaxis { yt.label_at(*v) } else { String::new() };
+    let x_title = if frame.show_xaxis { axis_title(&frame.xlabel, &xt) } else { String::new() };
+    let y_title = if frame.show_yaxis { axis_title(&frame.ylabel, &yt) } else { String::new() };
     chart
         .configure_mesh()
-        .x_desc(frame.xlabel.as_str())
-        .y_desc(frame.ylabel.as_str())
+        .x_desc(x_title)
+        .y_desc(y_title)
         .axis_desc_style((FAMILY, 15))
         .label_style((FAMILY, 12))
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
-        .light_line_style(RGBColor(235, 235, 235))
+        .light_line_style(RGBColor(240, 240, 240))
         .bold_line_style(RGBColor(215, 215, 215))
         .draw()
         .map_err(draw_error)?;
 
-    let mut legend = false;
-    match kind {
-        Chart::Scatter(sets) => {
-            for (i, s) in sets.iter().enumerate() {
-                let color = s.color.unwrap_or_else(|| cycle(i));
-                let style = color.mix(s.alpha).filled();
-                let size = s.size;
-                let anno = chart
-                    .draw_series(tr(&s.xy)?.into_iter().map(move |p| Circle::new(p, size, style)))
-                    .map_err(draw_error)?;
-                if !s.label.is_empty() {
-                    legend = true;
-                    anno.label(s.label.clone()).legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
-                }
-            }
-        }
-        Chart::Line(curves) => {
-            for (i, c) in curves.iter().enumerate() {
-                let color = c.color.unwrap_or_else(|| cycle(i));
-                let pts: Vec<(f64, f64)> =
-                    c.x.iter().zip(&c.y).map(|(&x, &y)| Ok((ax.map(x)?, ay.map(y)?))).collect::<Result<_>>()?;
-                let anno =
-                    chart.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2))).map_err(draw_error)?;
-                if !c.label.is_empty() {
-                    legend = true;
-                    anno.label(c.label.clone())
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-                }
-                if c.markers {
-                    chart
-                        .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, color.filled())))
-                        .map_err(draw_error)?;
-                }
-            }
-        }
-        Chart::Hist { series, .. } => {
-            for (i, (label, counts, range)) in hist_bins.iter().enumerate() {
-                let color = series[i].color.unwrap_or_else(|| cycle(i));
-                let width = (range.1 - range.0) / counts.len() as f64;
-                let alpha = if series.len() > 1 { 0.5 } else { 0.85 };
-                let bars = counts.iter().enumerate().map(move |(b, &c)| {
-                    let x0 = range.0 + b as f64 * width;
-                    Rectangle::new([(x0, 0.0), (x0 + width, c)], color.mix(alpha).filled())
-                });
-                let anno = chart.draw_series(bars).map_err(draw_error)?;
-                if !label.is_empty() {
-                    legend = true;
-                    anno.label(label.clone())
-                        .legend(move |(x, y)| Rectangle::new([(x + 4, y - 5), (x + 16, y + 5)], color.filled()));
-                }
-            }
-        }
-        Chart::Density { points, bins } => {
-            let n = *bins;
-            let mut grid = vec![0.0f64; n * n];
-            let (wx, wy) = ((x_range.1 - x_range.0) / n as f64, (y_range.1 - y_range.0) / n as f64);
-            for (x, y) in tr(points)? {
-                let (i, j) = (((x - x_range.0) / wx).floor(), ((y - y_range.0) / wy).floor());
-                if (0.0..n as f64).contains(&i) && (0.0..n as f64).contains(&j) {
-                    grid[j as usize * n + i as usize] += 1.0;
-                }
-            }
-            let top = grid.iter().copied().fold(0.0, f64::max).max(1.0);
-            let cells = (0..n * n).map(|k| {
-                let (i, j) = ((k % n) as f64, (k / n) as f64);
-                let x0 = x_range.0 + i * wx;
-                let y0 = y_range.0 + j * wy;
-                Rectangle::new(
-                    [(x0, y0), (x0 + wx, y0 + wy)],
-                    ViridisRGB.get_color_normalized(grid[k], 0.0, top).filled(),
-                )
-            });
-            chart.draw_series(cells).map_err(draw_error)?;
-        }
-        Chart::Trajectories { paths, background } => {
-            if let Some(b) = background {
-                let style = RGBColor(150, 150, 150).mix(0.35).filled();
-                chart.draw_series(tr(b)?.into_iter().map(move |p| Circle::new(p, 2, style))).map_err(draw_error)?;
-            }
-            for (i, path) in paths.iter().enumerate() {
-                let color = cycle(i);
-                let pts = tr(path)?;
-                chart.draw_series(LineSeries::new(pts.clone(), color.mix(0.7).stroke_width(1))).map_err(draw_error)?;
-                if let (Some(&first), Some(&last)) = (pts.first(), pts.last()) {
-                    chart
-                        .draw_series([
-                            Circle::new(first, 3, color.stroke_width(1)),
-                            Circle::new(last, 3, color.filled()),
-                        ])
-                        .map_err(draw_error)?;
-                }
-            }
-        }
-    }
+    let (pw, ph) = chart.plotting_area().dim_in_pixel();
+    let canvas = Canvas {
+        rect,
+        pixel: ((rect.x.1 - rect.x.0) / pw.max(1) as f64, (rect.y.1 - rect.y.0) / ph.max(1) as f64),
+        columns: pw.max(1) as usize,
+    };
+    let legend = super::kinds::draw(&mut chart, &canvas, kind, frame)?;
     if legend {
         chart
             .configure_series_labels()
@@ -343,9 +294,9 @@ pub fn draw<DB: DrawingBackend>(kind: &Chart, frame: &Frame, area: &DrawingArea<
             .draw()
             .map_err(draw_error)?;
     }
-    let (c0, r0) = chart.backend_coord(&(x_range.0, y_range.0));
-    let (c1, r1) = chart.backend_coord(&(x_range.1, y_range.1));
-    Ok(Mapping { x: x_range, y: y_range, px: (c0, c1), py: (r0, r1) })
+    let (c0, r0) = chart.backend_coord(&(rect.x.0, rect.y.0));
+    let (c1, r1) = chart.backend_coord(&(rect.x.1, rect.y.1));
+    Ok(Mapping { x: rect.x, y: rect.y, px: (c0, c1), py: (r0, r1) })
 }
 
 #[cfg(test)]
@@ -353,13 +304,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decade_labels_only_at_powers_of_ten() {
-        assert_eq!(decade_label(2.0), "100");
-        assert_eq!(decade_label(-2.0), "0.01");
-        assert_eq!(decade_label(0.5), "");
-        assert_eq!(decade_label(7.0), "1e7");
-        assert_eq!(histogram(&[0.0, 0.1, 0.9, 1.0], 2, (0.0, 1.0)), vec![2.0, 2.0]);
-        assert_eq!(number_label(0.30000000000000004), "0.3");
-        assert_eq!(number_label(1250.0), "1250");
+    fn ranges_pad_the_data_and_refuse_infinite_limits() {
+        let line = Chart::Line(vec![series::Curve {
+            label: String::new(),
+            x: vec![0.0, 10.0],
+            y: vec![1.0, 3.0],
+            color: None,
+            markers: false,
+            band: Some((vec![0.5, 2.0], vec![1.5, 4.0])),
+            smooth: None,
+        }]);
+        let r = ranges(&line, &Frame::default()).unwrap();
+        assert_eq!(r.x, (-0.5, 10.5));
+        assert!((r.y.0 - 0.325).abs() < 1e-12 && (r.y.1 - 4.175).abs() < 1e-12, "the band counts: {r:?}");
+        for lim in [(f64::NEG_INFINITY, 1.0), (-1e308, 1e308), (2.0, 1.0)] {
+            let err = ranges(&line, &Frame { xlim: Some(lim), ..Frame::default() }).unwrap_err();
+            assert!(err.to_string().contains("the x axis range must be finite and increasing"), "{err}");
+        }
+        let b = histogram(
+            &[series::Values { label: String::new(), v: vec![0.0, 0.1, 0.9, 1.0], color: None }],
+            2,
+            false,
+            None,
+        );
+        assert_eq!((b.range, b.heights), ((0.0, 1.0), vec![vec![2.0, 2.0]]));
     }
 }

@@ -30,6 +30,10 @@ pub struct Frame {
     pub xlog: bool,
     /// A logarithmic y axis.
     pub ylog: bool,
+    /// Whether the x tick labels and title are drawn (a grid sharing x draws them once).
+    pub show_xaxis: bool,
+    /// Whether the y tick labels and title are drawn (a grid sharing y draws them once).
+    pub show_yaxis: bool,
 }
 
 impl Default for Frame {
@@ -44,6 +48,8 @@ impl Default for Frame {
             ylim: None,
             xlog: false,
             ylog: false,
+            show_xaxis: true,
+            show_yaxis: true,
         }
     }
 }
@@ -112,6 +118,7 @@ impl Figure {
         }
         if let Kind::Chart(c) = &kind {
             chart::check_log_axes(c, &frame)?;
+            chart::ranges(c, &frame)?;
         }
         Ok(Self { kind, frame })
     }
@@ -159,7 +166,7 @@ impl Figure {
         Ok(out)
     }
 
-    /// Writes the figure to `path`: PNG or SVG by the extension.
+    /// Writes the figure to `path`: PNG or SVG by the extension. Missing folders are created.
     pub fn save(&self, path: &Path) -> Result<()> {
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_lowercase);
         let bytes = match ext.as_deref() {
@@ -167,6 +174,7 @@ impl Figure {
             Some("svg") => self.svg()?.into_bytes(),
             _ => crate::bail!("{}: the file name must end in .png or .svg", path.display()),
         };
+        crate::atomic_file::create_parent(path)?;
         crate::atomic_file::write_atomically(path, &bytes)
     }
 

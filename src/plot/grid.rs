@@ -1,6 +1,9 @@
-//! Figures side by side: a grid of panels, each drawn in its own cell.
+//! Figures side by side: a grid of panels, each drawn in its own cell, optionally sharing
+//! their x or y axis (one range for all, its labels drawn once).
 
-use super::figure::{draw_error, Figure, Frame};
+use super::chart;
+use super::clip::Rect;
+use super::figure::{draw_error, Figure, Frame, Kind};
 use super::font::FAMILY;
 use crate::error::Result;
 use plotters::coord::Shift;
@@ -13,13 +16,25 @@ pub struct Grid {
     cols: usize,
 }
 
+/// Which axes the panels of a grid share.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Shared {
+    /// One x range for every chart; its ticks labelled only under the bottom panel of a column.
+    pub x: bool,
+    /// One y range for every chart; its ticks labelled only beside the left panel of a row.
+    pub y: bool,
+}
+
 impl Grid {
-    /// A grid of `panels`, `cols` per row (all in one row when `None`).
-    pub fn new(panels: Vec<Figure>, cols: Option<usize>) -> Result<Self> {
+    /// A grid of `panels`, `cols` per row (all in one row when `None`), sharing `shared` axes.
+    pub fn new(mut panels: Vec<Figure>, cols: Option<usize>, shared: Shared) -> Result<Self> {
         if panels.is_empty() {
             crate::bail!("grid needs at least one figure");
         }
         let cols = cols.unwrap_or(panels.len()).clamp(1, panels.len());
+        if shared.x || shared.y {
+            share(&mut panels, cols, shared)?;
+        }
         Ok(Self { panels, cols })
     }
 
@@ -54,4 +69,41 @@ impl Grid {
         }
         Ok(())
     }
+}
+
+/// Gives every chart among `panels` the union of their ranges on the shared axes, and labels
+/// those axes on the outer panels only.
+fn share(panels: &mut [Figure], cols: usize, shared: Shared) -> Result<()> {
+    let charts: Vec<usize> = (0..panels.len()).filter(|&i| matches!(panels[i].kind, Kind::Chart(_))).collect();
+    let Some(&first) = charts.first() else { return Ok(()) };
+    let (xlog, ylog) = (panels[first].frame.xlog, panels[first].frame.ylog);
+    if charts.iter().any(|&i| (shared.x && panels[i].frame.xlog != xlog) || (shared.y && panels[i].frame.ylog != ylog))
+    {
+        crate::bail!("panels that share an axis must all be linear or all log on it");
+    }
+    let mut union: Option<Rect> = None;
+    for &i in &charts {
+        let Kind::Chart(c) = &panels[i].kind else { continue };
+        let r = chart::ranges(c, &panels[i].frame)?;
+        union = Some(match union {
+            None => r,
+            Some(u) => Rect { x: (u.x.0.min(r.x.0), u.x.1.max(r.x.1)), y: (u.y.0.min(r.y.0), u.y.1.max(r.y.1)) },
+        });
+    }
+    let u = union.expect("at least one chart");
+    let value = |log: bool, v: f64| if log { 10f64.powf(v) } else { v };
+    let count = panels.len();
+    for &i in &charts {
+        let frame = &mut panels[i].frame;
+        if shared.x {
+            frame.xlim = Some((value(xlog, u.x.0), value(xlog, u.x.1)));
+            // no panel below it in its column
+            frame.show_xaxis = i + cols >= count;
+        }
+        if shared.y {
+            frame.ylim = Some((value(ylog, u.y.0), value(ylog, u.y.1)));
+            frame.show_yaxis = i % cols == 0;
+        }
+    }
+    Ok(())
 }

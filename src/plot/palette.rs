@@ -22,6 +22,22 @@ pub fn cycle(i: usize) -> RGBColor {
     TAB10[i % TAB10.len()]
 }
 
+/// The colour of the series called `name`: each name takes the next colour of the cycle the
+/// first time a figure of this session uses it, and keeps it, so a method has the same colour
+/// in every figure.
+pub fn for_name(name: &str) -> RGBColor {
+    static NAMES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    let i = match names.iter().position(|n| n == name) {
+        Some(i) => i,
+        None => {
+            names.push(name.to_string());
+            names.len() - 1
+        }
+    };
+    cycle(i)
+}
+
 /// A colour from a name (`"blue"`, `"tab:orange"`, ...) or `#rrggbb`.
 pub fn parse(name: &str) -> Result<RGBColor> {
     let key = name.trim().trim_start_matches("tab:").to_lowercase();
@@ -63,5 +79,8 @@ mod tests {
         assert_eq!(parse("#102030").unwrap(), RGBColor(0x10, 0x20, 0x30));
         assert!(parse("mauve").is_err());
         assert_eq!(cycle(11), TAB10[1]);
+        let (a, b) = (for_name("palette test a"), for_name("palette test b"));
+        assert_ne!(a, b);
+        assert_eq!((for_name("palette test b"), for_name("palette test a")), (b, a));
     }
 }

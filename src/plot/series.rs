@@ -30,6 +30,11 @@ pub struct Curve {
     pub color: Option<RGBColor>,
     /// Whether to mark each point.
     pub markers: bool,
+    /// A shaded band `(lower, upper)` around the curve, one pair per x (e.g. mean ± std over seeds).
+    pub band: Option<(Vec<f64>, Vec<f64>)>,
+    /// Draw a smoothed curve over the raw one, which is drawn lighter: an EMA weight in
+    /// `[0, 1)` or a moving-average window (see [`super::smooth`]).
+    pub smooth: Option<f64>,
 }
 
 /// The values of one histogram.
@@ -41,4 +46,18 @@ pub struct Values {
     pub v: Vec<f64>,
     /// The colour (the cycle's when `None`).
     pub color: Option<RGBColor>,
+}
+
+/// Paths of particles through a sampler, from noise to data.
+#[derive(Clone, Debug)]
+pub struct Paths {
+    /// One path per particle, in time order.
+    pub paths: Vec<Vec<(f64, f64)>>,
+    /// Points drawn faintly behind the paths (e.g. the data).
+    pub background: Option<Vec<(f64, f64)>>,
+    /// Frame the whole paths; by default the view is the data's region (the background, or
+    /// the paths' ends), and the paths' early parts are cut at its frame.
+    pub view_all: bool,
+    /// Colour each path by time along it (viridis) instead of one colour per path.
+    pub color_by_time: bool,
 }

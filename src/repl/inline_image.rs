@@ -143,6 +143,10 @@ impl Output for TerminalOutput {
     }
 
     fn display(&self, item: &Rich) -> crate::Result<()> {
+        if item.gif.is_some() {
+            // terminals draw stills: an animation is saved and its path printed
+            return self.files.display(item);
+        }
         let escape = match self.mode {
             ImageMode::Kitty => kitty(&item.png),
             ImageMode::Iterm => iterm(&item.png),

@@ -43,6 +43,7 @@ class DifflabKernelTests(jkt.KernelTests):
     code_display_data = [
         {"code": "show(scatter(randn([50, 2])))", "mime": "image/png"},
         {"code": "show(hist(randn([100])))", "mime": "image/svg+xml"},
+        {"code": "show(animate([randn([20, 2]), randn([20, 2])]))", "mime": "image/gif"},
     ]
     code_history_pattern = "40*"
     supported_history_operations = ("tail", "range", "search")

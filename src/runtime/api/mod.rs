@@ -107,6 +107,7 @@ pub fn register_types(engine: &mut Engine) {
     engine.register_type_with_name::<training::ScriptProgress>("Progress");
     engine.register_type_with_name::<sample::ScriptDenoiser>("Denoiser");
     engine.register_type_with_name::<crate::plot::Figure>("Figure");
+    engine.register_type_with_name::<crate::plot::animation::Animation>("Animation");
 }
 
 /// Registers every group's functions and the `@` operator into `engine`.
