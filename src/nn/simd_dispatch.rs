@@ -27,6 +27,9 @@ pub fn vectorised<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// `f()` compiled with AVX-512F.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn with_avx512<R>(f: impl FnOnce() -> R) -> R {
@@ -34,6 +37,9 @@ unsafe fn with_avx512<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// `f()` compiled with AVX2.
+///
+/// # Safety
+/// The CPU must have AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
