@@ -104,6 +104,18 @@ fn limits_hide_what_lies_outside_instead_of_piling_it_on_the_frame() {
 }
 
 #[test]
+fn mean_std_gives_the_band_over_runs() {
+    let out = common::run_ok(
+        "let s = mean_std([[1.0, 2.0, 3.0], [3.0, 2.0, 7.0]]);
+         print(s.mean); print(s.std[0]); print(s.lower[2]); print(s.upper[1]);
+         let t = mean_std(tensor([[1.0, 5.0]]));
+         print(t.std);",
+    );
+    let std0 = 2f64.sqrt();
+    assert_eq!(out, format!("[2.0, 2.0, 5.0]\n{std0}\n{}\n2.0\n[0.0, 0.0]\n", 5.0 - 8f64.sqrt()));
+}
+
+#[test]
 fn a_name_keeps_its_colour_across_figures_and_orders() {
     let colours = |order: &str| -> Vec<(String, String)> {
         let fig = figure(&format!("line([1, 2], #{{ series: #{{ euler: [1, 2], heun: [2, 1] }}, order: {order} }})"));
@@ -238,6 +250,8 @@ fn bad_figure_requests_are_clear_errors() {
             "trajectories([randn([3, 2])], #{ view: \"some\" })",
             "trajectories: option `view` must be \"data\" or \"all\"",
         ),
+        ("mean_std([[1, 2], [3]])", "mean_std: run 1 has 1 values, run 0 has 2"),
+        ("mean_std(3)", "mean_std: runs must be an array of series or a [runs, n] tensor, got"),
         ("line([1, 2], #{ series: #{ a: [1, 2, 3] } })", "line: series `a` has 3 values for 2 x values"),
         (
             "line([0, 1, 2], #{ series: #{ a: [1, 2, 3] }, xlog: true })",
