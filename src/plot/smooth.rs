@@ -3,15 +3,18 @@
 //! whole number k ≥ 2 a centred moving average over k points. Values that are not finite
 //! are skipped.
 
-/// The smoothed `y` for `amount`: an EMA weight in `[0, 1)` or a window of `k ≥ 2` points.
-pub fn smooth(y: &[f64], amount: f64) -> crate::Result<Vec<f64>> {
-    if (0.0..1.0).contains(&amount) {
-        return Ok(ema(y, amount));
-    }
-    if amount >= 2.0 && amount.fract() == 0.0 && amount.is_finite() {
-        return Ok(moving_average(y, amount as usize));
+/// Checks that `amount` is an EMA weight in `[0, 1)` or a window of `k ≥ 2` points.
+pub fn check(amount: f64) -> crate::Result<()> {
+    if (0.0..1.0).contains(&amount) || (amount >= 2.0 && amount.fract() == 0.0 && amount.is_finite()) {
+        return Ok(());
     }
     crate::bail!("option `smooth` must be a weight in [0, 1) (an exponential average) or a whole window of at least 2 points, got {amount}")
+}
+
+/// The smoothed `y` for `amount`: an EMA weight in `[0, 1)` or a window of `k ≥ 2` points.
+pub fn smooth(y: &[f64], amount: f64) -> crate::Result<Vec<f64>> {
+    check(amount)?;
+    Ok(if amount < 1.0 { ema(y, amount) } else { moving_average(y, amount as usize) })
 }
 
 /// `s_t = w s_{t−1} + (1 − w) y_t`, divided by `1 − w^t` so the start is not pulled to 0.

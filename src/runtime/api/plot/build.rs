@@ -224,7 +224,7 @@ pub(super) fn line(x: &Dynamic, options: Map) -> crate::Result<Figure> {
     };
     if let Some(amount) = smooth {
         // checked now, so that a bad amount is `line`'s error rather than a drawing's
-        crate::plot::smooth::smooth(&[], amount)?;
+        crate::plot::smooth::check(amount)?;
     }
     Figure::new(Chart::Line(curves).into(), frame(&o, (640, 480))?)
 }
