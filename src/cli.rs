@@ -23,6 +23,10 @@ pub struct Cli {
     /// The default device for tensors and networks: cpu, cuda or cuda:N (a script's `device(..)` overrides it).
     #[arg(long, global = true)]
     pub device: Option<String>,
+    /// The largest allocation a script may ask for (e.g. 8G, 512M); default: three quarters of
+    /// the memory available at start. Also set by the DIFFLAB_MAX_MEMORY environment variable.
+    #[arg(long, global = true)]
+    pub max_memory: Option<String>,
 }
 
 /// The sub-commands.
@@ -110,9 +114,19 @@ fn report(result: crate::Result<()>, what: &str) -> ExitCode {
     }
 }
 
-/// Parses the command line and runs it.
+/// Parses the command line and runs it on a thread with the stack scripts need.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(size) = &cli.max_memory {
+        if let Err(e) = crate::memory::parse_size(size).and_then(crate::memory::set_limit) {
+            eprintln!("difflab: --max-memory: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    crate::runtime::script_thread::run(move || dispatch(cli))
+}
+
+fn dispatch(cli: Cli) -> ExitCode {
     if let Some(name) = &cli.device {
         match crate::tensor::device::parse_device(name) {
             Ok(device) => crate::tensor::device::set_default_device(device),

@@ -13,7 +13,7 @@
 //! - [`repl`], [`kernel`] and [`cli`]: the front ends (terminal REPL, Jupyter kernel, command line);
 //! - [`bench`]: `difflab bench`, the workloads timed against PyTorch.
 //!
-//! [`error`], [`interrupt`], [`progress`] and [`atomic_file`] are shared by all layers.
+//! [`error`], [`interrupt`], [`memory`], [`progress`] and [`atomic_file`] are shared by all layers.
 
 pub mod atomic_file;
 pub mod bench;
@@ -23,6 +23,7 @@ pub mod diffusion;
 pub mod error;
 pub mod interrupt;
 pub mod kernel;
+pub mod memory;
 pub mod metrics;
 pub mod nn;
 pub mod plot;

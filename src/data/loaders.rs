@@ -84,7 +84,7 @@ struct NpyHeader {
 
 impl NpyHeader {
     fn parse(text: &str) -> Result<Self> {
-        let fields = PyParser { text: text.trim().as_bytes(), pos: 0 }.dict()?;
+        let fields = PyParser { text: text.trim().as_bytes(), pos: 0, depth: 0 }.dict()?;
         let field = |name: &str| {
             fields
                 .iter()
@@ -126,7 +126,12 @@ enum PyValue {
 struct PyParser<'a> {
     text: &'a [u8],
     pos: usize,
+    /// How many tuples or lists enclose the current position.
+    depth: usize,
 }
+
+/// The deepest tuple nesting a `.npy` header may have (a real one has 1).
+const MAX_HEADER_NESTING: usize = 8;
 
 impl PyParser<'_> {
     fn peek(&mut self) -> Option<u8> {
@@ -186,6 +191,10 @@ impl PyParser<'_> {
                 }
             }
             Some(open @ (b'(' | b'[')) => {
+                if self.depth == MAX_HEADER_NESTING {
+                    return self.fail(&format!("at most {MAX_HEADER_NESTING} nested tuples"));
+                }
+                self.depth += 1;
                 self.pos += 1;
                 let close = if open == b'(' { b')' } else { b']' };
                 let mut items = Vec::new();
@@ -195,6 +204,7 @@ impl PyParser<'_> {
                         return self.fail("',' or the end of the sequence");
                     }
                 }
+                self.depth -= 1;
                 Ok(PyValue::Seq(items))
             }
             Some(c) if c.is_ascii_digit() => {
@@ -304,10 +314,7 @@ fn le_bytes<T, const N: usize>(values: Vec<T>, to_bytes: fn(T) -> [u8; N]) -> Ve
 /// `Some(true)` skips the first line, `Some(false)` reads it as data, `None`
 /// treats it as a header when any of its fields is not a number.
 pub fn load_csv(path: &Path, header: Option<bool>) -> Result<Tensor> {
-    let bytes = read_file(path)?;
-    let Ok(text) = std::str::from_utf8(&bytes) else {
-        crate::bail!("{}: not a text file (it is not valid UTF-8)", path.display());
-    };
+    let text = super::read::read_text(path)?;
     let mut lines = text.lines().enumerate().map(|(i, line)| (i + 1, line.trim())).filter(|(_, l)| !l.is_empty());
     let Some(first) = lines.clone().next() else {
         crate::bail!("{}: the file is empty", path.display());
@@ -410,8 +417,12 @@ pub fn load_image_folder(dir: &Path, opts: &ImageFolderOptions) -> Result<Tensor
         None => 3,
     };
     let (width, height) = opts.size.or(first_size).unwrap_or_default();
-    let mut values = Vec::with_capacity(files.len() * channels * width as usize * height as usize);
+    let shape = [files.len(), channels, height as usize, width as usize];
+    // the decoded image and its resized copy, 4 bytes a pixel each, come on top of the tensor
+    crate::memory::check(crate::memory::elements(&shape)?.saturating_add(8 * width as usize * height as usize), 4)?;
+    let mut values = Vec::with_capacity(crate::memory::elements(&shape)?);
     for path in &files {
+        crate::interrupt::check()?;
         let mut image = image::open(path).map_err(|e| Error::new(format!("{}: cannot decode: {e}", path.display())))?;
         if image.width() != width || image.height() != height {
             image = image.resize_exact(width, height, image::imageops::FilterType::Triangle);
@@ -421,7 +432,7 @@ pub fn load_image_folder(dir: &Path, opts: &ImageFolderOptions) -> Result<Tensor
             values.extend(pixels.iter().skip(c).step_by(channels).map(|&v| f32::from(v) / 127.5 - 1.0));
         }
     }
-    cpu_tensor(values, &[files.len(), channels, height as usize, width as usize])
+    cpu_tensor(values, &shape)
 }
 
 /// The size and colour type of a PNG file, read from its header only.
@@ -444,13 +455,47 @@ fn png_header(path: &Path) -> Result<((u32, u32), image::ColorType)> {
 pub fn load_idx(path: &Path) -> Result<Tensor> {
     let mut bytes = read_file(path)?;
     if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut plain = Vec::new();
-        flate2::read::GzDecoder::new(bytes.as_slice())
-            .read_to_end(&mut plain)
-            .map_err(|e| Error::new(format!("{}: cannot gunzip: {e}", path.display())))?;
-        bytes = plain;
+        bytes = gunzip_idx(&bytes).map_err(|e| e.context(format!("{}: cannot gunzip", path.display())))?;
     }
     parse_idx(&bytes).map_err(|e| e.context(path.display()))
+}
+
+/// Decompresses a gzipped IDX file no further than its header says it reaches (plus one
+/// byte, to tell a longer stream), so a small file that inflates without end is an
+/// error, not a process that runs out of memory.
+fn gunzip_idx(gz: &[u8]) -> Result<Vec<u8>> {
+    let mut stream = flate2::read::GzDecoder::new(gz);
+    let mut plain = vec![0u8; 4];
+    stream.read_exact(&mut plain).map_err(|e| Error::new(format!("the IDX header is missing: {e}")))?;
+    let ndims = plain[3] as usize;
+    let mut dims = vec![0u8; 4 * ndims];
+    stream.read_exact(&mut dims).map_err(|e| Error::new(format!("the IDX header is truncated: {e}")))?;
+    plain.extend_from_slice(&dims);
+    let shape: Vec<usize> =
+        dims.chunks_exact(4).map(|d| u32::from_be_bytes([d[0], d[1], d[2], d[3]]) as usize).collect();
+    let element_bytes = match plain[2] {
+        0x08 | 0x09 => 1,
+        0x0B => 2,
+        0x0C | 0x0D => 4,
+        _ => 8,
+    };
+    let count = crate::memory::elements(&shape)?;
+    crate::memory::check(count, element_bytes)?;
+    let claimed = (count * element_bytes) as u64;
+    let mut data = Vec::with_capacity(claimed as usize);
+    let mut limited = stream.take(claimed + 1);
+    loop {
+        crate::interrupt::check()?;
+        let read = (&mut limited).take(1 << 20).read_to_end(&mut data).map_err(|e| Error::new(e.to_string()))?;
+        if read == 0 {
+            break;
+        }
+    }
+    if data.len() as u64 > claimed {
+        crate::bail!("it inflates past the {claimed} data bytes its header claims for shape {}", fmt_dims(&shape));
+    }
+    plain.extend_from_slice(&data);
+    Ok(plain)
 }
 
 fn parse_idx(bytes: &[u8]) -> Result<Tensor> {
@@ -521,15 +566,12 @@ pub fn load_mnist(images: &Path, labels: Option<&Path>) -> Result<(Tensor, Optio
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::new(format!("{}: cannot read: {e}", path.display())))
+    super::read::read_bounded(path)
 }
 
 /// The number of elements of `shape`, or an error when it overflows.
 fn element_count(shape: &[usize]) -> Result<usize> {
-    match shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)) {
-        Some(count) => Ok(count),
-        None => crate::bail!("shape {} has too many elements", fmt_dims(shape)),
-    }
+    crate::memory::elements(shape)
 }
 
 /// Decodes exactly `count` elements of `N` bytes each from `data`.

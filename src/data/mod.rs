@@ -5,5 +5,6 @@
 pub mod batch;
 pub mod digits;
 pub mod loaders;
+pub mod read;
 pub mod shapes;
 pub mod toy;

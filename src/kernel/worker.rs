@@ -32,6 +32,7 @@ pub fn spawn(output: Arc<KernelOutput>) -> Sender<Job> {
     let (tx, rx) = std::sync::mpsc::channel::<Job>();
     std::thread::Builder::new()
         .name("difflab-session".into())
+        .stack_size(crate::runtime::script_thread::STACK_BYTES)
         .spawn(move || serve(rx, output))
         .expect("the session thread starts");
     tx

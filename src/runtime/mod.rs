@@ -9,14 +9,17 @@ pub mod display;
 pub mod engine;
 pub mod error;
 pub mod help;
+pub mod nesting;
 pub mod options;
 pub mod output;
 pub mod progress_bar;
 pub mod repr;
 pub mod save_figures;
+pub mod script_thread;
 pub mod session;
 pub mod shared;
 pub mod stdlib;
+pub mod suggest;
 
 pub use error::ScriptError;
 pub use session::{Completeness, Session};

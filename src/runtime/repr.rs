@@ -11,10 +11,11 @@ pub fn repr(value: &Dynamic) -> Option<String> {
     if value.is_unit() {
         return None;
     }
-    Some(write(value))
+    Some(write(value, crate::runtime::script_thread::MAX_DATA_DEPTH))
 }
 
-fn write(value: &Dynamic) -> String {
+/// `value` written out, with arrays and maps deeper than `levels` shown as `[…]` / `#{…}`.
+fn write(value: &Dynamic, levels: usize) -> String {
     if let Some(t) = value.read_lock::<Tensor>() {
         return format::repr(&t).unwrap_or_else(|e| format!("<tensor: {e}>"));
     }
@@ -25,11 +26,17 @@ fn write(value: &Dynamic) -> String {
         return format!("{s:?}");
     }
     if let Ok(items) = value.as_array_ref() {
-        let parts: Vec<String> = items.iter().map(write).collect();
+        if levels == 0 {
+            return "[…]".into();
+        }
+        let parts: Vec<String> = items.iter().map(|v| write(v, levels - 1)).collect();
         return format!("[{}]", parts.join(", "));
     }
     if let Some(map) = value.read_lock::<rhai::Map>() {
-        let parts: Vec<String> = map.iter().map(|(k, v)| format!("{k}: {}", write(v))).collect();
+        if levels == 0 {
+            return "#{…}".into();
+        }
+        let parts: Vec<String> = map.iter().map(|(k, v)| format!("{k}: {}", write(v, levels - 1))).collect();
         return format!("#{{{}}}", parts.join(", "));
     }
     format!("{value:?}")
@@ -45,5 +52,11 @@ mod tests {
         assert_eq!(repr(&Dynamic::from("a")).unwrap(), "\"a\"");
         let arr: rhai::Array = vec![Dynamic::from(1_i64), Dynamic::from(2.5)];
         assert_eq!(repr(&Dynamic::from_array(arr)).unwrap(), "[1, 2.5]");
+        let mut deep = Dynamic::from_array(vec![]);
+        for _ in 0..1000 {
+            deep = Dynamic::from_array(vec![deep]);
+        }
+        let shown = repr(&deep).unwrap();
+        assert!(shown.starts_with("[[[") && shown.contains("[…]"), "{}", &shown[..20]);
     }
 }

@@ -26,6 +26,8 @@ pub struct Session {
     functions: AST,
     sources: HashMap<String, String>,
     args: Vec<String>,
+    /// The engine's module resolver, shared: what earlier evaluations imported.
+    imports: super::stdlib::Resolver,
 }
 
 /// The script's command-line arguments, visible as the constant `ARGS`.
@@ -35,13 +37,11 @@ impl Session {
     /// A fresh session whose scripts see `args` as `ARGS`.
     pub fn new(args: Vec<String>) -> Self {
         super::error::install_panic_hook();
-        let mut session = Self {
-            engine: build_engine(),
-            scope: Scope::new(),
-            functions: AST::empty(),
-            sources: HashMap::new(),
-            args,
-        };
+        let imports = super::stdlib::Resolver::default();
+        let mut engine = build_engine();
+        engine.set_module_resolver(imports.clone());
+        let mut session =
+            Self { engine, imports, scope: Scope::new(), functions: AST::empty(), sources: HashMap::new(), args };
         session.push_args();
         session
     }
@@ -102,18 +102,19 @@ impl Session {
         }
     }
 
-    /// Registers the modules imported at the top level of `ast`, so that
-    /// later evaluations (REPL lines, notebook cells) still see them.
+    /// Registers the modules imported at the top level of `ast`, so that later evaluations
+    /// (REPL lines, notebook cells) still see them. Only modules that finished loading are
+    /// kept: one stopped by an error or an interrupt is not run again here.
     fn keep_imports(&mut self, ast: &AST, name: &str) {
         use rhai::{Expr, Stmt};
         for stmt in ast.statements() {
-            let Stmt::Import(import, pos) = stmt else { continue };
+            let Stmt::Import(import, _) = stmt else { continue };
             let (path, alias) = &**import;
             let Expr::StringConstant(path, _) = path else { continue };
             if alias.name.is_empty() {
                 continue;
             }
-            if let Ok(module) = self.engine.module_resolver().resolve(&self.engine, Some(name), path, *pos) {
+            if let Some(module) = self.imports.loaded(Some(name), path) {
                 self.engine.register_static_module(alias.name.as_str(), module);
             }
         }

@@ -2,9 +2,9 @@
 //! module resolver: `import "name" as m;` finds `name.rhai` beside the
 //! importing script first, then the shipped module of that name.
 
-use rhai::module_resolvers::FileModuleResolver;
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// The shipped modules: (name, source).
@@ -21,35 +21,87 @@ pub fn source(name: &str) -> Option<&'static str> {
     MODULES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
 }
 
-/// Resolves imports from files beside the script, then from the shipped modules.
+/// How deep imports may nest (a module importing a module ...).
+const MAX_IMPORT_DEPTH: usize = 64;
+
+/// Resolves imports from files beside the importing script (or module), then from the
+/// shipped modules. Each module runs once per session and is kept; a module that imports
+/// itself, directly or through others, is an error naming the cycle. Clones share the
+/// modules loaded so far.
+#[derive(Clone, Default)]
 pub struct Resolver {
-    files: FileModuleResolver,
-    shipped: Mutex<HashMap<String, Shared<Module>>>,
+    inner: std::sync::Arc<Loaded>,
 }
 
-impl Default for Resolver {
-    fn default() -> Self {
-        Self { files: FileModuleResolver::new(), shipped: Mutex::new(HashMap::new()) }
-    }
+#[derive(Default)]
+struct Loaded {
+    /// Finished modules by file path (or `<stdlib>/name.rhai`).
+    modules: Mutex<HashMap<String, Shared<Module>>>,
+    /// The modules being loaded now, outermost first.
+    loading: Mutex<Vec<String>>,
+}
+
+/// Where `import "path"` inside `source` finds its file: beside `source` when that is a
+/// file, else in the working folder; `.rhai` is added.
+fn file_for(source: Option<&str>, path: &str) -> PathBuf {
+    let base = source.map(Path::new).filter(|s| s.is_file()).and_then(Path::parent).unwrap_or(Path::new(""));
+    let mut file = base.join(path);
+    file.set_extension("rhai");
+    file
+}
+
+fn module_error(path: &str, message: String, pos: Position) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorInModule(path.into(), EvalAltResult::ErrorRuntime(message.into(), pos).into(), pos))
 }
 
 impl Resolver {
-    fn shipped(&self, engine: &Engine, name: &str, pos: Position) -> Result<Shared<Module>, Box<EvalAltResult>> {
-        if let Some(m) = self.shipped.lock().unwrap_or_else(|p| p.into_inner()).get(name) {
+    /// The module `import "path"` inside `source` loaded earlier, without running anything.
+    pub fn loaded(&self, source: Option<&str>, path: &str) -> Option<Shared<Module>> {
+        let modules = self.inner.modules.lock().unwrap_or_else(|p| p.into_inner());
+        let file = file_for(source, path);
+        modules.get(&file.display().to_string()).or_else(|| modules.get(&shipped_name(path))).cloned()
+    }
+
+    /// Runs the module `text` named `name` (its key in the cache and in error messages)
+    /// once; a second import gets the same module.
+    fn load(
+        &self,
+        engine: &Engine,
+        name: &str,
+        text: &str,
+        pos: Position,
+    ) -> Result<Shared<Module>, Box<EvalAltResult>> {
+        if let Some(m) = self.inner.modules.lock().unwrap_or_else(|p| p.into_inner()).get(name) {
             return Ok(m.clone());
         }
-        let Some(text) = source(name) else {
-            return Err(Box::new(EvalAltResult::ErrorModuleNotFound(name.into(), pos)));
-        };
-        let mut ast =
-            engine.compile(text).map_err(|e| Box::new(EvalAltResult::ErrorInModule(name.into(), e.into(), pos)))?;
-        ast.set_source(format!("<stdlib>/{name}.rhai"));
-        let module: Shared<Module> = Module::eval_ast_as_new(Scope::new(), &ast, engine)
-            .map_err(|e| Box::new(EvalAltResult::ErrorInModule(name.into(), e, pos)))?
-            .into();
-        self.shipped.lock().unwrap_or_else(|p| p.into_inner()).insert(name.into(), module.clone());
+        {
+            let mut loading = self.inner.loading.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(start) = loading.iter().position(|l| l == name) {
+                let cycle: Vec<&str> = loading[start..].iter().map(String::as_str).chain([name]).collect();
+                return Err(module_error(name, format!("import cycle: {}", cycle.join(" imports ")), pos));
+            }
+            if loading.len() == MAX_IMPORT_DEPTH {
+                return Err(module_error(name, format!("imports nest more than {MAX_IMPORT_DEPTH} modules deep"), pos));
+            }
+            loading.push(name.to_string());
+        }
+        let result = (|| {
+            let mut ast =
+                engine.compile(text).map_err(|e| Box::new(EvalAltResult::ErrorInModule(name.into(), e.into(), pos)))?;
+            ast.set_source(name);
+            Module::eval_ast_as_new(Scope::new(), &ast, engine)
+                .map_err(|e| Box::new(EvalAltResult::ErrorInModule(name.into(), e, pos)))
+        })();
+        self.inner.loading.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let module: Shared<Module> = result?.into();
+        self.inner.modules.lock().unwrap_or_else(|p| p.into_inner()).insert(name.into(), module.clone());
         Ok(module)
     }
+}
+
+/// The name a shipped module is known by in errors and the cache.
+fn shipped_name(name: &str) -> String {
+    format!("<stdlib>/{name}.rhai")
 }
 
 impl ModuleResolver for Resolver {
@@ -60,9 +112,15 @@ impl ModuleResolver for Resolver {
         path: &str,
         pos: Position,
     ) -> Result<Shared<Module>, Box<EvalAltResult>> {
-        match self.files.resolve(engine, source, path, pos) {
-            Err(e) if matches!(*e, EvalAltResult::ErrorModuleNotFound(..)) => self.shipped(engine, path, pos),
-            other => other,
+        let file = file_for(source, path);
+        if file.is_file() {
+            let name = file.display().to_string();
+            let text = crate::data::read::read_text(&file).map_err(|e| module_error(&name, e.to_string(), pos))?;
+            return self.load(engine, &name, &text, pos);
+        }
+        match self::source(path) {
+            Some(text) => self.load(engine, &shipped_name(path), text, pos),
+            None => Err(Box::new(EvalAltResult::ErrorModuleNotFound(path.into(), pos))),
         }
     }
 }

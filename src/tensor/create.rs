@@ -4,6 +4,7 @@ use super::philox::{self, Distribution};
 use super::philox_op::PhiloxFill;
 use super::{dtype::DEFAULT_FLOAT, rng, shape::fmt_dims, transfer, DType, Device, Tensor};
 use crate::error::Result;
+use crate::memory;
 
 /// Where and in what element type a constructor puts its tensor.
 #[derive(Clone, Debug)]
@@ -23,6 +24,7 @@ impl Default for Placement {
 /// A tensor of the given shape filled with `value`, set where it lives (no upload).
 pub fn full(shape: &[usize], value: f64, at: &Placement) -> Result<Tensor> {
     use candle_core::Tensor as T;
+    check(shape, at)?;
     let dev = &at.device;
     Ok(Tensor(match at.dtype {
         DType::F32 => T::full(value as f32, shape, dev)?,
@@ -36,17 +38,19 @@ pub fn full(shape: &[usize], value: f64, at: &Placement) -> Result<Tensor> {
 
 /// A tensor of zeros.
 pub fn zeros(shape: &[usize], at: &Placement) -> Result<Tensor> {
+    check(shape, at)?;
     Ok(Tensor(candle_core::Tensor::zeros(shape, at.dtype, &at.device)?))
 }
 
 /// A tensor of ones.
 pub fn ones(shape: &[usize], at: &Placement) -> Result<Tensor> {
+    check(shape, at)?;
     Ok(Tensor(candle_core::Tensor::ones(shape, at.dtype, &at.device)?))
 }
 
 /// Builds a tensor from row-major `f64` values, converted to the placement's dtype.
 pub fn from_f64(values: Vec<f64>, shape: &[usize], at: &Placement) -> Result<Tensor> {
-    let count: usize = shape.iter().product();
+    let count = memory::elements(shape)?;
     if values.len() != count {
         crate::bail!("{} values cannot fill shape {}", values.len(), fmt_dims(shape));
     }
@@ -55,7 +59,7 @@ pub fn from_f64(values: Vec<f64>, shape: &[usize], at: &Placement) -> Result<Ten
 
 /// Builds an `i64` tensor (or the placement's dtype) from row-major integers.
 pub fn from_i64(values: Vec<i64>, shape: &[usize], at: &Placement) -> Result<Tensor> {
-    let count: usize = shape.iter().product();
+    let count = memory::elements(shape)?;
     if values.len() != count {
         crate::bail!("{} values cannot fill shape {}", values.len(), fmt_dims(shape));
     }
@@ -67,13 +71,21 @@ pub fn arange(start: f64, end: f64, step: f64, at: &Placement) -> Result<Tensor>
     if step == 0.0 || !step.is_finite() {
         crate::bail!("step must be a non-zero finite number, got {step}");
     }
-    let count = ((end - start) / step).ceil().max(0.0) as usize;
+    let steps = ((end - start) / step).ceil().max(0.0);
+    if !steps.is_finite() || steps >= usize::MAX as f64 {
+        crate::bail!("the range from {start} to {end} by {step} has too many values");
+    }
+    let count = steps as usize;
+    check(&[count], at)?;
+    memory::check(count, 8)?;
     let values: Vec<f64> = (0..count).map(|i| start + i as f64 * step).collect();
     from_f64(values, &[count], at)
 }
 
 /// `count` evenly spaced values from `start` to `end`, both included.
 pub fn linspace(start: f64, end: f64, count: usize, at: &Placement) -> Result<Tensor> {
+    check(&[count], at)?;
+    memory::check(count, 8)?;
     let values: Vec<f64> = match count {
         0 => vec![],
         1 => vec![start],
@@ -87,7 +99,8 @@ pub fn linspace(start: f64, end: f64, count: usize, at: &Placement) -> Result<Te
 
 /// The `n × n` identity matrix.
 pub fn eye(n: usize, at: &Placement) -> Result<Tensor> {
-    let mut values = vec![0.0; n * n];
+    check(&[n, n], at)?;
+    let mut values = memory::filled(n * n, 0.0)?;
     for i in 0..n {
         values[i * n + i] = 1.0;
     }
@@ -109,7 +122,8 @@ pub fn rand(shape: &[usize], at: &Placement) -> Result<Tensor> {
 /// The next draw of the tensor stream, computed in `f32` where the tensor lives and then
 /// converted to the placement's dtype.
 fn philox_draw(dist: Distribution, shape: &[usize], at: &Placement) -> Result<Tensor> {
-    let n: usize = shape.iter().product();
+    let n = memory::check_shape(shape, 4)?;
+    check(shape, at)?;
     let from = rng::take_tensor_draw(n);
     let t = candle_core::Tensor::zeros(shape, DType::F32, &at.device)?;
     t.inplace_op1(&PhiloxFill { dist, key: philox::key_of(from.seed), first_block: from.next_block })?;
@@ -121,13 +135,21 @@ pub fn randint(low: i64, high: i64, shape: &[usize], at: &Placement) -> Result<T
     if high <= low {
         crate::bail!("the range [{low}, {high}) is empty");
     }
-    from_i64(rng::integers(shape.iter().product(), low, high), shape, at)
+    let n = memory::check_shape(shape, 8)?;
+    check(shape, at)?;
+    from_i64(rng::integers(n, low, high), shape, at)
 }
 
 /// A random permutation of `0..n` as an `i64` tensor.
 pub fn randperm(n: usize, device: &Device) -> Result<Tensor> {
+    memory::check(n, 16)?;
     let order: Vec<i64> = rng::permutation(n).into_iter().map(|i| i as i64).collect();
     from_i64(order, &[n], &Placement { dtype: DType::I64, device: device.clone() })
+}
+
+/// Checks that a tensor of `shape` in the placement's dtype fits the memory budget.
+pub fn check(shape: &[usize], at: &Placement) -> Result<()> {
+    memory::check_shape(shape, at.dtype.size_in_bytes()).map(|_| ())
 }
 
 fn require_float(dtype: DType, what: &str) -> Result<()> {

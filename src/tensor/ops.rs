@@ -95,6 +95,7 @@ impl Tensor {
         if matches!(op, BinaryOp::Div | BinaryOp::Pow) {
             dtype = float_dtype_of(dtype);
         }
+        crate::memory::check_shape(&shape, dtype.size_in_bytes())?;
         let a = self.to_dtype(dtype)?.0.broadcast_as(shape.as_slice())?;
         let b = rhs.to_dtype(dtype)?.0.broadcast_as(shape.as_slice())?;
         let out = match op {
@@ -158,6 +159,7 @@ impl Tensor {
     pub fn compare(&self, op: Compare, rhs: &Tensor) -> Result<Tensor> {
         let shape = broadcast_shape(self.dims(), rhs.dims())?;
         let dtype = promote(self.dtype(), rhs.dtype());
+        crate::memory::check_shape(&shape, dtype.size_in_bytes())?;
         let a = self.to_dtype(dtype)?.0.broadcast_as(shape.as_slice())?;
         let b = rhs.to_dtype(dtype)?.0.broadcast_as(shape.as_slice())?;
         let cmp = match op {
@@ -181,6 +183,7 @@ impl Tensor {
     pub fn where_mask(mask: &Tensor, on_true: &Tensor, on_false: &Tensor) -> Result<Tensor> {
         let shape = broadcast_shape(&broadcast_shape(mask.dims(), on_true.dims())?, on_false.dims())?;
         let dtype = promote(on_true.dtype(), on_false.dtype());
+        crate::memory::check_shape(&shape, dtype.size_in_bytes())?;
         let m = mask.0.ne(&mask.0.zeros_like()?)?;
         let m = m.broadcast_as(shape.as_slice())?;
         let a = on_true.to_dtype(dtype)?.0.broadcast_as(shape.as_slice())?;
@@ -218,8 +221,10 @@ impl Tensor {
         if bd.len() == 1 {
             b = b.unsqueeze(1)?;
         }
-        broadcast_shape(&a.dims()[..a.rank() - 2], &b.dims()[..b.rank() - 2])
+        let mut out_dims = broadcast_shape(&a.dims()[..a.rank() - 2], &b.dims()[..b.rank() - 2])
             .map_err(|e| e.context(format!("cannot multiply {} by {}", fmt_dims(ad), fmt_dims(bd))))?;
+        out_dims.extend([a.dims()[a.rank() - 2], b.dims()[b.rank() - 1]]);
+        crate::memory::check_shape(&out_dims, dtype.size_in_bytes())?;
         let product = match a.broadcast_matmul(&b) {
             Ok(p) => p,
             Err(_) => a.contiguous()?.broadcast_matmul(&b.contiguous()?)?,

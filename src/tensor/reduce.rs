@@ -30,13 +30,13 @@ impl Tensor {
         if self.numel() == 0 && !matches!(op, Reduce::Sum) {
             crate::bail!("cannot take the {} of an empty tensor", format!("{op:?}").to_lowercase());
         }
+        if self.rank() == 0 && matches!(dim, Some(0 | -1)) {
+            return self.reduce(op, None, keepdim);
+        }
         let (x, d) = match dim {
             Some(dim) => (self.0.clone(), resolve_dim(dim, self.rank())?),
             None => (self.0.flatten_all()?, 0),
         };
-        if self.rank() == 0 && dim.is_some() {
-            return self.reduce(op, None, keepdim);
-        }
         let x = if matches!(op, Reduce::Mean | Reduce::Var | Reduce::Std) && !x.dtype().is_float() {
             x.to_dtype(super::dtype::DEFAULT_FLOAT)?
         } else {

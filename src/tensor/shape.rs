@@ -9,11 +9,14 @@ pub fn fmt_dims(dims: &[usize]) -> String {
     format!("{dims:?}")
 }
 
-/// Resolves a possibly negative dimension against a rank.
+/// Resolves a possibly negative dimension against a rank; a 0-dimensional tensor has none.
 pub fn resolve_dim(dim: i64, rank: usize) -> Result<usize> {
+    if rank == 0 {
+        crate::bail!("a 0-dimensional tensor has no dimension {dim}");
+    }
     let r = rank as i64;
     let d = if dim < 0 { dim + r } else { dim };
-    if d < 0 || d >= r.max(1) || (rank == 0 && d != 0) {
+    if d < 0 || d >= r {
         crate::bail!("dimension {dim} is out of range for a tensor with {rank} dimension{}", plural(rank));
     }
     Ok(d as usize)
@@ -177,6 +180,9 @@ impl Tensor {
         if indices.is_float() {
             crate::bail!("indices must be integers, got dtype {}", indices.dtype().as_str());
         }
+        let mut out_dims = self.dims().to_vec();
+        out_dims[d] = indices.numel();
+        crate::memory::check_shape(&out_dims, self.dtype().size_in_bytes())?;
         let size = self.dims()[d] as f64;
         if let Some(bad) = indices.to_f64_vec()?.into_iter().find(|&i| i < 0.0 || i >= size) {
             crate::bail!("index {bad} is out of range for dimension {dim} of size {size}");
@@ -191,6 +197,7 @@ impl Tensor {
         if !ok {
             crate::bail!("cannot broadcast {} to {}", fmt_dims(self.dims()), fmt_dims(shape));
         }
+        crate::memory::check_shape(shape, self.dtype().size_in_bytes())?;
         Ok(Tensor(self.0.broadcast_as(shape)?))
     }
 

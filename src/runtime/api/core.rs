@@ -2,6 +2,25 @@
 
 use rhai::plugin::*;
 
+/// Waits `seconds` (any non-negative number; infinity waits for an interrupt), checking
+/// for an interrupt every 20 ms.
+fn sleep_for(seconds: f64) -> crate::Result<()> {
+    if seconds.is_nan() || seconds < 0.0 {
+        crate::bail!("`seconds` must be a number >= 0, got {seconds}");
+    }
+    let end =
+        std::time::Duration::try_from_secs_f64(seconds).ok().and_then(|d| std::time::Instant::now().checked_add(d));
+    loop {
+        crate::interrupt::check()?;
+        let left = match end {
+            Some(end) if std::time::Instant::now() >= end => return Ok(()),
+            Some(end) => end.saturating_duration_since(std::time::Instant::now()),
+            None => std::time::Duration::MAX,
+        };
+        std::thread::sleep(left.min(std::time::Duration::from_millis(20)));
+    }
+}
+
 #[export_module]
 mod api {
     use crate::runtime::{help, output};
@@ -70,7 +89,7 @@ mod api {
     }
 
     /// Checks a script function's option map against the accepted keys.
-    /// An unknown key is an error naming `function`, the key and the accepted keys:
+    /// An unknown key is an error naming `function`, the key, the closest accepted keys and all of them:
     /// `expect_options("train", options, ["steps", "lr"])`.
     #[rhai_fn(return_raw)]
     pub fn expect_options(
@@ -80,10 +99,11 @@ mod api {
         accepted: rhai::Array,
     ) -> Result<(), Box<rhai::EvalAltResult>> {
         let names: Vec<String> = accepted.iter().map(|v| v.to_string()).collect();
-        match options.keys().find(|k| !names.iter().any(|n| n == k.as_str())) {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        match options.keys().find(|k| !names.contains(&k.as_str())) {
             None => Ok(()),
             Some(key) => Err(crate::runtime::error::script_error(
-                format!("{function}: unknown option `{key}`; accepted: {}", names.join(", ")),
+                format!("{function}: {}", crate::runtime::suggest::unknown_option(key, &names)),
                 ctx.call_position(),
             )),
         }
@@ -93,16 +113,17 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn sleep(ctx: NativeCallContext, seconds: crate::runtime::api::Number) -> Result<(), Box<rhai::EvalAltResult>> {
         crate::runtime::error::guard(&ctx, || {
-            let s = crate::runtime::convert::number_arg("seconds", &seconds)?;
-            let end = std::time::Instant::now() + std::time::Duration::from_secs_f64(s.max(0.0));
-            while std::time::Instant::now() < end {
-                crate::interrupt::check()?;
-                std::thread::sleep(
-                    end.saturating_duration_since(std::time::Instant::now()).min(std::time::Duration::from_millis(20)),
-                );
-            }
-            Ok(())
+            super::sleep_for(crate::runtime::convert::number_arg("seconds", &seconds)?)
         })
+    }
+    // Rhai's own `sleep(int)` and `sleep(float)` cannot be interrupted: these take their place.
+    #[rhai_fn(name = "sleep", return_raw)]
+    pub fn sleep_int(ctx: NativeCallContext, seconds: rhai::INT) -> Result<(), Box<rhai::EvalAltResult>> {
+        crate::runtime::error::guard(&ctx, || super::sleep_for(seconds as f64))
+    }
+    #[rhai_fn(name = "sleep", return_raw)]
+    pub fn sleep_float(ctx: NativeCallContext, seconds: rhai::FLOAT) -> Result<(), Box<rhai::EvalAltResult>> {
+        crate::runtime::error::guard(&ctx, || super::sleep_for(seconds))
     }
 
     /// Clears the cell's output in a notebook (with `wait`, only once new output arrives); a no-op in a terminal.

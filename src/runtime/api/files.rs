@@ -62,13 +62,20 @@ mod api {
             let size = match o.opt_array("size")? {
                 None => None,
                 Some(a) => match ints(&a)?.as_slice() {
-                    [w, h] if *w > 0 && *h > 0 => Some((*w as u32, *h as u32)),
+                    &[w, h] => match (u32::try_from(w), u32::try_from(h)) {
+                        (Ok(w @ 1..), Ok(h @ 1..)) => Some((w, h)),
+                        _ => crate::bail!(
+                            "option `size` must be [width, height] from 1 to {}, got {:?}",
+                            u32::MAX,
+                            [w, h]
+                        ),
+                    },
                     other => crate::bail!("option `size` must be [width, height], got {other:?}"),
                 },
             };
             let channels = match o.opt_value("channels") {
                 None => None,
-                Some(_) => Some(o.usize_or("channels", 1)? as u32),
+                Some(_) => Some(u32::try_from(o.usize_or("channels", 1)?).unwrap_or(0)),
             };
             loaders::load_image_folder(Path::new(folder), &loaders::ImageFolderOptions { size, channels })
         })
@@ -127,7 +134,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn read_json(ctx: NativeCallContext, path: &str) -> RhaiResult<Dynamic> {
         guard(&ctx, || {
-            let text = std::fs::read_to_string(path).map_err(|e| crate::Error::new(format!("{path}: {e}")))?;
+            let text = crate::data::read::read_text(Path::new(path))?;
             let value: serde_json::Value =
                 serde_json::from_str(&text).map_err(|e| crate::Error::new(format!("{path}: not valid JSON: {e}")))?;
             Ok(from_json(value))
@@ -138,6 +145,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn write_json(ctx: NativeCallContext, path: &str, value: Dynamic) -> RhaiResult<()> {
         guard(&ctx, || {
+            crate::runtime::nesting::check_depth(&value)?;
             let text = serde_json::to_string_pretty(&to_json(&value)?).map_err(|e| crate::Error::new(e.to_string()))?;
             crate::atomic_file::write_atomically(Path::new(path), text.as_bytes())
         })
@@ -147,7 +155,7 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn head(ctx: NativeCallContext, path: &str, n: rhai::INT) -> RhaiResult<String> {
         guard(&ctx, || {
-            let text = std::fs::read_to_string(path).map_err(|e| crate::Error::new(format!("{path}: {e}")))?;
+            let text = crate::data::read::read_text(Path::new(path))?;
             Ok(text.lines().take(count_arg("n", n)?).collect::<Vec<_>>().join("\n"))
         })
     }
