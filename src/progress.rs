@@ -13,12 +13,16 @@ pub const SHOW_AFTER: Duration = Duration::from_millis(500);
 
 /// Where progress goes.
 pub trait ProgressSink: Send + Sync {
-    /// A task starts; `total` is the number of units when known.
-    fn start(&self, id: u64, label: &str, total: Option<u64>);
+    /// A task is shown; `total` is the number of units when known, `elapsed` how long it has
+    /// run already (it is shown only after [`SHOW_AFTER`]).
+    fn start(&self, id: u64, label: &str, total: Option<u64>, elapsed: Duration);
     /// The task has done `position` units; `message` is a short status (`loss 0.031`).
     fn update(&self, id: u64, position: u64, message: &str);
     /// The task ended (finished, failed or was interrupted).
     fn finish(&self, id: u64);
+    /// The running script was interrupted: every task still shown ends as interrupted, also
+    /// one whose handle the script keeps (`let p = progress(100)`), so it shows where it stopped.
+    fn interrupt_all(&self);
 }
 
 fn sink() -> &'static RwLock<Option<Arc<dyn ProgressSink>>> {
@@ -33,6 +37,13 @@ pub fn set_sink(new: Option<Arc<dyn ProgressSink>>) {
 
 fn current() -> Option<Arc<dyn ProgressSink>> {
     sink().read().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// Ends every task still shown as interrupted (see [`ProgressSink::interrupt_all`]).
+pub fn interrupt_all() {
+    if let Some(s) = current() {
+        s.interrupt_all();
+    }
 }
 
 /// A running task's progress; it finishes when dropped.
@@ -63,7 +74,7 @@ impl Progress {
                 return;
             }
             self.shown = true;
-            s.start(self.id, &self.label, self.total);
+            s.start(self.id, &self.label, self.total, self.started.elapsed());
         }
         s.update(self.id, position, message);
     }

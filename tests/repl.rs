@@ -1,7 +1,9 @@
-//! The REPL driven through a pseudo-terminal, as a user types into it.
+//! The REPL driven through a pseudo-terminal, as a user types into it, and fed
+//! from a pipe.
 
 use rexpect::session::{spawn_command, PtySession};
-use std::process::Command;
+use std::io::Write;
+use std::process::{Command, Stdio};
 
 /// A REPL under a pseudo-terminal. reedline asks the terminal for the cursor
 /// position (`ESC [ 6 n`) before each prompt; the driver answers as a terminal would.
@@ -133,4 +135,66 @@ fn figures_are_drawn_inline_or_saved() {
     r.eval("f", "saved figs/figure-1.png");
     r.eval("show(f)", "saved figs/figure-2.png");
     assert!(r._home.path().join("figs/figure-2.png").exists());
+}
+
+/// Runs `difflab` with `stdin` as its standard input: (exit code, stdout, stderr).
+fn with_stdin(stdin: Stdio, input: Option<&str>) -> (i32, String, String) {
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_difflab"))
+        .current_dir(home.path())
+        .env("HOME", home.path())
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(text) = input {
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
+    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+}
+
+fn piped(input: &str) -> (i32, String, String) {
+    with_stdin(Stdio::piped(), Some(input))
+}
+
+#[test]
+fn input_from_a_pipe_runs_statement_by_statement() {
+    assert_eq!(piped("print(1+1)\n"), (0, "2\n".into(), String::new()));
+    // values are shown as in the REPL, statements span lines, the last needs no newline
+    let (code, out, err) = piped("let x = 2;\nfn f(a) {\n  a * 3\n}\nf(x)\nlet s = \"a\";\ns + \"b\"");
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "6\n\"ab\"\n", ""));
+    // an error names the line of the whole input; the statements after it still run
+    let (code, out, err) = piped("let x = 2;\n\nlet y = True;\nx + 1\n");
+    assert_eq!(code, 1);
+    assert_eq!(out, "3\n");
+    assert_eq!(
+        err,
+        "<stdin>:3:9: Variable not found: True (Rhai writes true/false)\n 3 | let y = True;\n   |         ^\n"
+    );
+    // an error inside a function defined earlier shows that function's line
+    let (code, _, err) = piped("fn g(a) {\n  a.frobnicate()\n}\nlet k = 1;\ng(k)\n");
+    assert_eq!(code, 1);
+    assert!(err.starts_with("<stdin>:2:5: unknown function frobnicate(int)\n 2 |   a.frobnicate()\n"), "{err}");
+    assert!(err.contains("in function g called at <stdin>:5:1"), "{err}");
+    // a syntax error, and input that ends inside a statement
+    assert_eq!(piped("let = 3;\n").0, 1);
+    let (code, _, err) = piped("fn h(a) {\n  a\n");
+    assert_eq!(code, 1);
+    assert!(err.starts_with("<stdin>:"), "{err}");
+    // `:` commands work too
+    let (code, out, _) = piped("let kept = 1;\n:vars\n");
+    assert_eq!(code, 0);
+    assert!(out.contains("kept: "), "{out}");
+}
+
+#[test]
+fn a_script_file_redirected_to_the_repl_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("exp.rhai");
+    std::fs::write(&path, "let m = #{\n  a: 1,\n  b: [1,\n 2]\n};\nprint(m.b);\nm.a + 1\n").unwrap();
+    let (code, out, err) = with_stdin(Stdio::from(std::fs::File::open(&path).unwrap()), None);
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "[1, 2]\n2\n", ""));
 }

@@ -26,6 +26,9 @@ struct Bar {
     total: Option<u64>,
     display_id: String,
     last: Instant,
+    /// The latest position and message, also when not yet drawn.
+    position: u64,
+    message: String,
 }
 
 /// The kernel's output sink and progress sink.
@@ -72,6 +75,15 @@ impl KernelOutput {
 
     fn stream(&self, name: &str, text: &str) {
         self.send("stream", json!({ "name": name, "text": format!("{text}\n") }));
+    }
+
+    /// Shows `bar` at its latest position with `message`.
+    fn redraw(&self, bar: &Bar, message: &str) {
+        let data = Self::progress_data(bar, bar.position, message);
+        self.send(
+            "update_display_data",
+            json!({ "data": data, "metadata": {}, "transient": { "display_id": bar.display_id } }),
+        );
     }
 
     fn progress_data(bar: &Bar, position: u64, message: &str) -> Value {
@@ -140,12 +152,14 @@ impl Output for KernelOutput {
 }
 
 impl ProgressSink for KernelOutput {
-    fn start(&self, id: u64, label: &str, total: Option<u64>) {
+    fn start(&self, id: u64, label: &str, total: Option<u64>, _elapsed: Duration) {
         let bar = Bar {
             label: label.to_string(),
             total,
             display_id: format!("difflab-progress-{}-{id}", std::process::id()),
             last: Instant::now(),
+            position: 0,
+            message: String::new(),
         };
         let data = Self::progress_data(&bar, 0, "");
         self.send(
@@ -158,26 +172,60 @@ impl ProgressSink for KernelOutput {
     fn update(&self, id: u64, position: u64, message: &str) {
         let mut bars = self.bars.lock().unwrap_or_else(|p| p.into_inner());
         let Some(bar) = bars.get_mut(&id) else { return };
+        (bar.position, bar.message) = (position, message.to_string());
         let done = bar.total == Some(position);
         if !done && bar.last.elapsed() < PROGRESS_EVERY {
             return;
         }
         bar.last = Instant::now();
-        let data = Self::progress_data(bar, position, message);
-        self.send(
-            "update_display_data",
-            json!({ "data": data, "metadata": {}, "transient": { "display_id": bar.display_id } }),
-        );
+        self.redraw(bar, message);
     }
 
     fn finish(&self, id: u64) {
-        self.bars.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        self.end(id, crate::interrupt::is_requested());
+    }
+
+    fn interrupt_all(&self) {
+        let ids: Vec<u64> = self.bars.lock().unwrap_or_else(|p| p.into_inner()).keys().copied().collect();
+        for id in ids {
+            self.end(id, true);
+        }
+    }
+}
+
+impl KernelOutput {
+    /// Ends task `id`: one stopped before its total (`interrupted`, or failed) shows where it
+    /// stopped and why, also when its latest updates were not yet drawn.
+    fn end(&self, id: u64, interrupted: bool) {
+        let Some(bar) = self.bars.lock().unwrap_or_else(|p| p.into_inner()).remove(&id) else { return };
+        let complete = bar.total.map_or(!interrupted, |t| bar.position >= t);
+        if !complete {
+            let why = if interrupted { "interrupted" } else { "stopped" };
+            let message = if bar.message.is_empty() { why.to_string() } else { format!("{why} ({})", bar.message) };
+            self.redraw(&bar, &message);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_interrupted_task_shows_where_it_stopped() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let out = KernelOutput::new(tx);
+        out.start(1, "train", Some(100), Duration::ZERO);
+        out.update(1, 37, "loss 0.031");
+        out.end(1, true);
+        let mut last = None;
+        while let Ok((kind, content, _)) = rx.try_recv() {
+            last = Some((kind, content));
+        }
+        let (kind, content) = last.expect("the display was updated");
+        assert_eq!(kind, "update_display_data");
+        assert_eq!(content["data"]["text/plain"], "train 37/100 interrupted (loss 0.031)");
+    }
 
     #[test]
     fn figures_bundle_png_and_svg_and_animations_their_gif_alone() {

@@ -34,7 +34,9 @@ pub fn run(session: &mut Session, line: &str) -> Flow {
         }
         "load" if arg.is_empty() => eprintln!(":load needs a file: `:load script.rhai`"),
         "load" => match std::fs::read_to_string(arg) {
-            Ok(text) => evaluate(session, arg, &text),
+            Ok(text) => {
+                evaluate(session, arg, &text);
+            }
             Err(e) => eprintln!(":load {arg}: {e}"),
         },
         "time" if arg.is_empty() => eprintln!(":time needs an expression: `:time x.matmul(x)`"),

@@ -1,6 +1,7 @@
 //! The terminal REPL on reedline: multi-line input decided by Rhai's parser,
 //! Tab completion, syntax highlighting, persistent history, `:` commands, and
-//! Ctrl-C that cancels a running line without losing the session.
+//! Ctrl-C that cancels a running line without losing the session. Input from a
+//! pipe runs the same way, without the line editor.
 
 mod commands;
 mod completer;
@@ -10,11 +11,13 @@ mod prompt;
 mod validator;
 
 use crate::runtime::error::ErrorKind;
-use crate::runtime::{repr::repr, Session};
+use crate::runtime::{repr::repr, Completeness, ScriptError, Session};
 use reedline::{
     default_emacs_keybindings, ColumnarMenu, Emacs, FileBackedHistory, KeyCode, KeyModifiers, MenuBuilder, Reedline,
     ReedlineEvent, ReedlineMenu, Signal,
 };
+use rhai::Dynamic;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
@@ -37,24 +40,108 @@ pub enum Flow {
 }
 
 /// Evaluates one input and shows its value (a figure drawn or saved, anything
-/// else printed) or its error.
-pub fn evaluate(session: &mut Session, name: &str, text: &str) {
-    match session.eval(name, text) {
-        Ok(value) => match crate::runtime::display::rich(&value) {
-            Some(Ok(item)) => {
-                if let Err(e) = crate::runtime::output::display(&item) {
-                    eprintln!("cannot show the figure: {e}");
+/// else printed) or its error; returns the kind of error, if any.
+pub fn evaluate(session: &mut Session, name: &str, text: &str) -> Option<ErrorKind> {
+    let result = session.eval(name, text);
+    show(session, result)
+}
+
+/// Shows the value or the error of an evaluation; returns the kind of error, if any.
+fn show(session: &Session, result: Result<Dynamic, ScriptError>) -> Option<ErrorKind> {
+    match result {
+        Ok(value) => {
+            match crate::runtime::display::rich(&value) {
+                Some(Ok(item)) => {
+                    if let Err(e) = crate::runtime::output::display(&item) {
+                        eprintln!("cannot show the figure: {e}");
+                    }
+                }
+                Some(Err(e)) => eprintln!("cannot render the figure: {e}"),
+                None => {
+                    if let Some(text) = repr(&value) {
+                        println!("{text}");
+                    }
                 }
             }
-            Some(Err(e)) => eprintln!("cannot render the figure: {e}"),
-            None => {
-                if let Some(text) = repr(&value) {
-                    println!("{text}");
-                }
+            None
+        }
+        Err(e) if e.kind == ErrorKind::Interrupted => {
+            eprintln!("interrupted");
+            Some(e.kind)
+        }
+        Err(e) => {
+            eprintln!("{}", session.render_error(&e));
+            Some(e.kind)
+        }
+    }
+}
+
+/// The name errors give to input read from a pipe.
+const STDIN: &str = "<stdin>";
+
+/// Runs input that is not a terminal (`difflab < exp.rhai`, `echo 'print(1)' | difflab`) as
+/// the REPL runs typed lines: lines gather until Rhai's parser finds a complete input, which
+/// then runs with its value shown; `:` commands work. Errors name the line of the whole input
+/// (`<stdin>:LINE:COL`) and reading goes on after them. Exit status 0, 1 if any input failed,
+/// 130 when interrupted (reading stops).
+pub fn run_piped(mut input: impl std::io::BufRead) -> ExitCode {
+    let mut session = Session::new(vec![]);
+    let (mut all, mut pending) = (String::new(), String::new());
+    let (mut lines, mut first) = (0usize, 1usize);
+    let mut failed = false;
+    loop {
+        let mut line = String::new();
+        let at_end = match input.read_line(&mut line) {
+            Ok(n) => n == 0,
+            Err(e) => {
+                eprintln!("difflab: cannot read standard input: {e}");
+                return ExitCode::from(1);
             }
-        },
-        Err(e) if e.kind == ErrorKind::Interrupted => eprintln!("interrupted"),
-        Err(e) => eprintln!("{}", session.render_error(&e)),
+        };
+        if !at_end {
+            lines += 1;
+            let line = line.trim_end_matches(['\n', '\r']);
+            all.push_str(line);
+            all.push('\n');
+            pending.push_str(line);
+            pending.push('\n');
+        }
+        let command = pending.trim_start().strip_prefix(':').map(|c| c.trim().to_string());
+        let ready = at_end || command.is_some() || session.completeness(&pending) != Completeness::Incomplete;
+        if ready && !pending.trim().is_empty() {
+            let outcome = match command {
+                Some(command) => match commands::run(&mut session, &command) {
+                    Flow::Quit => break,
+                    Flow::Continue => None,
+                },
+                None => {
+                    // blank lines before the input keep its line numbers those of the whole input
+                    let result = session.eval(STDIN, &format!("{}{pending}", "\n".repeat(first - 1)));
+                    if result.is_err() {
+                        // the error may lie in a function an earlier input defined
+                        session.remember_source(STDIN, &all);
+                    }
+                    show(&session, result)
+                }
+            };
+            match outcome {
+                Some(ErrorKind::Interrupted) => return ExitCode::from(crate::interrupt::EXIT_INTERRUPTED),
+                Some(_) => failed = true,
+                None => {}
+            }
+        }
+        if ready {
+            pending.clear();
+            first = lines + 1;
+        }
+        if at_end {
+            break;
+        }
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
@@ -83,10 +170,14 @@ fn editor(session: &Arc<Mutex<Session>>) -> Reedline {
 }
 
 /// Runs the REPL until `:quit` or Ctrl-D; figures are drawn with `images` or saved into `out_dir`.
+/// Input that is not a terminal runs as [`run_piped`] runs it.
 pub fn run(images: inline_image::ImageMode, out_dir: std::path::PathBuf) -> ExitCode {
     crate::interrupt::install_handler(true);
     crate::runtime::progress_bar::TerminalBars::install_if_terminal();
     crate::runtime::output::set_sink(Arc::new(inline_image::TerminalOutput::new(images, out_dir)));
+    if !std::io::stdin().is_terminal() {
+        return run_piped(std::io::stdin().lock());
+    }
     let session = Arc::new(Mutex::new(Session::new(vec![])));
     let mut editor = editor(&session);
     let prompt = prompt::RhaiPrompt;

@@ -1,15 +1,38 @@
-//! Completion of a partly typed script: built-ins, variables in scope, script
-//! functions, keywords, and after a `.` the methods of the value before it.
+//! Completion of a partly typed script: built-ins (difflab's and Rhai's own), variables
+//! in scope, script functions, keywords, and after a `.` the methods of the value before it.
 //! The REPL and the Jupyter kernel both call [`complete`].
 
 use super::help::catalog;
 use super::Session;
+use std::sync::OnceLock;
 
 /// Rhai's keywords, offered where a statement or expression may start.
 pub const KEYWORDS: &[&str] = &[
     "let", "const", "fn", "if", "else", "for", "in", "while", "loop", "do", "until", "break", "continue", "return",
     "throw", "try", "catch", "switch", "import", "export", "as", "true", "false", "private", "this",
 ];
+
+/// Rhai's functions that its parser treats as keywords: its function metadata does not list them.
+const KEYWORD_FUNCTIONS: &[&str] =
+    &["print", "debug", "type_of", "is_def_var", "is_def_fn", "is_shared", "Fn", "call", "curry", "eval"];
+
+/// The names of Rhai's own functions (`len`, `keys`, `push`, `parse_int`, ...) and of its
+/// keyword functions (`print`, `type_of`, ...), read once from a plain engine's metadata.
+pub fn rhai_functions() -> &'static [String] {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let signatures = rhai::Engine::new().gen_fn_signatures(true);
+        let listed = signatures.iter().filter_map(|s| s.split('(').next()).map(str::trim);
+        let mut names: Vec<String> = listed
+            .filter(|n| n.chars().next().is_some_and(char::is_alphabetic) && !n.contains('$'))
+            .chain(KEYWORD_FUNCTIONS.iter().copied())
+            .map(str::to_string)
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    })
+}
 
 /// What to complete and the candidates.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,6 +120,7 @@ pub fn complete(session: &Session, text: &str, cursor: usize) -> Completions {
         all.extend(session.scope().iter_raw().map(|(name, _, _)| name.to_string()));
         all.extend(session.functions().into_iter().map(|(name, _)| name));
         all.extend(KEYWORDS.iter().map(|k| k.to_string()));
+        all.extend(rhai_functions().iter().cloned());
         all
     };
     matches.retain(|m| m.starts_with(word));
@@ -146,6 +170,19 @@ mod tests {
         let m = complete(&s, "xs.me", 5);
         assert_eq!((m.start, m.matches.clone()), (3, vec!["mean".to_string()]));
         assert_eq!(complete(&s, "opts.l", 6).matches, vec!["lr".to_string()]);
+    }
+
+    #[test]
+    fn rhai_s_own_functions_complete_too() {
+        let s = Session::new(vec![]);
+        let words = |text: &str| complete(&s, text, text.len()).matches;
+        assert_eq!(words("pri"), vec!["print".to_string(), "private".to_string()]);
+        assert_eq!(words("type_"), vec!["type_of".to_string()]);
+        assert_eq!(words("is_def"), vec!["is_def_fn".to_string(), "is_def_var".to_string()]);
+        assert!(words("parse_").contains(&"parse_int".to_string()), "{:?}", words("parse_"));
+        for name in ["debug", "len", "keys", "values", "push", "range", "to_string", "sleep", "curry"] {
+            assert!(words(&name[..name.len() - 1]).contains(&name.to_string()), "{name} is not offered");
+        }
     }
 
     #[test]

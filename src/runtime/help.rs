@@ -43,13 +43,37 @@ impl Entry {
     }
 }
 
+/// Words that end in a period without ending a sentence (compared without the period).
+const ABBREVIATIONS: &[&str] =
+    &["al", "e.g", "i.e", "cf", "vs", "Alg", "Algs", "Eq", "Eqs", "Fig", "Figs", "Sec", "Thm", "resp", "approx"];
+
+/// Whether the period at byte `at` of `text` ends a sentence: it is followed by a space or
+/// the end, and is not inside parentheses, brackets or `code`, part of `..`, or the end of
+/// an abbreviation (`et al.`, `Alg.`, `e.g.`) or an initial (`J.`).
+fn ends_sentence(text: &str, at: usize, depth: usize, in_code: bool) -> bool {
+    let after = text[at + 1..].chars().next();
+    if depth > 0 || in_code || after.is_some_and(|c| !c.is_whitespace()) || text[..at].ends_with('.') {
+        return false;
+    }
+    let word = text[..at].rsplit(|c: char| c.is_whitespace() || c == '(').next().unwrap_or("");
+    let initial = word.chars().count() == 1 && word.chars().all(char::is_uppercase);
+    !initial && !ABBREVIATIONS.contains(&word)
+}
+
 /// The first sentence of a doc's first paragraph.
 fn summary_of(doc: &str) -> String {
     let paragraph: String = doc.split("\n\n").next().unwrap_or("").lines().map(str::trim).collect::<Vec<_>>().join(" ");
-    match paragraph.find(". ") {
-        Some(i) => paragraph[..=i].to_string(),
-        None => paragraph,
+    let (mut depth, mut in_code) = (0usize, false);
+    for (i, c) in paragraph.char_indices() {
+        match c {
+            '`' => in_code = !in_code,
+            '(' | '[' if !in_code => depth += 1,
+            ')' | ']' if !in_code => depth = depth.saturating_sub(1),
+            '.' if ends_sentence(&paragraph, i, depth, in_code) => return paragraph[..=i].to_string(),
+            _ => {}
+        }
     }
+    paragraph
 }
 
 /// Every built-in and shipped stdlib function, by name and by group.
@@ -104,6 +128,8 @@ pub fn pretty_type(typ: &str) -> String {
         "Map" => "map",
         "ImmutableString" | "String" | "str" => "string",
         "Dynamic" => "any",
+        l if l.starts_with("Range<") => "range",
+        l if l.starts_with("RangeInclusive<") => "inclusive range",
         "()" => "",
         other => other,
     }
@@ -141,7 +167,11 @@ fn describe_fn(name: &str, params: &[ParamMeta], ret: &str) -> (String, String, 
         return (prop.to_string(), format!("{owner}.{prop} = {value}"), receiver);
     }
     if name == "index$get$" {
-        let index = shown.get(1).map(|(_, t)| t.clone()).unwrap_or_default();
+        let index = match shown.get(1).map(|(_, t)| t.as_str()) {
+            Some("range") => "a..b".to_string(),
+            Some("inclusive range") => "a..=b".to_string(),
+            other => other.unwrap_or_default().to_string(),
+        };
         return ("[]".into(), format!("{owner}[{index}]{arrow}"), receiver);
     }
     let list: Vec<String> = shown.iter().map(|(n, t)| n.as_ref().map_or(t.clone(), |n| format!("{n}: {t}"))).collect();
@@ -157,21 +187,32 @@ impl Catalog {
             engine.register_global_module((group.module)().into());
             let json = engine.gen_fn_metadata_to_json(false).unwrap_or_default();
             let meta: Metadata = serde_json::from_str(&json).unwrap_or(Metadata { functions: vec![] });
-            for f in meta.functions {
+            // Rhai sorts by its internal name and arity only. Sorted here by the name scripts write,
+            // functions before properties and indexers, then arity, a documented form before the
+            // undocumented overloads that share its doc, and types: the same order on every run.
+            let mut functions = meta.functions;
+            functions.sort_by_cached_key(|f| {
+                let name = describe_fn(&f.name, &f.params, &f.return_type).0;
+                let types: Vec<String> = f.params.iter().map(|p| p.typ.clone().unwrap_or_default()).collect();
+                (name, f.name.contains('$'), f.params.len(), f.doc_comments.is_empty(), types)
+            });
+            for f in functions {
                 let (name, signature, receiver) = describe_fn(&f.name, &f.params, &f.return_type);
-                catalog.add(
-                    &name,
-                    Form { signature, doc: doc_text(&f.doc_comments), group: group.name.to_string(), receiver },
-                );
+                let doc = doc_text(&f.doc_comments);
+                catalog.add(&name, Form { signature, doc, group: group.name.to_string(), receiver });
             }
         }
         catalog.list_samplers();
         for (module, text) in stdlib::MODULES {
             let Ok(ast) = super::engine::build_engine().compile(text) else { continue };
             let group = format!("stdlib \"{module}\" (import \"{module}\" as {module};)");
-            for f in
-                ast.iter_functions().filter(|f| f.access != rhai::FnAccess::Private && !f.name.starts_with("anon$"))
-            {
+            let mut functions: Vec<_> = ast
+                .iter_functions()
+                .filter(|f| f.access != rhai::FnAccess::Private && !f.name.starts_with("anon$"))
+                .collect();
+            // in the module's source order (the AST keeps them hashed)
+            functions.sort_by_key(|f| source_position(text, f.name, f.params.len()));
+            for f in functions {
                 let name = format!("{module}::{}", f.name);
                 let signature = format!("{name}({})", f.params.join(", "));
                 let comments: Vec<String> = f.comments.iter().map(|c| c.to_string()).collect();
@@ -246,15 +287,19 @@ impl Catalog {
             out.push_str(&format!("\n{group}\n"));
             let shown: Vec<(String, String)> = names
                 .iter()
-                .map(|n| {
+                .flat_map(|n| {
                     let e = &self.entries[n];
+                    if n == "[]" {
+                        // every indexing form on its own line: `Tensor[int]`, `Tensor[a..b]`
+                        let forms = e.forms.iter().filter(|f| &f.group == group && !f.doc.is_empty());
+                        return forms.map(|f| (indexer_label(&f.signature).to_string(), summary_of(&f.doc))).collect();
+                    }
                     let form = e.forms.iter().find(|f| &f.group == group && !f.doc.is_empty()).or(e.forms.first());
                     let label = match form.map(|f| f.signature.as_str()) {
-                        Some(sig) if n == "[]" => sig.split(" ->").next().unwrap_or(sig).to_string(),
                         Some(sig) if sig.contains('.') && !sig.contains('(') => format!(".{n}"),
                         _ => n.clone(),
                     };
-                    (label, form.map(|f| summary_of(&f.doc)).unwrap_or_default())
+                    vec![(label, form.map(|f| summary_of(&f.doc)).unwrap_or_default())]
                 })
                 .collect();
             let width = shown.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0);
@@ -265,9 +310,22 @@ impl Catalog {
         out.trim_end().to_string()
     }
 
-    /// The `help("name")` page: every form with its doc, or suggestions.
+    /// The entry and forms a name as `help()` lists it stands for: `.lr` is the property
+    /// `lr`, `Tensor[a..b]` the indexing form with that signature, `[]` every indexing form.
+    fn lookup(&self, name: &str) -> Option<(&Entry, Vec<&Form>)> {
+        if name.ends_with(']') && name != "[]" {
+            let e = self.get("[]")?;
+            let forms: Vec<&Form> = e.forms.iter().filter(|f| indexer_label(&f.signature) == name).collect();
+            return (!forms.is_empty()).then_some((e, forms));
+        }
+        let e = self.get(name.trim_start_matches('.'))?;
+        Some((e, e.forms.iter().collect()))
+    }
+
+    /// The `help("name")` page: every form with its doc, or suggestions. `name` is a name as
+    /// scripts write it or as `help()` lists it (`.lr`, `Tensor[int]`).
     pub fn describe(&self, name: &str) -> String {
-        let Some(e) = self.get(name.trim_start_matches('.')) else {
+        let Some((_, forms)) = self.lookup(name) else {
             let close = self.similar(name);
             return if close.is_empty() {
                 format!("no built-in named `{name}`; help() lists them all")
@@ -277,7 +335,7 @@ impl Catalog {
         };
         // Undocumented overloads belong to the documented form registered before them.
         let mut blocks: Vec<(Vec<&str>, &str)> = Vec::new();
-        for f in &e.forms {
+        for f in forms {
             match blocks.last_mut() {
                 Some((sigs, doc)) if f.doc.is_empty() || f.doc == *doc => sigs.push(&f.signature),
                 _ => blocks.push((vec![&f.signature], &f.doc)),
@@ -292,16 +350,7 @@ impl Catalog {
 
     /// Names close to `name` (a common prefix or a small edit distance).
     pub fn similar(&self, name: &str) -> Vec<&str> {
-        let mut scored: Vec<(usize, &str)> = self
-            .names()
-            .filter_map(|n| {
-                let d = edit_distance(name, n);
-                let close = d <= 1.max(name.len() / 3) || (name.len() >= 3 && n.starts_with(name));
-                close.then_some((d, n))
-            })
-            .collect();
-        scored.sort();
-        scored.into_iter().take(5).map(|(_, n)| n).collect()
+        super::suggest::similar(name, self.names())
     }
 
     /// A message for Rhai's "function not found: name (types)": the forms that exist.
@@ -332,19 +381,18 @@ impl Catalog {
     }
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for j in 0..b.len() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != b[j])).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
+/// Where the definition of the script function `name` taking `arity` parameters starts in `text`.
+fn source_position(text: &str, name: &str, arity: usize) -> Option<usize> {
+    let head = format!("fn {name}(");
+    text.match_indices(&head).map(|(i, _)| i).find(|&i| {
+        let params = text[i + head.len()..].split(')').next().unwrap_or("");
+        params.split(',').filter(|p| !p.trim().is_empty()).count() == arity
+    })
+}
+
+/// How `help()` lists an indexing form: its signature without the result, `Tensor[int]`.
+fn indexer_label(signature: &str) -> &str {
+    signature.split(" ->").next().unwrap_or(signature)
 }
 
 /// The catalog, built once from the registered modules.
@@ -389,6 +437,59 @@ mod tests {
         let save = c.describe("save");
         assert!(save.contains("save(net: Network, path: string)\n\nSaves the weights with the architecture"), "{save}");
         assert!(save.contains("Saves the optimizer's state"), "{save}");
+    }
+
+    #[test]
+    fn summaries_end_at_the_first_sentence_not_at_an_abbreviation() {
+        let cases = [
+            ("The EDM schedule (Karras et al. 2022): α = 1. More.", "The EDM schedule (Karras et al. 2022): α = 1."),
+            ("A loss (Salimans & Ho 2022, Alg. 2): x. More.", "A loss (Salimans & Ho 2022, Alg. 2): x."),
+            ("Shortcut loss, Alg. 1 of the paper. More.", "Shortcut loss, Alg. 1 of the paper."),
+            ("See Eq. 5 and Fig. 2 vs. Sec. 3. More.", "See Eq. 5 and Fig. 2 vs. Sec. 3."),
+            ("Reads data, e.g. by `item`, i.e. once. More.", "Reads data, e.g. by `item`, i.e. once."),
+            ("Radii 1/count .. 1, done. More.", "Radii 1/count .. 1, done."),
+            ("A map (one value. Per key) here. More.", "A map (one value. Per key) here."),
+            ("Calls `x.mean(). y` here. More.", "Calls `x.mean(). y` here."),
+            ("After J. Ho, a loss. More.", "After J. Ho, a loss."),
+            ("One sentence\nover two lines. More.\n\nDetails.", "One sentence over two lines."),
+            ("No period at all", "No period at all"),
+        ];
+        for (doc, summary) in cases {
+            assert_eq!(summary_of(doc), summary);
+        }
+        let index = catalog().index();
+        assert!(index.contains("The EDM schedule (Karras et al. 2022): α = 1,"), "{index}");
+        assert!(index.contains("Progressive-distillation loss (Salimans & Ho 2022, Alg. 2): "), "{index}");
+    }
+
+    #[test]
+    fn every_name_help_lists_has_a_page() {
+        let c = catalog();
+        let index = c.index();
+        let labels: Vec<&str> = index
+            .lines()
+            .filter_map(|l| l.strip_prefix("  "))
+            .map(|l| l.split("  ").next().unwrap_or(l).trim())
+            .collect();
+        for expected in ["randn", ".lr", "Tensor[int]", "Tensor[a..b]", "Tensor[a..=b]", "@", "**", "-", "train::train"]
+        {
+            assert!(labels.contains(&expected), "help() does not list {expected}");
+        }
+        assert!(labels.len() > 200, "{} names", labels.len());
+        for label in labels {
+            let page = c.describe(label);
+            assert!(!page.starts_with("no built-in named"), "help(\"{label}\") finds nothing");
+        }
+        assert_eq!(
+            c.describe("Tensor[a..b]").lines().next(),
+            Some("Tensor[a..b] -> Tensor"),
+            "an indexing form's page shows that form"
+        );
+        assert!(
+            c.describe("[]").contains("Tensor[int] -> Tensor") && c.describe("[]").contains("Tensor[a..=b] -> Tensor")
+        );
+        assert!(c.describe("Tensor[float]").starts_with("no built-in named"));
+        assert!(c.describe(".shape").contains("Tensor.shape -> array"));
     }
 
     #[test]

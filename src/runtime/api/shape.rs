@@ -4,15 +4,22 @@ use rhai::plugin::*;
 
 #[export_module]
 mod api {
+    use super::first_dim_slice;
     use crate::runtime::api::TensorLike;
     use crate::runtime::convert::{count_arg, ints, shape as parse_shape, tensor_like, tensors};
     use crate::runtime::error::{guard, RhaiResult};
     use crate::tensor::{shape as ops, Tensor};
     use rhai::{Array, INT};
 
-    /// The size of every dimension, as an array: `randn([2, 3]).shape()` is `[2, 3]`.
+    /// The size of every dimension, as an array: `randn([2, 3]).shape()` (or the property `.shape`) is `[2, 3]`.
     pub fn shape(x: Tensor) -> Array {
         x.dims().iter().map(|&d| Dynamic::from_int(d as INT)).collect()
+    }
+
+    /// `x.shape`: the size of every dimension, the same array as `x.shape()`.
+    #[rhai_fn(get = "shape", pure)]
+    pub fn shape_property(x: &mut Tensor) -> Array {
+        shape(x.clone())
     }
 
     /// The size of the first dimension (1 for a 0-d tensor), as Python's len.
@@ -144,6 +151,41 @@ mod api {
     pub fn get(ctx: NativeCallContext, x: &mut Tensor, i: INT) -> RhaiResult<Tensor> {
         guard(&ctx, || x.get(i))
     }
+
+    /// `x[a..b]`: entries `a` to `b - 1` of the first dimension, as Python's `x[a:b]` (negative bounds
+    /// count from the end; bounds past either end are clamped).
+    #[rhai_fn(index_get, return_raw)]
+    pub fn get_range(ctx: NativeCallContext, x: &mut Tensor, range: std::ops::Range<INT>) -> RhaiResult<Tensor> {
+        guard(&ctx, || first_dim_slice(x, range.start, range.end))
+    }
+
+    /// `x[a..=b]`: entries `a` to `b` of the first dimension, as Python's `x[a:b+1]` (negative bounds
+    /// count from the end, `x[-3..=-1]` being the last three; bounds past either end are clamped).
+    #[rhai_fn(index_get, return_raw)]
+    pub fn get_range_inclusive(
+        ctx: NativeCallContext,
+        x: &mut Tensor,
+        range: std::ops::RangeInclusive<INT>,
+    ) -> RhaiResult<Tensor> {
+        let size = x.dims().first().map_or(0, |&d| d as INT);
+        let end = match *range.end() {
+            e if e < 0 => (e + size + 1).max(0),
+            e => e.saturating_add(1),
+        };
+        guard(&ctx, || first_dim_slice(x, *range.start(), end))
+    }
+}
+
+/// Entries `start..end` of the first dimension, bounds as Python's slices take them.
+fn first_dim_slice(
+    x: &crate::tensor::Tensor,
+    start: rhai::INT,
+    end: rhai::INT,
+) -> crate::Result<crate::tensor::Tensor> {
+    if x.rank() == 0 {
+        crate::bail!("a 0-dimensional tensor has no first dimension to slice");
+    }
+    x.slice(0, start, end, 1)
 }
 
 /// The module of shape operations.
