@@ -54,7 +54,12 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 impl From<candle_core::Error> for Error {
+    /// candle's error, cleaned; while an interrupt is pending it is the interrupt (the custom
+    /// kernels stop early with an error when one is asked for).
     fn from(err: candle_core::Error) -> Self {
+        if crate::interrupt::is_requested() {
+            return Self::interrupted();
+        }
         Self::new(clean_candle_message(err))
     }
 }

@@ -35,6 +35,16 @@ pub fn check() -> Result<()> {
     }
 }
 
+/// For candle kernels, at their start: an error once an interrupt has been asked for
+/// (`Error::from` reads it as the interrupt), so a long chain of fused ops stops between them.
+pub fn check_in_kernel() -> candle_core::Result<()> {
+    if is_requested() {
+        Err(candle_core::Error::Msg("interrupted".into()))
+    } else {
+        Ok(())
+    }
+}
+
 /// Makes Ctrl-C (SIGINT) ask the running script to stop. With `exit_on_second`,
 /// a second Ctrl-C while the first is still pending ends the process at once
 /// (for a terminal user stuck in a long native call; a kernel never does).

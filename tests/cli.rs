@@ -90,7 +90,7 @@ fn bad_scripts_give_one_clear_message_and_no_panic() {
         ("randn(\"a\")", "randn: no form takes (string); expected one of:"),
         (
             "adamw([param(ones([2]))], #{ lrr: 0.1 })",
-            "adamw: unknown option `lrr`; accepted: lr, betas, eps, weight_decay",
+            "adamw: unknown option `lrr`; did you mean `lr`? accepted: lr, betas, eps, weight_decay",
         ),
         ("sgd([param(ones([2]))], #{ lr: \"fast\" })", "sgd: option `lr` must be a number, got the string \"fast\""),
         ("let x = ones([3]);\nx[5]", "script.rhai:2:2: indexing: index 5 is out of range for dimension 0 of size 3"),
@@ -111,16 +111,19 @@ fn bad_scripts_give_one_clear_message_and_no_panic() {
         ("let x = 5 +", "script.rhai:1:12:"),
         ("ones([2]).frobnicate()", "unknown function frobnicate(Tensor)"),
         ("device(\"cuda\")", "device: this difflab binary was built without CUDA"),
-        ("mlp(#{ dim: 2, hiden: [8] })", "mlp: unknown option `hiden`; accepted: dim, hidden, act"),
+        (
+            "mlp(#{ dim: 2, hiden: [8] })",
+            "mlp: unknown option `hiden`; did you mean `hidden`? accepted: dim, hidden, act",
+        ),
         ("mlp(#{ hidden: [] })", "mlp: hidden must list at least one layer width"),
         ("unet(#{ image: [1, 7, 7], mults: [1, 2] })", "unet: 7×7 images cannot be halved 1 times"),
         ("let n = mlp(#{ dim: 2 });\nn.forward(ones([4, 3]), 0.5)", "forward: the MLP takes [N, 2] inputs, got [4, 3]"),
-        ("load(\"missing.safetensors\")", "load: missing.safetensors: No such file"),
+        ("load(\"missing.safetensors\")", "load: missing.safetensors: cannot read: No such file"),
         (
             "save_tensors(\"junk.safetensors\", #{ a: ones([2]) });\nload(\"junk.safetensors\")",
             "load: junk.safetensors: has no difflab metadata",
         ),
-        ("vp_linear(#{ steps: 1 })", "vp_linear: steps must be at least 2, got 1"),
+        ("vp_linear(#{ steps: 1 })", "vp_linear: steps must be between 2 and 10000000, got 1"),
         (
             "vp_cosine().timesteps(4, #{ spacing: \"cubic\" })",
             "timesteps: unknown spacing \"cubic\"; expected one of uniform, logsnr",
@@ -132,7 +135,7 @@ fn bad_scripts_give_one_clear_message_and_no_panic() {
         ("gaussians_grid(8, 1.0, 0.1)", "gaussians_grid: k must be a perfect square"),
         (
             "import \"train\" as tr;\ntr::train(mlp(#{}), vp_cosine(), swirl(64), #{ stepz: 3 })",
-            "train: unknown option `stepz`; accepted: steps, batch",
+            "train: unknown option `stepz`; did you mean `steps`? accepted: steps, batch",
         ),
         ("cross_entropy(zeros([2, 3]), tensor([0, 3]))", "cross_entropy: label 3 is outside 0..3"),
     ];
@@ -143,6 +146,68 @@ fn bad_scripts_give_one_clear_message_and_no_panic() {
         assert!(first.contains(expected), "{script}\n  expected: {expected}\n  got: {stderr}");
         assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "{script}: {stderr}");
     }
+}
+
+#[test]
+fn rough_edges_get_hints() {
+    let mix = "let mix = gaussians_grid(4, 1.0, 0.1);\n";
+    // (script, the first line of stderr)
+    let cases = [
+        ("let a = True;", "script.rhai:1:9: Variable not found: True (Rhai writes true/false)"),
+        ("let a = False;", "script.rhai:1:9: Variable not found: False (Rhai writes true/false)"),
+        ("let a = None;", "script.rhai:1:9: Variable not found: None (Rhai has () for no value)"),
+        ("let a = null;", "script.rhai:1:9: 'null' is a reserved keyword (Rhai has () for no value)"),
+        ("let x = 1;\ny = 3;", "script.rhai:2:1: Variable not found: y; declare it first with `let y = ...`"),
+        ("let x = 1;\nx = y;", "script.rhai:2:5: Variable not found: y"),
+        (
+            &format!("{mix}sample(mix, #{{ metod: \"heun\" }})"),
+            "sample: unknown option `metod`; did you mean `method`? accepted: method, steps, n, x, sigmas,",
+        ),
+        (
+            &format!("{mix}sample(mix, #{{ method: \"euler_ancestral\", etta: 1.0 }})"),
+            "sample: unknown option `etta`; did you mean `eta`? accepted: method, steps,",
+        ),
+        (
+            &format!("{mix}sample(mix, #{{ method: \"heun\", eta: 1.0 }})"),
+            "sample: method \"heun\" takes no option `eta`",
+        ),
+        ("mlp(#{ hiden: [8] })", "mlp: unknown option `hiden`; did you mean `hidden`? accepted: dim, hidden,"),
+        ("adamw(mlp(#{}), #{ weight_decy: 0.1 })", "adamw: unknown option `weight_decy`; did you mean `weight_decay`?"),
+        (
+            &format!("{mix}dlg(mix.denoiser(), mix, #{{ chain: 4 }})"),
+            "dlg: unknown option `chain`; did you mean `chains`? accepted: chains, iterations,",
+        ),
+        ("scatter(randn([4, 2]), #{ titel: \"a\" })", "scatter: unknown option `titel`; did you mean `title`?"),
+        ("line([1, 2], #{ xlable: \"step\" })", "line: unknown option `xlable`; did you mean `xlabel`?"),
+        (
+            "import \"fit\" as fit;\nfit::minimize([param(ones([1]))], |s| 0.0, #{ setps: 3 })",
+            "minimize: unknown option `setps`; did you mean `steps`? accepted: steps, lr, optimizer, momentum, every",
+        ),
+        ("tensor(3.0)[0..1]", "script.rhai:1:12: indexing: a 0-dimensional tensor has no first dimension to slice"),
+    ];
+    for (script, expected) in cases {
+        let (code, _, stderr) = run_source(script);
+        assert_eq!(code, 1, "{script}: {stderr}");
+        let first = stderr.lines().next().unwrap_or("");
+        assert!(first.contains(expected), "{script}\n  expected: {expected}\n  got: {stderr}");
+    }
+}
+
+#[test]
+fn tensors_have_a_shape_property_len_and_range_slices() {
+    let script = r#"
+        let x = arange(10);
+        print(x.shape); print(x.shape()); print(len(x)); print(x.len());
+        print(x[2..5].to_array()); print(x[2..=4].to_array());
+        print(x[-3..10].to_array()); print(x[-3..=-1].to_array());
+        print(x[-100..100].shape); print(x[7..2].shape); print(x[8..=20].to_array());
+        let m = ones([4, 3]);
+        print(m[1..3].shape); print(m[0..0].shape);
+    "#;
+    let out = common::run_ok(script);
+    let expected =
+        "[10]\n[10]\n10\n10\n[2, 3, 4]\n[2, 3, 4]\n[7, 8, 9]\n[7, 8, 9]\n[10]\n[0]\n[8, 9]\n[2, 3]\n[0, 3]\n";
+    assert_eq!(out, expected);
 }
 
 #[test]

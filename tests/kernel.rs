@@ -196,3 +196,26 @@ async fn execute_interrupt_bad_signatures_and_shutdown() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_cell_asking_for_too_much_memory_errors_and_the_session_goes_on() {
+    let mut k = Kernel::start().await;
+    let id = k.send_shell("execute_request", json!({ "code": "let kept = 7;" })).await;
+    assert_eq!(k.reply_on_shell(&id, Duration::from_secs(20)).await.unwrap()["status"], "ok");
+
+    for code in [
+        "zeros([1000000000000000000])",
+        "randn([1000000, 1000000])",
+        "let a = []; for i in 0..2000 { a = [a]; } print(a)",
+    ] {
+        let id = k.send_shell("execute_request", json!({ "code": code })).await;
+        let reply = k.reply_on_shell(&id, Duration::from_secs(20)).await.unwrap();
+        assert_eq!(reply["status"], "error", "{code}");
+        let message = reply["evalue"].as_str().unwrap();
+        assert!(message.contains("over the memory limit") || message.contains("levels deep"), "{code}: {message}");
+    }
+    let id = k.send_shell("execute_request", json!({ "code": "kept" })).await;
+    assert_eq!(k.reply_on_shell(&id, Duration::from_secs(5)).await.unwrap()["status"], "ok");
+    let outputs = k.outputs(&id).await;
+    assert_eq!(outputs.last().unwrap().1["data"]["text/plain"], "7", "earlier variables survive");
+}

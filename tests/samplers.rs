@@ -105,7 +105,7 @@ fn sampler_info_reads_the_registry() {
 fn bad_sampling_requests_are_clear_errors() {
     let cases = [
         ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"magic\" })", "sample: unknown method \"magic\"; the samplers are euler, heun, dpmpp_2m"),
-        ("sample(gaussians_ring(8, 4.0, 0.3), #{ steps: 0 })", "sample: steps must be at least 1"),
+        ("sample(gaussians_ring(8, 4.0, 0.3), #{ steps: 0 })", "sample: option `steps`: the number of steps must be between 1 and 10000000, got 0"),
         ("sample(gaussians_ring(8, 4.0, 0.3), #{ sigmas: [1.0, 2.0, 0.0] })", "sample: sigmas must decrease strictly, but sigmas[1] = 2 follows 1"),
         ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"heun\", eta: 1.0 })", "sample: method \"heun\" takes no option `eta`"),
         ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"pc\", corector_steps: 2 })", "sample: method \"pc\" takes no option `corector_steps`; its options are snr, corrector_steps"),

@@ -10,12 +10,13 @@ pub fn batch_indices(len: usize, n: usize) -> Result<Vec<u32>> {
     if len == 0 {
         crate::bail!("cannot draw a batch from an empty data set");
     }
+    crate::memory::check(n.max(len), 8)?;
     if n <= len {
-        let mut order = rng::permutation(len);
+        let mut order = rng::permutation(len)?;
         order.truncate(n);
         Ok(order.into_iter().map(|i| i as u32).collect())
     } else {
-        Ok(rng::integers(n, 0, len as i64).into_iter().map(|i| i as u32).collect())
+        Ok(rng::integers(n, 0, len as i64)?.into_iter().map(|i| i as u32).collect())
     }
 }
 
@@ -45,8 +46,8 @@ pub fn shuffle(x: &Tensor) -> Result<Tensor> {
 
 /// The first `fraction` of the rows and the rest.
 pub fn split(x: &Tensor, fraction: f64) -> Result<(Tensor, Tensor)> {
-    if !(0.0..=1.0).contains(&fraction) {
-        crate::bail!("the fraction must be in [0, 1], got {fraction}");
+    if fraction.is_nan() || fraction <= 0.0 || fraction >= 1.0 {
+        crate::bail!("the fraction must be between 0 and 1 (both parts non-empty in general), got {fraction:?}");
     }
     let n = first_dim(x)?;
     let k = (n as f64 * fraction).round() as usize;

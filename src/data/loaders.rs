@@ -142,11 +142,10 @@ impl PyParser<'_> {
     }
 
     fn fail<T>(&self, expected: &str) -> Result<T> {
-        crate::bail!(
-            "cannot read the .npy header: expected {expected} at character {} of {}",
-            self.pos + 1,
-            String::from_utf8_lossy(self.text)
-        )
+        let text = String::from_utf8_lossy(self.text);
+        let shown: String = text.chars().take(120).collect();
+        let more = if text.chars().count() > 120 { " …" } else { "" };
+        crate::bail!("cannot read the .npy header: expected {expected} at character {} of {shown}{more}", self.pos + 1)
     }
 
     fn eat(&mut self, c: u8) -> bool {

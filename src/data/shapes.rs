@@ -26,10 +26,11 @@ pub fn shapes(n: usize, size: usize) -> Result<(Tensor, Tensor)> {
     if size < 8 {
         crate::bail!("shapes: size must be at least 8 pixels, got {size}");
     }
-    let pixels_per_image = size * size;
-    let mut pixels = vec![0f32; n * pixels_per_image];
+    let pixels_per_image = crate::memory::elements(&[size, size])?;
+    let mut pixels = crate::memory::filled(crate::memory::elements(&[n, size, size])?, 0f32)?;
     let mut labels = Vec::with_capacity(n);
     for image in pixels.chunks_exact_mut(pixels_per_image) {
+        crate::interrupt::check()?;
         let shape = rng::with_rng(|r| {
             let class = r.random_range(0..SHAPE_NAMES.len());
             let radius = r.random_range(0.3..=0.7) * size as f64 / 2.0;

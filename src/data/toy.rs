@@ -21,14 +21,30 @@ impl Default for SwirlOptions {
     }
 }
 
+/// The most rings `rings` draws.
+pub const MAX_RINGS: usize = 10_000;
+
+/// How many points are made between interrupt checks.
+const CHECK_EVERY: usize = 1 << 16;
+
+/// Checks that `n` 2-D points, with the draws that make them, fit the memory budget.
+fn check_points(n: usize) -> Result<()> {
+    // n uniforms, 2n normals and 2n coordinates, as f64
+    crate::memory::check_shape(&[n, 5], 8).map(|_| ())
+}
+
 /// The swirl of Kingma et al.'s VDM 2-D example: θ = 3π√u, r = 2θ + π,
 /// x = (r cos θ, r sin θ) + noise·ε, mapped to 8-bit levels `4(x + 30)` and then
 /// to [-1, 1] by `v/127.5 − 1` (so the points lie in about [-0.75, 0.64]).
 pub fn swirl(n: usize, opts: SwirlOptions, at: &Placement) -> Result<Tensor> {
-    let u = rng::uniform(n, 0.0, 1.0);
-    let z = rng::normal(2 * n);
+    check_points(n)?;
+    let u = rng::uniform(n, 0.0, 1.0)?;
+    let z = rng::normal(2 * n)?;
     let mut values = Vec::with_capacity(2 * n);
     for i in 0..n {
+        if i % CHECK_EVERY == 0 {
+            crate::interrupt::check()?;
+        }
         let theta = u[i].sqrt() * 3.0 * PI;
         let r = 2.0 * theta + PI;
         for (j, coord) in [r * theta.cos(), r * theta.sin()].into_iter().enumerate() {
@@ -44,11 +60,15 @@ pub fn swirl(n: usize, opts: SwirlOptions, at: &Placement) -> Result<Tensor> {
 
 /// Two interleaving half circles (scikit-learn's `make_moons`), centred on the origin.
 pub fn moons(n: usize, noise: f64, at: &Placement) -> Result<Tensor> {
+    check_points(n)?;
     let outer = n.div_ceil(2);
-    let u = rng::uniform(n, 0.0, PI);
-    let z = rng::normal(2 * n);
+    let u = rng::uniform(n, 0.0, PI)?;
+    let z = rng::normal(2 * n)?;
     let mut values = Vec::with_capacity(2 * n);
     for i in 0..n {
+        if i % CHECK_EVERY == 0 {
+            crate::interrupt::check()?;
+        }
         let (x, y) = if i < outer { (u[i].cos(), u[i].sin()) } else { (1.0 - u[i].cos(), 0.5 - u[i].sin()) };
         values.push(x - 0.5 + noise * z[2 * i]);
         values.push(y - 0.25 + noise * z[2 * i + 1]);
@@ -59,14 +79,18 @@ pub fn moons(n: usize, noise: f64, at: &Placement) -> Result<Tensor> {
 /// Points on `count` concentric circles of radii 1/count, 2/count, ..., 1, with
 /// as many points per circle as its length asks for, plus Gaussian noise.
 pub fn rings(n: usize, count: usize, noise: f64, at: &Placement) -> Result<Tensor> {
-    if count == 0 {
-        crate::bail!("count must be at least 1");
+    check_points(n)?;
+    if count == 0 || count > MAX_RINGS {
+        crate::bail!("count must be between 1 and {MAX_RINGS}, got {count}");
     }
     let total: usize = (1..=count).sum();
-    let z = rng::normal(2 * n);
+    let z = rng::normal(2 * n)?;
     let values: Vec<f64> = rng::with_rng(|r| {
         let mut v = Vec::with_capacity(2 * n);
         for i in 0..n {
+            if i % CHECK_EVERY == 0 {
+                crate::interrupt::check()?;
+            }
             // ring k (1-based) is chosen with probability k / total
             let pick = r.random_range(0..total);
             let mut k = 1;
@@ -80,20 +104,24 @@ pub fn rings(n: usize, count: usize, noise: f64, at: &Placement) -> Result<Tenso
             v.push(radius * a.cos() + noise * z[2 * i]);
             v.push(radius * a.sin() + noise * z[2 * i + 1]);
         }
-        v
-    });
+        Ok::<_, crate::Error>(v)
+    })?;
     create::from_f64(values, &[n, 2], at)
 }
 
 /// Uniform points on the dark squares of a `squares × squares` checkerboard covering [-2, 2]².
 pub fn checkerboard(n: usize, squares: usize, at: &Placement) -> Result<Tensor> {
+    check_points(n)?;
     if squares < 2 {
         crate::bail!("squares must be at least 2");
     }
     let side = 4.0 / squares as f64;
     let values: Vec<f64> = rng::with_rng(|r| {
         let mut v = Vec::with_capacity(2 * n);
-        for _ in 0..n {
+        for i in 0..n {
+            if i % CHECK_EVERY == 0 {
+                crate::interrupt::check()?;
+            }
             let row = r.random_range(0..squares);
             // dark squares have an even row + column
             let col = 2 * r.random_range(0..squares.div_ceil(2)) + (row % 2);
@@ -101,8 +129,8 @@ pub fn checkerboard(n: usize, squares: usize, at: &Placement) -> Result<Tensor> 
             v.push(-2.0 + (col as f64 + r.random::<f64>()) * side);
             v.push(-2.0 + (row as f64 + r.random::<f64>()) * side);
         }
-        v
-    });
+        Ok::<_, crate::Error>(v)
+    })?;
     create::from_f64(values, &[n, 2], at)
 }
 

@@ -55,6 +55,7 @@ impl Mixture {
 
     /// The exact posterior mean E[x0 | x0 + σ ε = x].
     pub fn posterior_mean(&self, x: &Tensor, sigma: &[f64]) -> Result<Tensor> {
+        let x = &x.as_float()?;
         let xc = x.candle();
         let (c, means) = self.components(xc, sigma)?;
         let r = candle_nn::ops::softmax(&c.log_joint, D::Minus1)?;
@@ -68,6 +69,7 @@ impl Mixture {
 
     /// The exact score ∇ log p_σ(x) = Σ_k r_k (μ_k − x)/(s_k² + σ²), valid at σ = 0 too.
     pub fn score_exact(&self, x: &Tensor, sigma: &[f64]) -> Result<Tensor> {
+        let x = &x.as_float()?;
         let xc = x.candle();
         let (c, means) = self.components(xc, sigma)?;
         let r = candle_nn::ops::softmax(&c.log_joint, D::Minus1)?;
@@ -78,6 +80,7 @@ impl Mixture {
 
     /// The exact log-density log p_σ(x) per row, `[N]`.
     pub fn log_prob(&self, x: &Tensor, sigma: &[f64]) -> Result<Tensor> {
+        let x = &x.as_float()?;
         let (c, _) = self.components(x.candle(), sigma)?;
         Ok(Tensor::from_candle(logsumexp(&c.log_joint)?))
     }
@@ -85,6 +88,7 @@ impl Mixture {
     /// The posterior over noise levels, log p(σ_j | x) `[N, M]`, for a grid of
     /// levels with uniform prior mass per level (on a geometric grid: density ∝ 1/σ).
     pub fn noise_log_posterior(&self, x: &Tensor, levels: &[f64]) -> Result<Tensor> {
+        let x = &x.as_float()?;
         if levels.is_empty() {
             crate::bail!("the grid of noise levels is empty");
         }

@@ -110,12 +110,15 @@ pub fn distill_loss(
     if n == 0 {
         crate::bail!("steps (the student's N) must be at least 1");
     }
+    if x0.rank() < 2 || x0.dims()[0] == 0 {
+        crate::bail!("x0 must be a batch [N, ...] with N >= 1, got shape {:?}", x0.dims());
+    }
     if opts.pred == Pred::Edm || opts.teacher_pred == Pred::Edm {
         crate::bail!("distillation works with eps, x0, v or score predictions");
     }
     let rows = x0.dims().first().copied().unwrap_or(0);
     let t: Vec<f64> =
-        rng::integers(rows, 1, n as i64 + 1).into_iter().map(|i| (i as f64 / n as f64).min(sched.t_max())).collect();
+        rng::integers(rows, 1, n as i64 + 1)?.into_iter().map(|i| (i as f64 / n as f64).min(sched.t_max())).collect();
     let at = Placement { dtype: x0.dtype(), device: x0.device().clone() };
     let eps = create::randn(x0.dims(), &at)?.into_candle();
     let xc = x0.candle();

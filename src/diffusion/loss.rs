@@ -81,12 +81,12 @@ impl LossOptions {
 }
 
 /// Draws `n` training times.
-pub fn sample_times(s: &Schedule, n: usize, times: TimeSampling) -> Vec<f64> {
+pub fn sample_times(s: &Schedule, n: usize, times: TimeSampling) -> Result<Vec<f64>> {
     match times {
         TimeSampling::Uniform { t_min, t_max } => rng::uniform(n, t_min, t_max),
         TimeSampling::LogNormal { mean, std } => {
             let (lo, hi) = (s.t_min(), s.t_max());
-            rng::normal(n).into_iter().map(|z| s.t_of_edm_sigma((mean + std * z).exp()).clamp(lo, hi)).collect()
+            Ok(rng::normal(n)?.into_iter().map(|z| s.t_of_edm_sigma((mean + std * z).exp()).clamp(lo, hi)).collect())
         }
     }
 }
@@ -151,7 +151,7 @@ pub fn diffusion_loss(net: &Network, s: &Schedule, x0: &Tensor, opts: &LossOptio
         crate::bail!("x0 must be a float tensor, got {}", x0.dtype().as_str());
     }
     let n = x0.dims()[0];
-    let t = sample_times(s, n, opts.times);
+    let t = sample_times(s, n, opts.times)?;
     let nz = noise_and_predict(net, s, x0, &t, opts.pred)?;
     let pre = nz.precond.as_ref().map(|(a, b)| (a, b));
     let per_example = |sq: candle_core::Tensor| -> Result<candle_core::Tensor> { Ok(sq.flatten_from(1)?.mean(1)?) };

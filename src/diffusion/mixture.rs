@@ -29,6 +29,10 @@ impl Mixture {
         if dim == 0 || means.iter().any(|m| m.len() != dim) {
             crate::bail!("every mean must have the same, non-zero length");
         }
+        if let Some(bad) = means.iter().flatten().find(|v| !v.is_finite()) {
+            crate::bail!("every mean must be finite, got {bad}");
+        }
+        crate::memory::check(k.saturating_mul(dim), 8)?;
         if stds.len() != k || weights.len() != k {
             crate::bail!("{k} means need {k} stds and {k} weights, got {} and {}", stds.len(), weights.len());
         }
@@ -48,6 +52,10 @@ impl Mixture {
         if k == 0 {
             crate::bail!("k must be at least 1");
         }
+        if !radius.is_finite() {
+            crate::bail!("the radius must be finite, got {radius}");
+        }
+        crate::memory::check_shape(&[k, 2], 8)?;
         let means = (0..k)
             .map(|i| {
                 let a = 2.0 * std::f64::consts::PI * i as f64 / k as f64;
@@ -59,6 +67,7 @@ impl Mixture {
 
     /// `k` equal-weight components on a centred square grid (`k` a perfect square) with `spacing`.
     pub fn grid(k: usize, spacing: f64, std: f64) -> Result<Self> {
+        crate::memory::check_shape(&[k, 2], 8)?;
         let side = (k as f64).sqrt().round() as usize;
         if side * side != k || k == 0 {
             crate::bail!("k must be a perfect square (4, 9, 16, 25, ...), got {k}");
@@ -103,6 +112,8 @@ impl Mixture {
     /// `n` samples `[n, dim]` and the component each came from.
     pub fn sample_with_labels(&self, n: usize, at: &Placement) -> Result<(Tensor, Vec<usize>)> {
         let d = self.dim();
+        // the labels, the normal draws and the values, 8 bytes each
+        crate::memory::check_shape(&[n, 2 * d + 1], 8)?;
         let cumulative: Vec<f64> = self
             .weights
             .iter()
@@ -119,7 +130,7 @@ impl Mixture {
                 })
                 .collect()
         });
-        let z = rng::normal(n * d);
+        let z = rng::normal(n * d)?;
         let mut values = Vec::with_capacity(n * d);
         for (i, &k) in labels.iter().enumerate() {
             for j in 0..d {

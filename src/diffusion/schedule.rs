@@ -58,11 +58,14 @@ fn positive(name: &str, v: f64) -> Result<()> {
     Ok(())
 }
 
+/// The most discrete steps a schedule may have (DDPM uses 1000).
+pub const MAX_DISCRETE_STEPS: usize = 10_000_000;
+
 impl Schedule {
     /// DDPM's linear-β schedule over `steps` discrete steps (1e-4 to 0.02 over 1000 in the paper).
     pub fn vp_linear(beta_start: f64, beta_end: f64, steps: usize) -> Result<Self> {
-        if steps < 2 {
-            crate::bail!("steps must be at least 2, got {steps}");
+        if !(2..=MAX_DISCRETE_STEPS).contains(&steps) {
+            crate::bail!("steps must be between 2 and {MAX_DISCRETE_STEPS}, got {steps}");
         }
         if !(0.0 < beta_start && beta_start <= beta_end && beta_end < 1.0) {
             crate::bail!("need 0 < beta_start <= beta_end < 1, got {beta_start} and {beta_end}");

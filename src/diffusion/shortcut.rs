@@ -36,11 +36,11 @@ pub fn chain_steps(k: usize, t: usize, start_at_end: bool) -> Result<Vec<usize>>
         crate::bail!("K must be between 1 and T = {t}, got {k}");
     }
     let mut steps: Vec<usize> = if start_at_end {
-        let mut rest: Vec<usize> = rng::permutation(t - 1).into_iter().take(k - 1).map(|i| i + 1).collect();
+        let mut rest: Vec<usize> = rng::permutation(t - 1)?.into_iter().take(k - 1).map(|i| i + 1).collect();
         rest.push(t);
         rest
     } else {
-        rng::permutation(t).into_iter().take(k).map(|i| i + 1).collect()
+        rng::permutation(t)?.into_iter().take(k).map(|i| i + 1).collect()
     };
     steps.sort_unstable_by(|a, b| b.cmp(a));
     Ok(steps)

@@ -4,6 +4,18 @@
 use super::schedule::Schedule;
 use crate::error::Result;
 
+/// The most steps a sampler's noise-level list may have: far beyond any sampler's use,
+/// small enough that the lists and the per-step work stay in memory.
+pub const MAX_STEPS: usize = 10_000_000;
+
+/// Checks a step count: at least 1 and at most [`MAX_STEPS`].
+pub fn check_steps(n: usize) -> Result<()> {
+    if n == 0 || n > MAX_STEPS {
+        crate::bail!("the number of steps must be between 1 and {MAX_STEPS}, got {n}");
+    }
+    Ok(())
+}
+
 /// How sampling times are spread between the schedule's ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Spacing {
@@ -41,9 +53,7 @@ impl Spacing {
 
 /// `n` σ values from σ_max down to σ_min, ρ-spaced, followed by 0 (k-diffusion's `get_sigmas_karras`).
 pub fn karras_sigmas(n: usize, sigma_min: f64, sigma_max: f64, rho: f64) -> Result<Vec<f64>> {
-    if n == 0 {
-        crate::bail!("the number of steps must be at least 1");
-    }
+    check_steps(n)?;
     if !(0.0 < sigma_min && sigma_min < sigma_max) || rho <= 0.0 {
         crate::bail!("need 0 < sigma_min < sigma_max and rho > 0, got {sigma_min}, {sigma_max}, {rho}");
     }
@@ -61,9 +71,7 @@ pub fn karras_sigmas(n: usize, sigma_min: f64, sigma_max: f64, rho: f64) -> Resu
 /// `n + 1` decreasing times for `n` sampling steps: `n` noisy times, then the end time
 /// (t_min of the schedule, or 0 for the discrete spacings and Karras).
 pub fn timesteps(s: &Schedule, n: usize, spacing: Spacing) -> Result<Vec<f64>> {
-    if n == 0 {
-        crate::bail!("the number of steps must be at least 1");
-    }
+    check_steps(n)?;
     let (t0, t1) = (s.t_min(), s.t_max());
     let frac = |i: usize| i as f64 / n as f64;
     // from `a` at i = 0 to exactly `b` at i = n

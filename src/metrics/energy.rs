@@ -37,7 +37,7 @@ mod tests {
     #[test]
     fn identical_sets_are_at_zero_and_point_masses_at_twice_their_gap() {
         rng::seed(3);
-        let v = rng::normal(600);
+        let v = rng::normal(600).unwrap();
         let (a, b) = (points(v.clone(), 200, 3), points(v, 200, 3));
         assert_eq!(energy_distance(&a, &b).unwrap(), 0.0);
         let (zero, one) = (points(vec![0.0], 1, 1), points(vec![1.0], 1, 1));

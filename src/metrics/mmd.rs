@@ -98,7 +98,7 @@ mod tests {
 
     /// `n` draws of N(shift·1, I) in `d` dimensions from the global generator.
     fn gaussian(n: usize, d: usize, shift: f64) -> Tensor {
-        points(rng::normal(n * d).into_iter().map(|v| v + shift).collect(), n, d)
+        points(rng::normal(n * d).unwrap().into_iter().map(|v| v + shift).collect(), n, d)
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub fn sliced_w2(a: &Tensor, b: &Tensor, projections: usize, seed: Option<u64>) 
         crate::bail!("sliced_w2 needs at least 1 projection, got 0");
     }
     let (n, m, d) = (x.dim(0)?, y.dim(0)?, x.dim(1)?);
+    crate::memory::check(projections.saturating_mul(d), 8)?;
     let directions = match seed {
         Some(s) => unit_directions(&mut StdRng::seed_from_u64(s), d, projections),
         None => rng::with_rng(|r| unit_directions(r, d, projections)),
@@ -102,7 +103,7 @@ mod tests {
     /// `n` draws of N(mean, std² I) from the global generator.
     fn gaussian(n: usize, mean: &[f64], std: f64) -> Tensor {
         let d = mean.len();
-        let z = rng::normal(n * d);
+        let z = rng::normal(n * d).unwrap();
         points(z.iter().enumerate().map(|(k, v)| mean[k % d] + std * v).collect(), n, d)
     }
 
@@ -149,18 +150,18 @@ mod tests {
         let b = points((0..30).map(|i| (i as f64).sin()).collect(), 15, 2);
         rng::seed(5);
         let first = sliced_w2(&a, &b, 4, Some(9)).unwrap();
-        let next = rng::normal(1);
+        let next = rng::normal(1).unwrap();
         rng::seed(5);
-        assert_eq!(rng::normal(1), next);
+        assert_eq!(rng::normal(1).unwrap(), next);
         assert_eq!(sliced_w2(&a, &b, 4, Some(9)).unwrap(), first);
         rng::seed(6);
         let global = sliced_w2(&a, &b, 4, None).unwrap();
-        let after = rng::normal(1);
+        let after = rng::normal(1).unwrap();
         rng::seed(6);
         assert_eq!(sliced_w2(&a, &b, 4, None).unwrap(), global);
-        assert_eq!(rng::normal(1), after);
+        assert_eq!(rng::normal(1).unwrap(), after);
         rng::seed(6);
-        assert_ne!(rng::normal(1), after, "unseeded directions come from the global stream");
+        assert_ne!(rng::normal(1).unwrap(), after, "unseeded directions come from the global stream");
     }
 
     #[test]

@@ -229,6 +229,7 @@ impl CustomOp2 for Attention {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
+        crate::interrupt::check_in_kernel()?;
         let (x, p) = (f32s(s1, l1)?, f32s(s2, l2)?);
         let len = self.image_len();
         let n = x.len() / len;
@@ -270,6 +271,7 @@ impl CustomOp2 for AttentionGrad {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
+        crate::interrupt::check_in_kernel()?;
         let (gy, x) = (f32s(s1, l1)?, f32s(s2, l2)?);
         let (b, p) = (&self.block, &self.packed);
         let len = b.image_len();

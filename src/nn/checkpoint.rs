@@ -34,13 +34,35 @@ pub fn write(path: &Path, tensors: &[(String, candle_core::Tensor)], metadata: H
 
 /// Reads every tensor and the metadata of a safetensors file.
 pub fn read(path: &Path, device: &Device) -> Result<Contents> {
-    let bytes = std::fs::read(path).map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+    let bytes = crate::data::read::read_bounded(path)?;
     let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
         .map_err(|e| Error::new(format!("{}: not a valid safetensors file ({e})", path.display())))?;
     let metadata = meta.metadata().clone().unwrap_or_default();
     let tensors = candle_core::safetensors::load_buffer(&bytes, device)
-        .map_err(|e| Error::from(e).context(format!("{}: cannot read the tensors", path.display())))?;
+        .map_err(|e| Error::from(e).context(format!("{}: cannot read the tensors", path.display())))?
+        .into_iter()
+        .map(|(name, t)| {
+            let t = computable(t).map_err(|e| e.context(format!("{}: tensor `{name}`", path.display())))?;
+            Ok((name, t))
+        })
+        .collect::<Result<_>>()?;
     Ok(Contents { tensors, metadata })
+}
+
+/// A tensor of a type difflab computes with: the narrow integers (i16, i32) widen to i64 and
+/// the 8-bit float F8E4M3 to f32, as NumPy and PyTorch read them; the packed micro-scaling
+/// floats (F6, F4, F8E8M0) are refused.
+fn computable(t: candle_core::Tensor) -> Result<candle_core::Tensor> {
+    use candle_core::DType as D;
+    Ok(match t.dtype() {
+        D::U8 | D::U32 | D::I64 | D::BF16 | D::F16 | D::F32 | D::F64 => t,
+        D::I16 | D::I32 => t.to_dtype(D::I64)?,
+        D::F8E4M3 => t.to_dtype(D::F32)?,
+        other => crate::bail!(
+            "its dtype {other:?} is not supported; supported: {}",
+            crate::tensor::dtype::DTYPE_NAMES.join(", ")
+        ),
+    })
 }
 
 /// Saves a network with its architecture.

@@ -68,7 +68,7 @@ impl ClassifierConfig {
         let width = match &self.input {
             ClassifierInput::Vector { dim, hidden, fourier, .. } => {
                 if *fourier > 0 {
-                    let b = rng::normal(dim * fourier);
+                    let b = rng::normal(dim * fourier)?;
                     store.buffer("fourier.B", crate::tensor::create::from_f64(b, &[*dim, *fourier], at)?);
                 }
                 let mut width = dim + 2 * fourier;

@@ -379,6 +379,7 @@ impl CustomOp3 for Conv {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
+        crate::interrupt::check_in_kernel()?;
         let (x, w, b) = (f32s(s1, l1)?, f32s(s2, l2)?, f32s(s3, l3)?);
         let g = self.geo;
         let (image, p) = (g.c * g.h * g.w, g.pixels());
@@ -434,6 +435,7 @@ impl CustomOp2 for ConvInputGrad {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
+        crate::interrupt::check_in_kernel()?;
         let (gy, w) = (f32s(s1, l1)?, f32s(s2, l2)?);
         let g = self.geo;
         let (image, p, patch) = (g.c * g.h * g.w, g.pixels(), g.patch());
@@ -474,6 +476,7 @@ impl CustomOp2 for ConvKernelGrad {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
+        crate::interrupt::check_in_kernel()?;
         let (gy, x) = (f32s(s1, l1)?, f32s(s2, l2)?);
         let g = self.geo;
         let (image, p, patch) = (g.c * g.h * g.w, g.pixels(), g.patch());

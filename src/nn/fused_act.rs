@@ -75,6 +75,7 @@ impl CustomOp3 for BiasAct {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
+        crate::interrupt::check_in_kernel()?;
         let (pre, cond, bias) = (f32s(s1, l1)?, f32s(s2, l2)?, f32s(s3, l3)?);
         let m = bias.len();
         let mut out = vec![0f32; pre.len()];
@@ -127,6 +128,7 @@ impl CustomOp3 for BiasActGrad {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
+        crate::interrupt::check_in_kernel()?;
         let (grad, pre, cond) = (f32s(s1, l1)?, f32s(s2, l2)?, f32s(s3, l3)?);
         let m = self.bias.len();
         let mut out = vec![0f32; grad.len()];

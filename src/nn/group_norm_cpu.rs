@@ -184,6 +184,7 @@ impl CustomOp3 for Norm {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
+        crate::interrupt::check_in_kernel()?;
         let (x, gamma, beta) = (f32s(s1, l1)?, f32s(s2, l2)?, f32s(s3, l3)?);
         let glen = self.group_len();
         let mut y = zeros(x.len());
@@ -226,6 +227,7 @@ impl CustomOp3 for NormGrad {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
+        crate::interrupt::check_in_kernel()?;
         let (gy, x, gamma) = (f32s(s1, l1)?, f32s(s2, l2)?, f32s(s3, l3)?);
         let norm = self.norm;
         let (c, glen, per_group) = (norm.channels, norm.group_len(), norm.group_channels());

@@ -118,7 +118,7 @@ pub fn dropout(x: &Tensor, p: f64) -> Result<Tensor> {
     if p <= 0.0 {
         return Ok(x.clone());
     }
-    let keep: Vec<f32> = rng::uniform(x.elem_count(), 0.0, 1.0)
+    let keep: Vec<f32> = rng::uniform(x.elem_count(), 0.0, 1.0)?
         .into_iter()
         .map(|u| if u >= p { (1.0 / (1.0 - p)) as f32 } else { 0.0 })
         .collect();
@@ -169,6 +169,7 @@ fn check_labels(logits: &crate::tensor::Tensor, labels: &crate::tensor::Tensor) 
 /// The mean cross-entropy of `logits` `[N, C]` against integer `labels` `[N]`.
 pub fn cross_entropy(logits: &crate::tensor::Tensor, labels: &crate::tensor::Tensor) -> Result<crate::tensor::Tensor> {
     let (_, c) = check_labels(logits, labels)?;
+    let logits = &logits.as_float()?;
     if let Some(bad) = labels.to_f64_vec()?.into_iter().find(|&l| l < 0.0 || l >= c as f64) {
         crate::bail!("label {bad} is outside 0..{c}");
     }

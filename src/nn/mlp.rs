@@ -33,6 +33,10 @@ pub struct MlpConfig {
     pub out: usize,
 }
 
+/// The widest input, output, time embedding or Fourier feature count an MLP may have
+/// (its hidden widths are bounded by the memory budget alone).
+pub const MAX_WIDTH: usize = 1 << 20;
+
 impl MlpConfig {
     /// Checks the sizes.
     pub fn validate(&self) -> Result<()> {
@@ -42,8 +46,16 @@ impl MlpConfig {
         if self.hidden.is_empty() || self.hidden.contains(&0) {
             crate::bail!("hidden must list at least one layer width, each at least 1, got {:?}", self.hidden);
         }
-        if self.time_dim < 2 || self.time_dim % 2 != 0 {
-            crate::bail!("time_dim must be an even number >= 2, got {}", self.time_dim);
+        if self.time_dim < 2 || self.time_dim % 2 != 0 || self.time_dim > MAX_WIDTH {
+            crate::bail!("time_dim must be an even number from 2 to {MAX_WIDTH}, got {}", self.time_dim);
+        }
+        if self.fourier > MAX_WIDTH || self.dim > MAX_WIDTH || self.out > MAX_WIDTH {
+            crate::bail!(
+                "dim, out and fourier must be at most {MAX_WIDTH}, got {}, {} and {}",
+                self.dim,
+                self.out,
+                self.fourier
+            );
         }
         Ok(())
     }
@@ -52,7 +64,7 @@ impl MlpConfig {
     pub fn init(&self, store: &mut ParamStore, at: &Placement) -> Result<()> {
         self.validate()?;
         if self.fourier > 0 {
-            let b = rng::normal(self.dim * self.fourier).into_iter().map(|v| v * self.fourier_scale).collect();
+            let b = rng::normal(self.dim * self.fourier)?.into_iter().map(|v| v * self.fourier_scale).collect();
             store.buffer("fourier.B", crate::tensor::create::from_f64(b, &[self.dim, self.fourier], at)?);
         }
         init_time_mlp(store, "time", self.time_dim, self.time_dim, at)?;

@@ -261,6 +261,7 @@ impl CustomOp3 for MlpOp {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
+        crate::interrupt::check_in_kernel()?;
         let (x, c, p) = (f32s(s1, l1)?, f32s(s2, l2)?, f32s(s3, l3)?);
         let (n, d, o) = (c.len(), self.cfg.dim, self.cfg.out);
         let rows = block_rows(n);

@@ -36,8 +36,8 @@ impl Init {
         match self {
             Init::Zeros => create::zeros(shape, at),
             Init::Ones => create::ones(shape, at),
-            Init::Uniform(b) => create::from_f64(rng::uniform(n, -b, b), shape, at),
-            Init::Normal(s) => create::from_f64(rng::normal(n).into_iter().map(|v| v * s).collect(), shape, at),
+            Init::Uniform(b) => create::from_f64(rng::uniform(n, -b, b)?, shape, at),
+            Init::Normal(s) => create::from_f64(rng::normal(n)?.into_iter().map(|v| v * s).collect(), shape, at),
         }
     }
 }
@@ -50,8 +50,17 @@ impl ParamStore {
 
     /// Creates a trainable parameter.
     pub fn param(&mut self, name: impl Into<String>, shape: &[usize], init: Init, at: &Placement) -> Result<()> {
+        let name = name.into();
+        if !at.dtype.is_float() {
+            crate::bail!("a network's weights must be a float type (f32, f64, f16, bf16), got {}", at.dtype.as_str());
+        }
+        let size = crate::memory::elements(shape)?;
+        // the initial values are drawn as f64 and converted; the network as a whole must fit
+        crate::memory::check(size, 8 + at.dtype.size_in_bytes()).map_err(|e| e.context(format!("weight `{name}`")))?;
+        crate::memory::check(self.count().saturating_add(size), at.dtype.size_in_bytes())
+            .map_err(|e| e.context("the network's weights"))?;
         let t = init.make(shape, at)?;
-        self.params.push((name.into(), Var::from_tensor(t.candle())?));
+        self.params.push((name, Var::from_tensor(t.candle())?));
         Ok(())
     }
 
@@ -155,6 +164,12 @@ impl ParamStore {
             let value =
                 values.get(name).ok_or_else(|| crate::Error::new(format!("the checkpoint has no tensor `{name}`")))?;
             check_shape(name, var.as_tensor().dims(), value.dims())?;
+            if !value.dtype().is_float() {
+                crate::bail!(
+                    "tensor `{name}` is {} in the checkpoint, but a network's weights are floats",
+                    value.dtype().as_str()
+                );
+            }
             var.set(&transfer::to_device(value, var.as_tensor().device())?.to_dtype(var.as_tensor().dtype())?)?;
         }
         for (name, buffer) in &mut self.buffers {

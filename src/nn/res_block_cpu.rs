@@ -369,6 +369,7 @@ impl CustomOp2 for ResBlock {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
+        crate::interrupt::check_in_kernel()?;
         Ok(self.forward(&[f32s(s1, l1)?], f32s(s2, l2)?))
     }
 
@@ -398,6 +399,7 @@ impl CustomOp3 for ResBlock {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
+        crate::interrupt::check_in_kernel()?;
         Ok(self.forward(&[f32s(s1, l1)?, f32s(s2, l2)?], f32s(s3, l3)?))
     }
 
@@ -426,6 +428,7 @@ impl CustomOp2 for ResBlockGrad {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
+        crate::interrupt::check_in_kernel()?;
         Ok(self.compute(f32s(s1, l1)?, &[f32s(s2, l2)?]))
     }
 }
@@ -444,6 +447,7 @@ impl CustomOp3 for ResBlockGrad {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
+        crate::interrupt::check_in_kernel()?;
         Ok(self.compute(f32s(s1, l1)?, &[f32s(s2, l2)?, f32s(s3, l3)?]))
     }
 }

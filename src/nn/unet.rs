@@ -47,6 +47,14 @@ impl UnetConfig {
         if self.mults.is_empty() || self.mults.contains(&0) || self.channels == 0 || self.res_blocks == 0 {
             crate::bail!("channels, res_blocks and every entry of mults must be >= 1");
         }
+        if self.res_blocks > 64 || self.mults.len() > 7 || self.mults.iter().any(|&m| m > 64) || self.channels > 4096 {
+            crate::bail!(
+                "at most 4096 channels, 64 res_blocks, 7 levels and a multiplier of 64, got {} channels, {} res_blocks and mults {:?}",
+                self.channels,
+                self.res_blocks,
+                self.mults
+            );
+        }
         let factor = 1 << (self.mults.len() - 1);
         if h % factor != 0 || w % factor != 0 {
             crate::bail!("{h}×{w} images cannot be halved {} times; use fewer entries in mults", self.mults.len() - 1);

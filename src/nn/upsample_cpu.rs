@@ -34,6 +34,7 @@ impl CustomOp1 for Upsample {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        crate::interrupt::check_in_kernel()?;
         let x = f32s(s, l)?;
         let (h, w) = (self.h, self.w);
         let mut y = zeros(4 * x.len());
@@ -61,6 +62,7 @@ impl CustomOp1 for BlockSums {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        crate::interrupt::check_in_kernel()?;
         let gy = f32s(s, l)?;
         let (h, w) = (self.h, self.w);
         let mut dx = zeros(gy.len() / 4);

@@ -8,6 +8,9 @@ use crate::tensor::Tensor;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+/// The most images one grid shows (a 100 × 100 grid; more would be under a pixel each).
+pub const MAX_IMAGES: usize = 10_000;
+
 /// Images ready to draw: 8-bit RGB, all the same size.
 #[derive(Clone, Debug)]
 pub struct ImageGrid {
@@ -22,7 +25,7 @@ pub struct ImageGrid {
 }
 
 impl ImageGrid {
-    /// Images from a tensor; `range` is the value range mapped to black..white
+    /// Images from a tensor (at most [`MAX_IMAGES`]); `range` is the value range mapped to black..white
     /// (`None`: [0, 1] if every value is ≥ 0, else [-1, 1]).
     pub fn from_tensor(t: &Tensor, cols: Option<usize>, range: Option<(f64, f64)>) -> Result<Self> {
         let (n, c, h, w) = match t.dims() {
@@ -33,6 +36,10 @@ impl ImageGrid {
         if n == 0 || h == 0 || w == 0 {
             crate::bail!("there are no pixels to show in shape {:?}", t.dims());
         }
+        if n > MAX_IMAGES {
+            crate::bail!("a grid shows at most {MAX_IMAGES} images, got {n}: pass a part, such as x.narrow(0, 0, 64)");
+        }
+        crate::memory::check(n.saturating_mul(h).saturating_mul(w), 3 + 8 * c)?;
         let values = t.to_f64_vec()?;
         let (lo, hi) = range.unwrap_or(if values.iter().all(|&v| v >= 0.0) { (0.0, 1.0) } else { (-1.0, 1.0) });
         if lo.is_nan() || hi.is_nan() || hi <= lo {
@@ -84,6 +91,7 @@ impl ImageGrid {
         let x0 = (aw as usize).saturating_sub(tile_w * self.cols - gap) / 2;
         let y0 = (ah as usize).saturating_sub(tile_h * rows - gap) / 2;
         for (k, img) in self.pixels.iter().enumerate() {
+            crate::interrupt::check()?;
             let (ox, oy) = (x0 + (k % self.cols) * tile_w, y0 + (k / self.cols) * tile_h);
             for y in 0..self.h {
                 for x in 0..self.w {

@@ -72,6 +72,10 @@ pub fn linear(lo: f64, hi: f64, count: usize) -> Ticks {
     };
     let step = decimal(m, e);
     let (first, last) = ((lo / step - 1e-9).ceil() as i64, (hi / step + 1e-9).floor() as i64);
+    if step.is_nan() || step <= 0.0 || last.saturating_sub(first) > 10 * count as i64 {
+        // a span too small for f64's steps: no ticks rather than a runaway list
+        return Ticks { major: vec![], minor: vec![], exponent: None };
+    }
     // a tick k sits at k·m·10^e; long numbers share a power of ten
     let largest = first.unsigned_abs().max(last.unsigned_abs()) as f64 * step;
     let shared = (largest >= 1e5 || e <= -5).then(|| largest.log10().floor() as i32).filter(|_| largest > 0.0);
@@ -150,6 +154,11 @@ mod tests {
 
     fn labels(t: &Ticks) -> Vec<&str> {
         t.major.iter().map(|(_, l)| l.as_str()).collect()
+    }
+
+    #[test]
+    fn a_span_below_f64_steps_gives_no_ticks() {
+        assert!(linear(0.0, 1e-320, 5).major.is_empty());
     }
 
     #[test]

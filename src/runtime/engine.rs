@@ -9,6 +9,7 @@ pub fn build_engine() -> Engine {
     let mut engine = Engine::new();
     api::register_all(&mut engine);
     super::nesting::register(&mut engine);
+    super::sized::register(&mut engine);
     engine.on_print(output::print);
     engine.on_debug(|text, _source, _pos| output::eprint(text));
     engine.on_progress(|_| crate::interrupt::is_requested().then_some(Dynamic::UNIT));

@@ -102,6 +102,17 @@ fn module_not_found(path: &str) -> String {
     )
 }
 
+/// Whether the variable `name` written at `line`:`column` (1-based) of `text` is assigned
+/// there: `name = ...` or `name += ...` and the other compound assignments.
+fn assigns_at(text: &str, line: usize, column: usize, name: &str) -> bool {
+    let Some(line) = text.lines().nth(line.wrapping_sub(1)) else { return false };
+    let from: String = line.chars().skip(column.saturating_sub(1)).collect();
+    let Some(rest) = from.strip_prefix(name).map(str::trim_start) else { return false };
+    const COMPOUND: &[&str] = &["+=", "-=", "*=", "/=", "%=", "**=", "<<=", ">>=", "&=", "|=", "^="];
+    (rest.starts_with('=') && !rest.starts_with("==") && !rest.starts_with("=>"))
+        || COMPOUND.iter().any(|op| rest.starts_with(op))
+}
+
 /// What went wrong with a script.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -155,12 +166,31 @@ impl ScriptError {
     /// An error in parsing `source`.
     pub fn from_parse(err: ParseError, source: &str) -> Self {
         let ParseError(kind, pos) = err;
-        Self { kind: ErrorKind::Syntax, message: kind.to_string(), location: location(source, pos), trace: vec![] }
+        let hint = match &*kind {
+            rhai::ParseErrorType::Reserved(word) => match word.as_str() {
+                "null" | "nil" | "void" => " (Rhai has () for no value)",
+                "var" => " (Rhai declares variables with `let`)",
+                "++" | "--" => " (Rhai writes `x += 1` and `x -= 1`)",
+                _ => "",
+            },
+            rhai::ParseErrorType::UnknownOperator(op) if op == "++" || op == "--" => {
+                " (Rhai writes `x += 1` and `x -= 1`)"
+            }
+            _ => "",
+        };
+        let message = format!("{kind}{hint}");
+        Self { kind: ErrorKind::Syntax, message, location: location(source, pos), trace: vec![] }
     }
 
     /// An error in evaluating `source`. `explain_missing` turns Rhai's
-    /// "function not found" signature into a helpful message.
-    pub fn from_eval(err: EvalAltResult, source: &str, explain_missing: &dyn Fn(&str) -> String) -> Self {
+    /// "function not found" signature into a helpful message; `source_text` finds the text
+    /// of a named source (to tell an assignment to an undeclared variable from a read).
+    pub fn from_eval(
+        err: EvalAltResult,
+        source: &str,
+        explain_missing: &dyn Fn(&str) -> String,
+        source_text: &dyn Fn(&str) -> Option<String>,
+    ) -> Self {
         let mut trace = Vec::new();
         let mut current = source.to_string();
         let mut err = err;
@@ -182,7 +212,7 @@ impl ScriptError {
                 }
                 other => {
                     trace.reverse();
-                    return Self::leaf(other, &current, trace, explain_missing);
+                    return Self::leaf(other, &current, trace, explain_missing, source_text);
                 }
             }
         }
@@ -193,15 +223,36 @@ impl ScriptError {
         source: &str,
         trace: Vec<String>,
         explain_missing: &dyn Fn(&str) -> String,
+        source_text: &dyn Fn(&str) -> Option<String>,
     ) -> Self {
         let pos = err.take_position();
         let location = location(source, pos);
+        let assigned = |name: &str| {
+            let Some(l) = &location else { return false };
+            source_text(&l.source).is_some_and(|text| assigns_at(&text, l.line, l.column, name))
+        };
         let (kind, message) = match err {
             EvalAltResult::ErrorTerminated(..) => (ErrorKind::Interrupted, "interrupted".to_string()),
+            EvalAltResult::ErrorStackOverflow(..) => (
+                ErrorKind::Runtime,
+                format!(
+                    "function calls nest more than {} deep (does a recursion miss its base case?)",
+                    super::script_thread::MAX_CALL_LEVELS
+                ),
+            ),
             EvalAltResult::ErrorRuntime(value, _) => (ErrorKind::Runtime, value.to_string()),
             EvalAltResult::ErrorFunctionNotFound(signature, _) => (ErrorKind::Runtime, explain_missing(&signature)),
             EvalAltResult::ErrorParsing(kind, _) => (ErrorKind::Syntax, kind.to_string()),
             EvalAltResult::ErrorModuleNotFound(path, _) => (ErrorKind::Runtime, module_not_found(&path)),
+            EvalAltResult::ErrorVariableNotFound(name, _) => {
+                let hint = match name.as_str() {
+                    "True" | "False" | "TRUE" | "FALSE" => " (Rhai writes true/false)".to_string(),
+                    "None" | "NULL" | "undefined" => " (Rhai has () for no value)".to_string(),
+                    n if assigned(n) => format!("; declare it first with `let {n} = ...`"),
+                    _ => String::new(),
+                };
+                (ErrorKind::Runtime, format!("Variable not found: {name}{hint}"))
+            }
             other => (ErrorKind::Runtime, other.to_string()),
         };
         Self { kind, message, location, trace }
@@ -269,13 +320,39 @@ mod tests {
             })
         });
         let err = engine.eval::<rhai::INT>("let a = 1;\nexplode(3)").unwrap_err();
-        let e = ScriptError::from_eval(*err, "t.rhai", &|s| s.to_string());
+        let e = ScriptError::from_eval(*err, "t.rhai", &|s| s.to_string(), &|_| None);
         assert!(
             e.message.starts_with("explode: internal error (a bug in difflab; please report it): index out of bounds"),
             "{}",
             e.message
         );
         assert_eq!(e.location.map(|l| (l.line, l.column)), Some((2, 1)));
+    }
+
+    #[test]
+    fn missing_variables_get_hints() {
+        let engine = rhai::Engine::new();
+        let message = |text: &str| {
+            let err = engine.run(text).unwrap_err();
+            let source = text.to_string();
+            ScriptError::from_eval(*err, "t.rhai", &|s| s.to_string(), &|_| Some(source.clone())).message
+        };
+        assert_eq!(message("let a = True;"), "Variable not found: True (Rhai writes true/false)");
+        assert_eq!(message("let a = False;"), "Variable not found: False (Rhai writes true/false)");
+        assert_eq!(message("let a = None;"), "Variable not found: None (Rhai has () for no value)");
+        assert_eq!(message("let x = 1;\n  y = 3;"), "Variable not found: y; declare it first with `let y = ...`");
+        assert_eq!(message("total += 1;"), "Variable not found: total; declare it first with `let total = ...`");
+        assert_eq!(message("let b = y + 1;"), "Variable not found: y");
+        assert_eq!(message("if y == 3 { }"), "Variable not found: y");
+    }
+
+    #[test]
+    fn reserved_words_from_other_languages_get_hints() {
+        let message = |text: &str| ScriptError::from_parse(rhai::Engine::new().compile(text).unwrap_err(), "t").message;
+        assert_eq!(message("let a = null;"), "'null' is a reserved keyword (Rhai has () for no value)");
+        assert_eq!(message("var a = 1;"), "'var' is a reserved keyword (Rhai declares variables with `let`)");
+        assert_eq!(message("let i = 0; ++i;"), "'++' is a reserved symbol (Rhai writes `x += 1` and `x -= 1`)");
+        assert_eq!(message("let i = 0; i--;"), "Unknown operator: '--' (Rhai writes `x += 1` and `x -= 1`)");
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod save_figures;
 pub mod script_thread;
 pub mod session;
 pub mod shared;
+pub mod sized;
 pub mod stdlib;
 pub mod suggest;
 

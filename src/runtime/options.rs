@@ -13,10 +13,11 @@ pub struct CheckedOptions {
 }
 
 impl CheckedOptions {
-    /// Checks that every key of `map` is one of `accepted`.
+    /// Checks that every key of `map` is one of `accepted` (an unknown key is an error that
+    /// suggests the closest accepted ones and lists them all).
     pub fn new(map: Map, accepted: &[&str]) -> Result<Self> {
         if let Some(key) = map.keys().find(|k| !accepted.contains(&k.as_str())) {
-            crate::bail!("unknown option `{key}`; accepted: {}", accepted.join(", "));
+            return Err(crate::Error::new(super::suggest::unknown_option(key, accepted)));
         }
         Ok(Self { map, accepted: accepted.iter().map(|k| k.to_string()).collect() })
     }
@@ -30,14 +31,29 @@ impl CheckedOptions {
         crate::Error::new(format!("option `{key}` must be {expected}, got {}", describe(got)))
     }
 
-    /// A number option.
+    /// A finite number option.
     pub fn f64_or(&self, key: &str, default: f64) -> Result<f64> {
         Ok(self.opt_f64(key)?.unwrap_or(default))
     }
 
-    /// A number option that may be absent.
+    /// A finite number option that may be absent (NaN and infinities are errors).
     pub fn opt_f64(&self, key: &str) -> Result<Option<f64>> {
-        self.get(key).map(|v| number(v).map_err(|_| Self::wrong(key, "a number", v))).transpose()
+        self.get(key)
+            .map(|v| match number(v) {
+                Ok(x) if x.is_finite() => Ok(x),
+                Ok(_) => Err(Self::wrong(key, "a finite number", v)),
+                Err(_) => Err(Self::wrong(key, "a number", v)),
+            })
+            .transpose()
+    }
+
+    /// A finite number option within `range`, `default` when absent.
+    pub fn f64_in(&self, key: &str, default: f64, range: Range) -> Result<f64> {
+        let x = self.f64_or(key, default)?;
+        if !range.contains(x) {
+            crate::bail!("option `{key}` must be {}, got {x}", range.describe());
+        }
+        Ok(x)
     }
 
     /// A non-negative integer option.
@@ -109,6 +125,41 @@ impl CheckedOptions {
     }
 }
 
+/// Where a number option may lie.
+#[derive(Clone, Copy, Debug)]
+pub enum Range {
+    /// x > 0.
+    Positive,
+    /// x >= 0.
+    NonNegative,
+    /// 0 <= x <= 1.
+    Unit,
+    /// 0 <= x < 1.
+    UnitOpenAbove,
+}
+
+impl Range {
+    /// Whether `x` lies in the range.
+    pub fn contains(self, x: f64) -> bool {
+        match self {
+            Range::Positive => x > 0.0,
+            Range::NonNegative => x >= 0.0,
+            Range::Unit => (0.0..=1.0).contains(&x),
+            Range::UnitOpenAbove => (0.0..1.0).contains(&x),
+        }
+    }
+
+    /// The range in words: `> 0`, `in [0, 1)`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Range::Positive => "> 0",
+            Range::NonNegative => ">= 0",
+            Range::Unit => "in [0, 1]",
+            Range::UnitOpenAbove => "in [0, 1)",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,9 +169,26 @@ mod tests {
     }
 
     #[test]
+    fn numbers_are_finite_and_in_range() {
+        let o = CheckedOptions::new(
+            map(&[("lr", Dynamic::from(f64::NAN)), ("eps", Dynamic::from(-1.0)), ("d", Dynamic::from(0.5))]),
+            &["lr", "eps", "d"],
+        )
+        .unwrap();
+        assert_eq!(
+            o.f64_or("lr", 1.0).unwrap_err().message(),
+            "option `lr` must be a finite number, got a float (NaN)"
+        );
+        assert_eq!(o.f64_in("eps", 1e-8, Range::Positive).unwrap_err().message(), "option `eps` must be > 0, got -1");
+        assert_eq!(o.f64_in("d", 0.0, Range::UnitOpenAbove).unwrap(), 0.5);
+    }
+
+    #[test]
     fn unknown_keys_list_the_accepted_ones() {
         let err = CheckedOptions::new(map(&[("lrr", Dynamic::from(1.0))]), &["lr", "eps"]).err().unwrap();
-        assert_eq!(err.message(), "unknown option `lrr`; accepted: lr, eps");
+        assert_eq!(err.message(), "unknown option `lrr`; did you mean `lr`? accepted: lr, eps");
+        let err = CheckedOptions::new(map(&[("zzz", Dynamic::from(1.0))]), &["lr", "eps"]).err().unwrap();
+        assert_eq!(err.message(), "unknown option `zzz`; accepted: lr, eps");
     }
 
     #[test]

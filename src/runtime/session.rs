@@ -86,13 +86,18 @@ impl Session {
         program.set_source(name);
         let (engine, scope) = (&self.engine, &mut self.scope);
         let outcome = catch_panics(|| engine.eval_ast_with_scope::<Dynamic>(scope, &program));
+        if crate::interrupt::is_requested() {
+            crate::progress::interrupt_all();
+        }
         crate::interrupt::clear();
         program.clear_statements();
         self.functions = program;
         self.keep_imports(&ast, name);
         match outcome {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) => Err(ScriptError::from_eval(*err, name, &|sig| catalog().explain_missing(sig))),
+            Ok(Err(err)) => Err(ScriptError::from_eval(*err, name, &|sig| catalog().explain_missing(sig), &|source| {
+                self.source_text(source)
+            })),
             Err(panic) => Err(ScriptError {
                 kind: ErrorKind::Runtime,
                 message: format!("internal error (a bug in difflab; please report it): {panic}"),
@@ -125,17 +130,26 @@ impl Session {
         completeness(&self.engine, text)
     }
 
+    /// Records `text` as the source named `name` for error messages, without running it: a
+    /// front end that runs a source piece by piece gives the whole of it read so far.
+    pub fn remember_source(&mut self, name: &str, text: &str) {
+        self.sources.insert(name.to_string(), text.to_string());
+    }
+
     /// The error with its source line and call trace, for showing to the user.
     pub fn render_error(&self, err: &ScriptError) -> String {
-        err.render(&|source| {
-            if let Some(text) = self.sources.get(source) {
-                return Some(text.clone());
-            }
-            if let Some(module) = source.strip_prefix("<stdlib>/").and_then(|s| s.strip_suffix(".rhai")) {
-                return super::stdlib::source(module).map(str::to_string);
-            }
-            std::fs::read_to_string(source).ok()
-        })
+        err.render(&|source| self.source_text(source))
+    }
+
+    /// The text of a named source: one evaluated here, a shipped module, or a file.
+    fn source_text(&self, source: &str) -> Option<String> {
+        if let Some(text) = self.sources.get(source) {
+            return Some(text.clone());
+        }
+        if let Some(module) = source.strip_prefix("<stdlib>/").and_then(|s| s.strip_suffix(".rhai")) {
+            return super::stdlib::source(module).map(str::to_string);
+        }
+        std::fs::read_to_string(source).ok()
     }
 }
 

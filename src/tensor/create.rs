@@ -137,13 +137,13 @@ pub fn randint(low: i64, high: i64, shape: &[usize], at: &Placement) -> Result<T
     }
     let n = memory::check_shape(shape, 8)?;
     check(shape, at)?;
-    from_i64(rng::integers(n, low, high), shape, at)
+    from_i64(rng::integers(n, low, high)?, shape, at)
 }
 
 /// A random permutation of `0..n` as an `i64` tensor.
 pub fn randperm(n: usize, device: &Device) -> Result<Tensor> {
     memory::check(n, 16)?;
-    let order: Vec<i64> = rng::permutation(n).into_iter().map(|i| i as i64).collect();
+    let order: Vec<i64> = rng::permutation(n)?.into_iter().map(|i| i as i64).collect();
     from_i64(order, &[n], &Placement { dtype: DType::I64, device: device.clone() })
 }
 

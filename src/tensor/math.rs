@@ -1,7 +1,7 @@
 //! Elementwise math functions and the softmax family. Integer tensors are
 //! converted to the default float type first.
 
-use super::{shape::resolve_dim, Tensor};
+use super::{shape::resolve_dim, DType, Tensor};
 use crate::error::Result;
 
 /// An elementwise function of one tensor.
@@ -45,7 +45,12 @@ impl Tensor {
     /// Applies an elementwise function.
     pub fn unary(&self, f: Unary) -> Result<Tensor> {
         if f == Unary::Neg {
-            return Ok(Tensor(self.0.neg()?));
+            if self.is_float() {
+                return Ok(Tensor(self.0.neg()?));
+            }
+            // candle has no integer negation: 0 − x in i64 (unsigned values widen first)
+            let x = self.0.to_dtype(DType::I64)?;
+            return Ok(Tensor(x.zeros_like()?.sub(&x)?));
         }
         let x = if self.is_float() { self.0.clone() } else { self.0.to_dtype(super::dtype::DEFAULT_FLOAT)? };
         Ok(Tensor(match f {
@@ -88,7 +93,9 @@ impl Tensor {
         Ok(Tensor(candle_nn::ops::log_softmax(&self.as_float()?.0, d)?))
     }
 
-    fn as_float(&self) -> Result<Tensor> {
+    /// This tensor if it holds floats, else converted to the default float type (as
+    /// PyTorch's `x.float()`): what float-only operations do with integer input.
+    pub fn as_float(&self) -> Result<Tensor> {
         if self.is_float() {
             Ok(self.clone())
         } else {

@@ -138,7 +138,9 @@ impl Tensor {
     /// This tensor in the dtype a scalar operation needs: integers become
     /// floats when the scalar or the operation is not integral.
     fn for_scalar(&self, op: BinaryOp, scalar: f64) -> Result<Tensor> {
-        let needs_float = scalar.fract() != 0.0 || !scalar.is_finite() || matches!(op, BinaryOp::Div | BinaryOp::Pow);
+        // an integer tensor stays integer only with a scalar it holds exactly
+        let exact_int = scalar.fract() == 0.0 && scalar.abs() <= (1u64 << 53) as f64;
+        let needs_float = !exact_int || matches!(op, BinaryOp::Div | BinaryOp::Pow);
         if needs_float && !self.is_float() {
             return self.to_dtype(super::dtype::DEFAULT_FLOAT);
         }
@@ -225,10 +227,7 @@ impl Tensor {
             .map_err(|e| e.context(format!("cannot multiply {} by {}", fmt_dims(ad), fmt_dims(bd))))?;
         out_dims.extend([a.dims()[a.rank() - 2], b.dims()[b.rank() - 1]]);
         crate::memory::check_shape(&out_dims, dtype.size_in_bytes())?;
-        let product = match a.broadcast_matmul(&b) {
-            Ok(p) => p,
-            Err(_) => a.contiguous()?.broadcast_matmul(&b.contiguous()?)?,
-        };
+        let product = interruptible_matmul(&a, &b, &out_dims, MATMUL_PIECE)?;
         let mut out = product;
         if bd.len() == 1 {
             out = out.squeeze(out.rank() - 1)?;
@@ -238,6 +237,40 @@ impl Tensor {
         }
         Ok(Tensor(out))
     }
+}
+
+/// Multiply-adds one piece of a large CPU matrix product does between interrupt checks
+/// (about a tenth of a second on two cores).
+const MATMUL_PIECE: usize = 1 << 31;
+
+/// `a @ b` (broadcasting batch dimensions; both at least 2-D) with output `out_dims`. A
+/// product of more than `piece` multiply-adds is computed in blocks of rows of `a`,
+/// checking for an interrupt between blocks, so Ctrl-C stops a chain of huge products.
+fn interruptible_matmul(
+    a: &candle_core::Tensor,
+    b: &candle_core::Tensor,
+    out_dims: &[usize],
+    piece: usize,
+) -> Result<candle_core::Tensor> {
+    let product = |a: &candle_core::Tensor| -> Result<candle_core::Tensor> {
+        Ok(match a.broadcast_matmul(b) {
+            Ok(p) => p,
+            Err(_) => a.contiguous()?.broadcast_matmul(&b.contiguous()?)?,
+        })
+    };
+    let rows_dim = a.rank() - 2;
+    let (m, k) = (a.dims()[rows_dim], a.dims()[rows_dim + 1]);
+    let work_per_row = (out_dims.iter().product::<usize>() / m.max(1)).saturating_mul(k);
+    if !a.device().is_cpu() || work_per_row == 0 || work_per_row.saturating_mul(m) <= piece {
+        return product(a);
+    }
+    let rows = (piece / work_per_row).max(1);
+    let mut pieces = Vec::with_capacity(m.div_ceil(rows));
+    for start in (0..m).step_by(rows) {
+        crate::interrupt::check()?;
+        pieces.push(product(&a.narrow(rows_dim, start, rows.min(m - start))?)?);
+    }
+    Ok(candle_core::Tensor::cat(&pieces, rows_dim)?)
 }
 
 #[cfg(test)]
@@ -279,6 +312,19 @@ mod tests {
         assert_eq!(m.to_f64_vec().unwrap(), vec![0.0, 1.0, 1.0]);
         let w = Tensor::where_mask(&m, &a, &a.scalar_like(0.0).unwrap()).unwrap();
         assert_eq!(w.to_f64_vec().unwrap(), vec![0.0, 5.0, 3.0]);
+    }
+
+    #[test]
+    fn a_large_product_in_blocks_of_rows_is_the_whole_product() {
+        let a = candle_core::Tensor::arange(0f64, 2.0 * 7.0 * 5.0, &candle_core::Device::Cpu)
+            .unwrap()
+            .reshape((2, 7, 5))
+            .unwrap();
+        let b = candle_core::Tensor::arange(0f64, 15.0, &candle_core::Device::Cpu).unwrap().reshape((5, 3)).unwrap();
+        let whole = a.broadcast_matmul(&b).unwrap();
+        // 2 · 3 · 5 = 30 multiply-adds a row: pieces of 2 rows, the last of 1
+        let blocks = interruptible_matmul(&a, &b, &[2, 7, 3], 60).unwrap();
+        assert_eq!(blocks.to_vec3::<f64>().unwrap(), whole.to_vec3::<f64>().unwrap());
     }
 
     #[test]

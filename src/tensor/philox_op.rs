@@ -16,6 +16,9 @@ pub struct PhiloxFill {
     pub first_block: u64,
 }
 
+/// Values drawn between interrupt checks (a multiple of the 4 values of a block).
+const PIECE: usize = 1 << 20;
+
 fn contiguous_range(layout: &Layout) -> candle_core::Result<std::ops::Range<usize>> {
     layout
         .contiguous_offsets()
@@ -32,7 +35,13 @@ impl InplaceOp1 for PhiloxFill {
         let range = contiguous_range(layout)?;
         match storage {
             CpuStorage::F32(values) => {
-                fill(self.dist, self.key, self.first_block, &mut values[range]);
+                // in pieces, so that an interrupt stops a draw of gigabytes within a fraction of a second
+                for (i, piece) in values[range].chunks_mut(PIECE).enumerate() {
+                    if crate::interrupt::is_requested() {
+                        return Err(candle_core::Error::Msg("interrupted".into()));
+                    }
+                    fill(self.dist, self.key, self.first_block + (i * PIECE / 4) as u64, piece);
+                }
                 Ok(())
             }
             other => Err(candle_core::Error::Msg(format!(

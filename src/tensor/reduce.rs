@@ -39,6 +39,9 @@ impl Tensor {
         };
         let x = if matches!(op, Reduce::Mean | Reduce::Var | Reduce::Std) && !x.dtype().is_float() {
             x.to_dtype(super::dtype::DEFAULT_FLOAT)?
+        } else if op == Reduce::Sum && matches!(x.dtype(), DType::U8 | DType::U32) {
+            // sums of small unsigned integers are taken in i64, as NumPy and PyTorch do
+            x.to_dtype(DType::I64)?
         } else {
             x
         };

@@ -12,6 +12,7 @@
 //! The state belongs to the thread that runs the script (the REPL's, a kernel's
 //! session thread), so a script's streams are its own.
 
+use crate::error::Result;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
@@ -51,27 +52,45 @@ pub fn seed(seed: u64) {
     TENSOR_STREAM.with(|s| s.set(PhiloxPosition { seed, next_block: 0 }));
 }
 
+/// How many draws are made between interrupt checks.
+const CHECK_EVERY: usize = 1 << 16;
+
+/// `n` draws of `draw`, stopping with an interrupt error when one is asked for.
+fn draws<T>(n: usize, mut draw: impl FnMut(&mut StdRng) -> T) -> Result<Vec<T>> {
+    crate::memory::check(n, std::mem::size_of::<T>())?;
+    with_rng(|rng| {
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            crate::interrupt::check()?;
+            let more = (n - out.len()).min(CHECK_EVERY);
+            out.extend((0..more).map(|_| draw(rng)));
+        }
+        Ok(out)
+    })
+}
+
 /// `n` independent standard-normal draws.
-pub fn normal(n: usize) -> Vec<f64> {
-    with_rng(|rng| (0..n).map(|_| rng.sample::<f64, _>(StandardNormal)).collect())
+pub fn normal(n: usize) -> Result<Vec<f64>> {
+    draws(n, |rng| rng.sample::<f64, _>(StandardNormal))
 }
 
 /// `n` independent draws uniform on `[low, high)`.
-pub fn uniform(n: usize, low: f64, high: f64) -> Vec<f64> {
-    with_rng(|rng| (0..n).map(|_| low + (high - low) * rng.random::<f64>()).collect())
+pub fn uniform(n: usize, low: f64, high: f64) -> Result<Vec<f64>> {
+    draws(n, |rng| low + (high - low) * rng.random::<f64>())
 }
 
 /// `n` independent integers uniform on `[low, high)`.
-pub fn integers(n: usize, low: i64, high: i64) -> Vec<i64> {
-    with_rng(|rng| (0..n).map(|_| rng.random_range(low..high)).collect())
+pub fn integers(n: usize, low: i64, high: i64) -> Result<Vec<i64>> {
+    draws(n, |rng| rng.random_range(low..high))
 }
 
 /// A uniformly random permutation of `0..n` (Fisher–Yates).
-pub fn permutation(n: usize) -> Vec<usize> {
+pub fn permutation(n: usize) -> Result<Vec<usize>> {
     use rand::seq::SliceRandom;
+    crate::memory::check(n, std::mem::size_of::<usize>())?;
     let mut order: Vec<usize> = (0..n).collect();
     with_rng(|rng| order.shuffle(rng));
-    order
+    Ok(order)
 }
 
 #[cfg(test)]
@@ -81,17 +100,17 @@ mod tests {
     #[test]
     fn same_seed_same_draws_and_moments_are_right() {
         seed(7);
-        let a = normal(20_000);
+        let a = normal(20_000).unwrap();
         seed(7);
-        let b = normal(20_000);
+        let b = normal(20_000).unwrap();
         assert_eq!(a, b);
         let mean = a.iter().sum::<f64>() / a.len() as f64;
         let var = a.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / a.len() as f64;
         assert!(mean.abs() < 0.03, "mean {mean}");
         assert!((var - 1.0).abs() < 0.05, "var {var}");
-        let u = uniform(10_000, -1.0, 3.0);
+        let u = uniform(10_000, -1.0, 3.0).unwrap();
         assert!(u.iter().all(|x| (-1.0..3.0).contains(x)));
-        let mut p = permutation(50);
+        let mut p = permutation(50).unwrap();
         p.sort();
         assert_eq!(p, (0..50).collect::<Vec<_>>());
     }

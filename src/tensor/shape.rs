@@ -44,7 +44,8 @@ pub fn resolve_shape(shape: &[i64], numel: usize, from: &[usize]) -> Result<Vec<
     if let Some(&bad) = shape.iter().find(|&&d| d < -1) {
         crate::bail!("dimension sizes must be >= 0 (or -1 to infer), got {bad}");
     }
-    let known: usize = shape.iter().filter(|&&d| d >= 0).map(|&d| d as usize).product();
+    let positive: Vec<usize> = shape.iter().filter(|&&d| d >= 0).map(|&d| d as usize).collect();
+    let known = crate::memory::elements(&positive)?;
     let mut dims: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
     if let Some(&i) = unknown.first() {
         if known == 0 || numel % known != 0 {
@@ -131,8 +132,9 @@ impl Tensor {
         let d = resolve_dim(dim, self.rank())?;
         let size = self.dims()[d];
         let s = if start < 0 { start + size as i64 } else { start };
-        if s < 0 || s as usize + len > size {
-            crate::bail!("range {start}..{} is out of bounds for dimension {dim} of size {size}", start + len as i64);
+        if s < 0 || (s as usize).checked_add(len).is_none_or(|end| end > size) {
+            let end = start.saturating_add(i64::try_from(len).unwrap_or(i64::MAX));
+            crate::bail!("range {start}..{end} is out of bounds for dimension {dim} of size {size}");
         }
         Ok(Tensor(self.0.narrow(d, s as usize, len)?))
     }

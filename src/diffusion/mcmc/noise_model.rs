@@ -15,10 +15,16 @@ pub trait NoiseModel {
     fn log_posterior(&self, x: &Tensor) -> Result<Vec<Vec<f64>>>;
 }
 
+/// The most noise levels a grid may have (a classifier has one class per level).
+pub const MAX_LEVELS: usize = 100_000;
+
 /// `m` levels geometric between `lo` and `hi`.
 pub fn geometric_levels(lo: f64, hi: f64, m: usize) -> Result<Vec<f64>> {
     if !(lo > 0.0 && hi > lo) || m < 2 {
         crate::bail!("levels need 0 < sigma_min < sigma_max and at least 2 of them, got [{lo}, {hi}] and {m}");
+    }
+    if m > MAX_LEVELS {
+        crate::bail!("at most {MAX_LEVELS} noise levels, got {m}");
     }
     Ok((0..m).map(|j| (lo.ln() + (hi.ln() - lo.ln()) * j as f64 / (m - 1) as f64).exp()).collect())
 }

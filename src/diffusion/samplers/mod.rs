@@ -106,10 +106,20 @@ pub fn check_step_sigmas(sigmas: &[f64]) -> Result<()> {
 pub fn sample(name: &str, run: &mut Run, x: Tensor, sigmas: &[f64], params: &Params) -> Result<Tensor> {
     let sampler = find(name)?;
     check_step_sigmas(sigmas)?;
+    if x.rank() == 0 {
+        crate::bail!("the starting `x` must have a first dimension that counts samples, got a 0-d tensor");
+    }
+    // an integer start is taken as floats, as PyTorch's `x.float()`
+    let x = if x.is_float() { x } else { x.to_dtype(crate::tensor::dtype::DEFAULT_FLOAT)? };
+    if run.record.trajectory.is_some() {
+        // every state is kept
+        crate::memory::check(sigmas.len().saturating_mul(2 * x.numel()), x.dtype().size_in_bytes())
+            .map_err(|e| e.context("the trajectory"))?;
+    }
     let params = sampler.prepare(run, params)?;
     run.start(sampler.name, sigmas.len() - 1);
     let out = (sampler.run)(run, x, sigmas, &params)?;
-    run.finish();
+    run.finish()?;
     Ok(out)
 }
 

@@ -53,6 +53,9 @@ impl OptionSpec {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Params(BTreeMap<String, ParamValue>);
 
+/// The largest count a sampler option (rounds, corrector steps, order) may be.
+pub const MAX_COUNT: usize = 1_000_000;
+
 impl Params {
     /// No options.
     pub fn new() -> Self {
@@ -79,13 +82,17 @@ impl Params {
             let value = match (self.0.get(spec.key), spec.default) {
                 (None, OptionDefault::Number(v)) => v,
                 (None, OptionDefault::Count(n)) => n as f64,
-                (Some(ParamValue::Number(v)), OptionDefault::Number(_)) => *v,
-                (Some(ParamValue::Number(v)), OptionDefault::Count(_)) if *v >= 0.0 && v.fract() == 0.0 => *v,
+                (Some(ParamValue::Number(v)), OptionDefault::Number(_)) if !v.is_nan() => *v,
+                (Some(ParamValue::Number(v)), OptionDefault::Count(_))
+                    if *v >= 0.0 && v.fract() == 0.0 && *v <= MAX_COUNT as f64 =>
+                {
+                    *v
+                }
                 (Some(other), OptionDefault::Number(_)) => {
                     crate::bail!("option `{}` of method \"{sampler}\" must be a number, got {}", spec.key, shown(other))
                 }
                 (Some(other), OptionDefault::Count(_)) => crate::bail!(
-                    "option `{}` of method \"{sampler}\" must be an integer >= 0, got {}",
+                    "option `{}` of method \"{sampler}\" must be an integer from 0 to {MAX_COUNT}, got {}",
                     spec.key,
                     shown(other)
                 ),
@@ -147,7 +154,7 @@ mod tests {
         let mut p = Params::new();
         p.set("steps", ParamValue::Number(1.5));
         let e = p.resolve("m", SPECS).unwrap_err().to_string();
-        assert_eq!(e, "option `steps` of method \"m\" must be an integer >= 0, got 1.5");
+        assert_eq!(e, "option `steps` of method \"m\" must be an integer from 0 to 1000000, got 1.5");
         p.set("steps", ParamValue::Number(3.0));
         p.set("eta", ParamValue::Text("big".into()));
         let e = p.resolve("m", SPECS).unwrap_err().to_string();

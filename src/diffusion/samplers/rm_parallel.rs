@@ -65,7 +65,7 @@ pub(super) fn window(run: &mut Run, y: &CTensor, times: &[f64], rounds: usize) -
     let b: Vec<f64> = times[..r_count].iter().map(|ti| t - ti).collect();
     let d: Vec<f64> = times.windows(2).map(|w| w[0] - w[1]).collect();
     let h = t - times[r_count];
-    let alphas = run.uniform(r_count * n);
+    let alphas = run.uniform(r_count * n)?;
     let u: Vec<Vec<f64>> =
         (0..r_count).map(|r| alphas[r * n..(r + 1) * n].iter().map(|a| b[r] + a * d[r]).collect()).collect();
     let rows = |v: Vec<f64>| per_row(&v, y);

@@ -55,6 +55,9 @@ pub struct Run<'a> {
     /// What the run did so far.
     pub record: Record,
     progress: Option<Progress>,
+    /// One 0-d tensor per step, NaN where the step's state held a NaN or an infinity, kept
+    /// on the device and read once at the end; `None` when the check is off.
+    finite: Option<Vec<(usize, f64, f64, Tensor)>>,
 }
 
 impl<'a> Run<'a> {
@@ -62,7 +65,13 @@ impl<'a> Run<'a> {
     pub fn new(den: &'a dyn Denoiser, noise: Noise, callback: Option<Callback<'a>>, trajectory: bool) -> Self {
         let record =
             Record { trajectory: trajectory.then(Vec::new), denoised: trajectory.then(Vec::new), ..Record::default() };
-        Self { den, noise, callback, record, progress: None }
+        Self { den, noise, callback, record, progress: None, finite: Some(Vec::new()) }
+    }
+
+    /// The same run without the check for non-finite states (a little faster).
+    pub fn without_finite_check(mut self) -> Self {
+        self.finite = None;
+        self
     }
 
     /// The denoiser itself (for methods that call it on several points at once).
@@ -75,13 +84,26 @@ impl<'a> Run<'a> {
         self.progress = Some(Progress::new(method, Some(steps as u64)));
     }
 
-    /// Ends the run: closes the progress display and settles the round count.
-    pub fn finish(&mut self) {
+    /// Ends the run: closes the progress display, settles the round count, and reports the
+    /// first step whose state held a NaN or an infinity (one read from the device for all steps).
+    pub fn finish(&mut self) -> Result<()> {
         if self.record.rounds == 0 {
             self.record.rounds = self.record.nfe;
         }
         if let Some(p) = self.progress.as_mut() {
             p.finish();
+        }
+        let Some(checks) = self.finite.take().filter(|c| !c.is_empty()) else { return Ok(()) };
+        let flags: Vec<candle_core::Tensor> = checks
+            .iter()
+            .map(|(.., t)| t.candle().to_dtype(candle_core::DType::F64))
+            .collect::<candle_core::Result<_>>()?;
+        let values = Tensor::from_candle(candle_core::Tensor::stack(&flags, 0)?).to_f64_vec()?;
+        match values.iter().zip(&checks).find(|(v, _)| !v.is_finite()) {
+            None => Ok(()),
+            Some((_, (i, sigma, sigma_next, _))) => crate::bail!(
+                "step {i} (σ {sigma} → {sigma_next}) made a state with NaN or infinite values; check the denoiser and the noise levels (`check_finite: false` turns this check off)"
+            ),
         }
     }
 
@@ -129,13 +151,17 @@ impl<'a> Run<'a> {
     }
 
     /// `n` uniform draws on [0, 1) from the seeded generator.
-    pub fn uniform(&mut self, n: usize) -> Vec<f64> {
+    pub fn uniform(&mut self, n: usize) -> Result<Vec<f64>> {
         rng::uniform(n, 0.0, 1.0)
     }
 
     /// Reports the end of step `i`: callback, trajectory, progress.
     pub fn step(&mut self, i: usize, sigma: f64, sigma_next: f64, x: &Tensor, denoised: &Tensor) -> Result<()> {
         self.record.steps = i + 1;
+        if let Some(checks) = self.finite.as_mut() {
+            // x · 0 sums to 0, or to NaN when any entry is NaN or infinite
+            checks.push((i, sigma, sigma_next, Tensor::from_candle((x.candle() * 0.0)?.sum_all()?)));
+        }
         if let Some(t) = self.record.trajectory.as_mut() {
             t.push(x.clone());
         }

@@ -17,7 +17,7 @@ fn chosen_levels(sigmas: &[f64], choose: usize) -> Result<Vec<f64>> {
     if choose == 0 || choose > interior + 1 {
         crate::bail!("choose must be between 1 and {} (the steps of the list), got {choose}", interior + 1);
     }
-    let mut picked: Vec<usize> = rng::permutation(interior).into_iter().take(choose - 1).map(|i| i + 1).collect();
+    let mut picked: Vec<usize> = rng::permutation(interior)?.into_iter().take(choose - 1).map(|i| i + 1).collect();
     picked.sort_unstable();
     let mut levels = vec![sigmas[0]];
     levels.extend(picked.into_iter().map(|i| sigmas[i]));

@@ -94,7 +94,10 @@ mod api {
     pub fn swirl_with(ctx: NativeCallContext, n: INT, options: Options) -> RhaiResult<Tensor> {
         guard(&ctx, || {
             let (o, at) = placement(options, SWIRL_KEYS)?;
-            let opts = SwirlOptions { noise: o.f64_or("noise", 0.25)?, quantize: o.bool_or("quantize", false)? };
+            let opts = SwirlOptions {
+                noise: o.f64_in("noise", 0.25, crate::runtime::options::Range::NonNegative)?,
+                quantize: o.bool_or("quantize", false)?,
+            };
             toy::swirl(count_arg("n", n)?, opts, &at)
         })
     }
@@ -108,7 +111,7 @@ mod api {
     pub fn moons_with(ctx: NativeCallContext, n: INT, options: Options) -> RhaiResult<Tensor> {
         guard(&ctx, || {
             let (o, at) = placement(options, MOONS_KEYS)?;
-            toy::moons(count_arg("n", n)?, o.f64_or("noise", 0.05)?, &at)
+            toy::moons(count_arg("n", n)?, o.f64_in("noise", 0.05, crate::runtime::options::Range::NonNegative)?, &at)
         })
     }
 
@@ -121,7 +124,12 @@ mod api {
     pub fn rings_with(ctx: NativeCallContext, n: INT, options: Options) -> RhaiResult<Tensor> {
         guard(&ctx, || {
             let (o, at) = placement(options, RINGS_KEYS)?;
-            toy::rings(count_arg("n", n)?, o.usize_or("count", 3)?, o.f64_or("noise", 0.02)?, &at)
+            toy::rings(
+                count_arg("n", n)?,
+                o.usize_or("count", 3)?,
+                o.f64_in("noise", 0.02, crate::runtime::options::Range::NonNegative)?,
+                &at,
+            )
         })
     }
 
@@ -281,6 +289,11 @@ mod api {
     #[rhai_fn(name = "split", return_raw)]
     pub fn split(ctx: NativeCallContext, x: Tensor, fraction: Number) -> RhaiResult<Array> {
         guard(&ctx, || {
+            if let Ok(i) = fraction.as_int() {
+                crate::bail!(
+                    "the fraction must be a float between 0 and 1, got the integer {i} (in Rhai 4/5 is integer division, 0: write 0.8)"
+                );
+            }
             let (a, b) = rows::split(&x, number_arg("fraction", &fraction)?)?;
             Ok(vec![Dynamic::from(a), Dynamic::from(b)])
         })

@@ -69,24 +69,35 @@ fn schedule_from(kind: &str, options: rhai::Map) -> crate::Result<Schedule> {
     match kind {
         "vp_linear" => {
             let o = CheckedOptions::new(options, VP_LINEAR_KEYS)?;
-            Schedule::vp_linear(o.f64_or("beta_start", 1e-4)?, o.f64_or("beta_end", 0.02)?, o.usize_or("steps", 1000)?)
+            Schedule::vp_linear(
+                o.f64_in("beta_start", 1e-4, crate::runtime::options::Range::UnitOpenAbove)?,
+                o.f64_in("beta_end", 0.02, crate::runtime::options::Range::UnitOpenAbove)?,
+                o.usize_or("steps", 1000)?,
+            )
         }
-        "vp_cosine" => Schedule::vp_cosine(CheckedOptions::new(options, VP_COSINE_KEYS)?.f64_or("s", 0.008)?),
+        "vp_cosine" => Schedule::vp_cosine(CheckedOptions::new(options, VP_COSINE_KEYS)?.f64_in(
+            "s",
+            0.008,
+            crate::runtime::options::Range::NonNegative,
+        )?),
         "vp_logsnr_cosine" => {
             let o = CheckedOptions::new(options, LOGSNR_KEYS)?;
             Schedule::vp_logsnr_cosine(o.f64_or("logsnr_min", -20.0)?, o.f64_or("logsnr_max", 20.0)?)
         }
         "ve_geometric" => {
             let o = CheckedOptions::new(options, VE_KEYS)?;
-            Schedule::ve_geometric(o.f64_or("sigma_min", 0.01)?, o.f64_or("sigma_max", 50.0)?)
+            Schedule::ve_geometric(
+                o.f64_in("sigma_min", 0.01, crate::runtime::options::Range::Positive)?,
+                o.f64_in("sigma_max", 50.0, crate::runtime::options::Range::Positive)?,
+            )
         }
         _ => {
             let o = CheckedOptions::new(options, EDM_KEYS)?;
             Schedule::edm(
-                o.f64_or("sigma_min", 0.002)?,
-                o.f64_or("sigma_max", 80.0)?,
-                o.f64_or("rho", 7.0)?,
-                o.f64_or("sigma_data", 0.5)?,
+                o.f64_in("sigma_min", 0.002, crate::runtime::options::Range::Positive)?,
+                o.f64_in("sigma_max", 80.0, crate::runtime::options::Range::Positive)?,
+                o.f64_in("rho", 7.0, crate::runtime::options::Range::Positive)?,
+                o.f64_in("sigma_data", 0.5, crate::runtime::options::Range::Positive)?,
             )
         }
     }
@@ -285,9 +296,10 @@ mod api {
                     t_min: o.f64_or("t_min", sched.t_min())?,
                     t_max: o.f64_or("t_max", sched.t_max())?,
                 },
-                Some("lognormal") => {
-                    TimeSampling::LogNormal { mean: o.f64_or("p_mean", -1.2)?, std: o.f64_or("p_std", 1.2)? }
-                }
+                Some("lognormal") => TimeSampling::LogNormal {
+                    mean: o.f64_or("p_mean", -1.2)?,
+                    std: o.f64_in("p_std", 1.2, crate::runtime::options::Range::Positive)?,
+                },
                 Some(other) => crate::bail!("unknown times \"{other}\"; expected \"uniform\" or \"lognormal\""),
             };
             loss(&net, &sched, &x0, &LossOptions { pred, weighting, times })

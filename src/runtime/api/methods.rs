@@ -48,7 +48,11 @@ fn levels_of(o: &CheckedOptions, default_m: usize) -> crate::Result<Vec<f64>> {
         v.dedup();
         return Ok(v);
     }
-    geometric_levels(o.f64_or("sigma_min", 0.002)?, o.f64_or("sigma_max", 80.0)?, o.usize_or("m", default_m)?)
+    geometric_levels(
+        o.f64_in("sigma_min", 0.002, crate::runtime::options::Range::Positive)?,
+        o.f64_in("sigma_max", 80.0, crate::runtime::options::Range::Positive)?,
+        o.usize_or("m", default_m)?,
+    )
 }
 
 /// The noise model of a DLG call: a classifier network or an exact mixture.
@@ -71,17 +75,24 @@ fn noise_model(v: &Dynamic, o: &CheckedOptions) -> crate::Result<Box<dyn NoiseMo
 fn dlg_options(o: &CheckedOptions) -> crate::Result<DlgOptions> {
     let init = match o.opt_value("init") {
         Some(v) if v.read_lock::<Tensor>().is_some() => {
-            Init::Given(v.read_lock::<Tensor>().map(|t| t.clone()).expect("checked"))
+            let x = v.read_lock::<Tensor>().map(|t| t.clone()).expect("checked");
+            if x.rank() < 2 || x.dims()[0] == 0 {
+                crate::bail!("option `init` must hold starting points [chains, ...], got shape {:?}", x.dims());
+            }
+            Init::Given(x.as_float()?)
         }
         Some(v) if v.clone().into_string().ok().as_deref() != Some("sampler") => {
             crate::bail!("option `init` must be \"sampler\" or a tensor of starting points, got {}", describe(&v))
         }
-        _ => Init::Sampler { steps: o.usize_or("init_steps", 2)?, noise: o.f64_or("init_noise", 0.5)? },
+        _ => Init::Sampler {
+            steps: o.usize_or("init_steps", 2)?,
+            noise: o.f64_in("init_noise", 0.5, crate::runtime::options::Range::NonNegative)?,
+        },
     };
     Ok(DlgOptions {
         chains: o.usize_or("chains", 64)?,
         iterations: o.usize_or("iterations", 100)?,
-        eta: o.f64_or("eta", 0.1)?,
+        eta: o.f64_in("eta", 0.1, crate::runtime::options::Range::Positive)?,
         scale_eta: o.bool_or("scale_eta", true)?,
         n_skip: o.usize_or("n_skip", 10)?,
         n_den: o.usize_or("n_den", 9)?,
@@ -130,7 +141,7 @@ mod api {
             let opts = ShortcutOptions {
                 k: o.usize_or("K", 10)?,
                 t: o.usize_or("T", 200)?,
-                weight: o.f64_or("weight", 1.0)?,
+                weight: o.f64_in("weight", 1.0, crate::runtime::options::Range::NonNegative)?,
                 shared_eps: o.bool_or("shared_eps", false)?,
                 start_at_end: o.bool_or("start_at_end", false)?,
                 pred: Pred::parse(&o.opt_string("pred")?.unwrap_or_else(|| "eps".into()))?,
@@ -216,13 +227,18 @@ mod api {
     #[rhai_fn(return_raw)]
     pub fn langevin(ctx: NativeCallContext, den: ScriptDenoiser, x: Tensor, options: Options) -> RhaiResult<Tensor> {
         let o = guard(&ctx, || options::CheckedOptions::new(options, LANGEVIN_KEYS))?;
-        let (eta, steps, sigma) =
-            guard(&ctx, || Ok((o.f64_or("eta", 1e-3)?, o.usize_or("steps", 100)?, o.f64_or("sigma", 0.002)?)))?;
+        let (eta, steps, sigma) = guard(&ctx, || {
+            Ok((
+                o.f64_in("eta", 1e-3, crate::runtime::options::Range::Positive)?,
+                o.usize_or("steps", 100)?,
+                o.f64_in("sigma", 0.002, crate::runtime::options::Range::NonNegative)?,
+            ))
+        })?;
         crate::runtime::api::sample::with_denoiser(&ctx, &den, |d| {
             let mut run = Run::new(d, Noise::Random, None, false);
             run.start("langevin", steps);
             let out = plain::langevin(&mut run, x.clone(), sigma, eta, steps)?;
-            run.finish();
+            run.finish()?;
             Ok(out)
         })
     }

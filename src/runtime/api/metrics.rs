@@ -69,7 +69,7 @@ mod api {
     pub fn mode_coverage(ctx: NativeCallContext, x: Tensor, mix: Mixture, options: Options) -> RhaiResult<Map> {
         guard(&ctx, || {
             let o = options::CheckedOptions::new(options, COVERAGE_KEYS)?;
-            let r = modes::mode_report(&x, &mix, o.f64_or("within", 3.0)?)?;
+            let r = modes::mode_report(&x, &mix, o.f64_in("within", 3.0, crate::runtime::options::Range::Positive)?)?;
             let counts: rhai::Array = r.counts.iter().map(|&c| Dynamic::from_int(c as INT)).collect();
             Ok(Map::from_iter([
                 ("covered".into(), Dynamic::from_int(r.covered as INT)),

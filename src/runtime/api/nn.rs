@@ -63,7 +63,7 @@ pub fn mlp_from(options: Map) -> crate::Result<Network> {
         hidden: sizes(&o, "hidden", &[256, 256, 256])?,
         act: act(&o)?,
         fourier: o.usize_or("fourier", 0)?,
-        fourier_scale: o.f64_or("fourier_scale", 1.0)?,
+        fourier_scale: o.f64_in("fourier_scale", 1.0, crate::runtime::options::Range::Positive)?,
         time_embed: time_embed(&o)?,
         time_dim: o.usize_or("time_dim", 64)?,
         out: o.usize_or("out", dim)?,
@@ -80,7 +80,7 @@ pub fn unet_from(options: Map) -> crate::Result<Network> {
         mults: sizes(&o, "mults", &[1, 2])?,
         res_blocks: o.usize_or("res_blocks", 1)?,
         attention_at: sizes(&o, "attention_at", &[])?,
-        dropout: o.f64_or("dropout", 0.0)?,
+        dropout: o.f64_in("dropout", 0.0, crate::runtime::options::Range::UnitOpenAbove)?,
         time_embed: time_embed(&o)?,
     };
     build(Architecture::Unet(config), &o)

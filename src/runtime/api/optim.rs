@@ -35,7 +35,7 @@ fn common(opt: &mut crate::nn::optim::Optimizer, o: &crate::runtime::options::Ch
         &decay,
         o.usize_or("warmup", 0)? as u64,
         o.usize_or("total", 0)? as u64,
-        o.f64_or("floor", 0.0)?,
+        o.f64_in("floor", 0.0, crate::runtime::options::Range::NonNegative)?,
     )?;
     opt.set_schedule(schedule);
     opt.set_clip(o.opt_f64("clip")?)
@@ -67,11 +67,11 @@ mod api {
             let d = AdamWConfig::default();
             let (beta1, beta2) = o.pair_or("betas", (d.beta1, d.beta2))?;
             let config = AdamWConfig {
-                lr: o.f64_or("lr", d.lr)?,
+                lr: o.f64_in("lr", d.lr, crate::runtime::options::Range::Positive)?,
                 beta1,
                 beta2,
-                eps: o.f64_or("eps", d.eps)?,
-                weight_decay: o.f64_or("weight_decay", d.weight_decay)?,
+                eps: o.f64_in("eps", d.eps, crate::runtime::options::Range::Positive)?,
+                weight_decay: o.f64_in("weight_decay", d.weight_decay, crate::runtime::options::Range::NonNegative)?,
             };
             let mut opt = crate::nn::optim::Optimizer::adamw(&param_list(&params)?, config)?;
             common(&mut opt, &o)?;
@@ -91,10 +91,10 @@ mod api {
         guard(&ctx, || {
             let o = options::CheckedOptions::new(options, SGD_KEYS)?;
             let config = SgdConfig {
-                lr: o.f64_or("lr", 1e-3)?,
-                momentum: o.f64_or("momentum", 0.0)?,
-                dampening: o.f64_or("dampening", 0.0)?,
-                weight_decay: o.f64_or("weight_decay", 0.0)?,
+                lr: o.f64_in("lr", 1e-3, crate::runtime::options::Range::Positive)?,
+                momentum: o.f64_in("momentum", 0.0, crate::runtime::options::Range::UnitOpenAbove)?,
+                dampening: o.f64_in("dampening", 0.0, crate::runtime::options::Range::Unit)?,
+                weight_decay: o.f64_in("weight_decay", 0.0, crate::runtime::options::Range::NonNegative)?,
                 nesterov: o.bool_or("nesterov", false)?,
             };
             let mut opt = crate::nn::optim::Optimizer::sgd(&param_list(&params)?, config)?;

@@ -3,6 +3,7 @@
 //! registry, and the exact mixture quantities.
 
 use crate::diffusion::denoiser::Denoiser;
+use crate::diffusion::samplers::{self, Sampler};
 use crate::diffusion::timesteps::{karras_sigmas, sigma_steps, Spacing};
 use crate::runtime::convert::{describe, number};
 use crate::runtime::error::{from_error, RhaiResult};
@@ -96,9 +97,24 @@ pub const COMMON: &[&str] = &[
     "noise",
     "callback",
     "trajectory",
+    "check_finite",
     "dtype",
     "device",
 ];
+
+/// Refuses an option key of `sample` that neither `sample` itself nor any sampler takes,
+/// suggesting the closest of those `sampler` accepts. (A key of another sampler is left to
+/// the sampler's own check, which names the method.)
+fn check_keys(sampler: &Sampler, own_keys: &[String]) -> crate::Result<()> {
+    let anywhere = |k: &str| samplers::SAMPLERS.iter().any(|s| s.options.iter().any(|o| o.key == k));
+    match own_keys.iter().find(|k| !anywhere(k)) {
+        None => Ok(()),
+        Some(key) => {
+            let accepted: Vec<&str> = COMMON.iter().copied().chain(sampler.options.iter().map(|o| o.key)).collect();
+            Err(crate::Error::new(crate::runtime::suggest::unknown_option(key, &accepted)))
+        }
+    }
+}
 
 /// Runs `f` with the Rust denoiser behind `den`, reporting a script function's own error if it failed.
 pub fn with_denoiser<T>(
@@ -132,12 +148,13 @@ pub fn with_denoiser<T>(
 fn sigma_list(o: &crate::runtime::options::CheckedOptions, den: &dyn Denoiser) -> crate::Result<Vec<f64>> {
     let sched = den.schedule();
     if let Some(list) = o.opt_array("sigmas")? {
-        return list.iter().map(number).collect::<crate::Result<Vec<f64>>>().map_err(|e| e.context("option `sigmas`"));
+        let sigmas =
+            list.iter().map(number).collect::<crate::Result<Vec<f64>>>().map_err(|e| e.context("option `sigmas`"))?;
+        crate::diffusion::samplers::check_step_sigmas(&sigmas).map_err(|e| e.context("option `sigmas`"))?;
+        return Ok(sigmas);
     }
     let steps = o.usize_or("steps", 20)?;
-    if steps == 0 {
-        crate::bail!("steps must be at least 1");
-    }
+    crate::diffusion::timesteps::check_steps(steps).map_err(|e| e.context("option `steps`"))?;
     let spacing = o.opt_string("spacing")?;
     match (spacing.as_deref(), sched) {
         (Some(name), Some(s)) if name != "karras" || o.opt_f64("sigma_min")?.is_none() => {
@@ -148,14 +165,19 @@ fn sigma_list(o: &crate::runtime::options::CheckedOptions, den: &dyn Denoiser) -
         }
         _ => {
             let (lo, hi) = den.sigma_range();
-            karras_sigmas(steps, o.f64_or("sigma_min", lo)?, o.f64_or("sigma_max", hi)?, o.f64_or("rho", 7.0)?)
+            karras_sigmas(
+                steps,
+                o.f64_in("sigma_min", lo, crate::runtime::options::Range::Positive)?,
+                o.f64_in("sigma_max", hi, crate::runtime::options::Range::Positive)?,
+                o.f64_in("rho", 7.0, crate::runtime::options::Range::Positive)?,
+            )
         }
     }
 }
 
 #[export_module]
 mod api {
-    use super::{sigma_arg, sigma_list, with_denoiser, ScriptDenoiser, COMMON};
+    use super::{check_keys, sigma_arg, sigma_list, with_denoiser, ScriptDenoiser, COMMON};
     use crate::diffusion::denoiser::NetworkDenoiser;
     use crate::diffusion::mixture::Mixture;
     use crate::diffusion::parameterization::Pred;
@@ -252,7 +274,8 @@ mod api {
     /// sigma_min/sigma_max/rho (Karras spacing over the denoiser's range) or spacing (a schedule's:
     /// "uniform", "logsnr", "quadratic", "leading", "trailing"), noise (the draws of a stochastic
     /// method, in its documented order), callback (|info| with i, sigma, x, denoised), trajectory
-    /// (keep every state), dtype, device; plus the method's own options. Returns
+    /// (keep every state), check_finite (true: a step that makes NaN or infinite values is an
+    /// error naming it), dtype, device; plus the method's own options. Returns
     /// `#{ x, nfe, steps, rounds, sigmas }` (and `trajectory`, `denoised` when asked).
     #[rhai_fn(return_raw)]
     pub fn sample(ctx: NativeCallContext, den: DenoiserLike, options: Options) -> RhaiResult<Map> {
@@ -270,10 +293,14 @@ mod api {
         };
         let mut method_params = Params::new();
         let mut common = Map::new();
+        let mut own_keys = vec![];
         for (k, v) in options {
             if COMMON.contains(&k.as_str()) {
                 common.insert(k, v);
-            } else if let Ok(x) = v.as_float().or_else(|_| v.as_int().map(|i| i as f64)) {
+                continue;
+            }
+            own_keys.push(k.to_string());
+            if let Ok(x) = v.as_float().or_else(|_| v.as_int().map(|i| i as f64)) {
                 method_params.set(&k, ParamValue::Number(x));
             } else if let Ok(b) = v.as_bool() {
                 method_params.set(&k, ParamValue::Flag(b));
@@ -283,15 +310,13 @@ mod api {
         }
         let o = guard(&ctx, || options::CheckedOptions::new(common, COMMON))?;
         let method = guard(&ctx, || Ok(o.opt_string("method")?.unwrap_or_else(|| "heun".into())))?;
-        guard(&ctx, || {
-            samplers::find(&method)?;
-            Ok(())
-        })?;
+        guard(&ctx, || check_keys(samplers::find(&method)?, &own_keys))?;
         let callback = guard(&ctx, || Ok(o.opt_value("callback")))?
             .map(|v| v.try_cast::<FnPtr>().ok_or_else(|| crate::Error::new("option `callback` must be a function")))
             .transpose()
             .map_err(|e| crate::runtime::error::from_error("sample", e, ctx.call_position()))?;
         let trajectory = guard(&ctx, || o.bool_or("trajectory", false))?;
+        let check_finite = guard(&ctx, || o.bool_or("check_finite", true))?;
         let noise = guard(&ctx, || match o.opt_array("noise")? {
             Some(list) => Ok(Noise::Given(tensors(&list)?.into())),
             None => Ok(Noise::Random),
@@ -336,6 +361,9 @@ mod api {
             };
             let cb: Option<samplers::Callback> = if callback.is_some() { Some(&mut report) } else { None };
             let mut run = Run::new(d, noise, cb, trajectory);
+            if !check_finite {
+                run = run.without_finite_check();
+            }
             let out = samplers::sample(&method, &mut run, x, &sigmas, &method_params)?;
             Ok((out, run.record, sigmas))
         });

@@ -50,7 +50,11 @@ mod api {
     pub fn ema(ctx: NativeCallContext, net: Network, options: Options) -> RhaiResult<Ema> {
         guard(&ctx, || {
             let o = options::CheckedOptions::new(options, EMA_KEYS)?;
-            Ok(Shared::new(crate::nn::ema::Ema::new(&net, o.f64_or("decay", 0.999)?, o.bool_or("warmup", true)?)?))
+            Ok(Shared::new(crate::nn::ema::Ema::new(
+                &net,
+                o.f64_in("decay", 0.999, crate::runtime::options::Range::Unit)?,
+                o.bool_or("warmup", true)?,
+            )?))
         })
     }
 

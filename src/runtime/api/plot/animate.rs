@@ -81,5 +81,10 @@ pub(super) fn animate(traj: &Array, options: Map) -> crate::Result<Animation> {
             Figure::new(Chart::Scatter(sets).into(), f)
         })
         .collect::<crate::Result<Vec<_>>>()?;
-    Animation::new(frames, o.f64_or("fps", 10.0)?, o.f64_or("hold", 1.0)?, &base.title)
+    Animation::new(
+        frames,
+        o.f64_in("fps", 10.0, crate::runtime::options::Range::Positive)?,
+        o.f64_in("hold", 1.0, crate::runtime::options::Range::NonNegative)?,
+        &base.title,
+    )
 }
