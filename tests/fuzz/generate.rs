@@ -125,25 +125,6 @@ pub struct Keys {
     pub methods: Vec<(String, Vec<String>)>,
 }
 
-/// `sample`'s common option keys (its help text; it names no list in its errors).
-const SAMPLE_KEYS: &[&str] = &[
-    "method",
-    "steps",
-    "n",
-    "x",
-    "sigmas",
-    "sigma_min",
-    "sigma_max",
-    "rho",
-    "spacing",
-    "noise",
-    "callback",
-    "trajectory",
-    "denoised",
-    "dtype",
-    "device",
-];
-
 /// Options every generated call of these functions gets unless the fuzzed keys replace
 /// them: their defaults train or sample for thousands of steps, which is legitimate work
 /// that would only time out.
@@ -165,7 +146,7 @@ impl Keys {
     /// The accepted keys of `name`.
     pub fn of(&self, name: &str) -> Vec<String> {
         if name == "sample" {
-            let mut keys: Vec<String> = SAMPLE_KEYS.iter().map(|k| k.to_string()).collect();
+            let mut keys: Vec<String> = difflab::runtime::api::sample::COMMON.iter().map(|k| k.to_string()).collect();
             keys.extend(self.by_name.get(name).into_iter().flatten().cloned());
             for (_, own) in &self.methods {
                 keys.extend(own.iter().cloned());
