@@ -150,7 +150,7 @@ fn sigma_list(o: &crate::runtime::options::CheckedOptions, den: &dyn Denoiser) -
     if let Some(list) = o.opt_array("sigmas")? {
         let sigmas =
             list.iter().map(number).collect::<crate::Result<Vec<f64>>>().map_err(|e| e.context("option `sigmas`"))?;
-        crate::diffusion::samplers::check_step_sigmas(&sigmas).map_err(|e| e.context("option `sigmas`"))?;
+        crate::diffusion::samplers::check_step_sigmas(&sigmas)?;
         return Ok(sigmas);
     }
     let steps = o.usize_or("steps", 20)?;
