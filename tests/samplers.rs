@@ -37,7 +37,7 @@ fn every_method_samples_the_ring_and_reports_its_nfe() {
         seed(2);
         let mix = gaussians_ring(8, 4.0, 0.3);
         for m in samplers() {
-            let out = sample(mix.denoiser(), #{ method: m, steps: 10, n: 500, dtype: "f64" });
+            let out = sample(mix.denoiser(), #{ method: m, steps: 40, n: 500, dtype: "f64" });
             let r = (out.x * out.x).sum(1).sqrt().mean().item();
             print(`${m} ${out.nfe} ${out.steps} ${r > 3.5 && r < 4.6}`);
         }
@@ -45,21 +45,58 @@ fn every_method_samples_the_ring_and_reports_its_nfe() {
     );
     let lines: Vec<&str> = out.lines().collect();
     let expected_nfe = [
-        ("euler", 10),
-        ("heun", 19),
-        ("dpmpp_2m", 10),
-        ("ddim", 10),
-        ("ddpm", 10),
-        ("euler_ancestral", 10),
-        ("edm_stochastic", 19),
-        ("euler_maruyama", 10),
-        ("pc", 20),
+        ("euler", 40),
+        ("heun", 79),
+        ("dpmpp_2m", 40),
+        ("ddim", 40),
+        ("ddpm", 40),
+        ("euler_ancestral", 40),
+        ("edm_stochastic", 79),
+        ("euler_maruyama", 40),
+        ("pc", 80),
+        ("lms", 40),
+        ("dpm_2", 79),
+        ("dpm_2_ancestral", 79),
+        ("dpmpp_2s_ancestral", 79),
+        ("dpmpp_sde", 79),
+        ("dpmpp_2m_sde", 40),
+        ("dpmpp_3m_sde", 40),
     ];
     for (name, nfe) in expected_nfe {
-        assert!(lines.contains(&format!("{name} {nfe} 10 true").as_str()), "{name}: {out}");
+        assert!(lines.contains(&format!("{name} {nfe} 40 true").as_str()), "{name}: {out}");
     }
-    let rk = lines.iter().find(|l| l.starts_with("rk45 ")).unwrap();
-    assert!(rk.ends_with(" true"), "{rk}");
+    // DPM-Solver-fast spends the 40 NFE on 14 steps (13 of order 3, one of order 1)
+    assert!(lines.contains(&"dpm_fast 40 14 true"), "{out}");
+    // the adaptive solvers choose their own steps
+    for name in ["rk45 ", "dpm_adaptive "] {
+        let line = lines.iter().find(|l| l.starts_with(name)).unwrap();
+        assert!(line.ends_with(" true"), "{line}");
+    }
+}
+
+#[test]
+fn k_diffusion_step_lists_through_sample() {
+    let out = run_ok(
+        r#"
+        let mix = gaussians_ring(8, 4.0, 0.3);
+        for spacing in ["karras", "exponential", "polyexponential", "vp"] {
+            let s = sample(mix, #{ method: "euler", spacing: spacing, steps: 3, n: 2, sigma_min: 0.01, sigma_max: 10.0 }).sigmas;
+            print(`${spacing} ${s.map(|v| fmt(v, 4))}`);
+        }
+        print(sample(mix, #{ method: "euler", spacing: "polyexponential", rho: 2.0, steps: 3, n: 2, sigma_min: 0.01, sigma_max: 10.0 }).sigmas.map(|v| fmt(v, 4)));
+        "#,
+    );
+    // Karras: (10^(1/7) + (0.01^(1/7) − 10^(1/7))/2)^7 in the middle; exponential: evenly spaced
+    // in log σ; polyexponential with ρ = 1 is the same list and with ρ = 2 sits at
+    // 0.01·1000^(1/4); vp is √(exp(19.9 t²/2 + 0.1 t) − 1) at t = 1, 0.5005, 0.001 whatever the range
+    assert_eq!(
+        out,
+        "karras [\"10.00\", \"0.7177\", \"0.01000\", \"0\"]\n\
+         exponential [\"10.00\", \"0.3162\", \"0.01000\", \"0\"]\n\
+         polyexponential [\"10.00\", \"0.3162\", \"0.01000\", \"0\"]\n\
+         vp [\"152.2\", \"3.422\", \"0.01049\", \"0\"]\n\
+         [\"10.00\", \"0.05623\", \"0.01000\", \"0\"]\n"
+    );
 }
 
 #[test]
@@ -108,14 +145,18 @@ fn bad_sampling_requests_are_clear_errors() {
         ("sample(gaussians_ring(8, 4.0, 0.3), #{ steps: 0 })", "sample: option `steps`: the number of steps must be between 1 and 10000000, got 0"),
         ("sample(gaussians_ring(8, 4.0, 0.3), #{ sigmas: [1.0, 2.0, 0.0] })", "sample: sigmas must decrease strictly, but sigmas[1] = 2 follows 1"),
         ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"heun\", eta: 1.0 })", "sample: method \"heun\" takes no option `eta`"),
-        ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"pc\", corector_steps: 2 })", "sample: method \"pc\" takes no option `corector_steps`; its options are snr, corrector_steps"),
-        ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"pc\", corrector_steps: 1.5 })", "sample: option `corrector_steps` of method \"pc\" must be an integer >= 0, got 1.5"),
+        ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"pc\", corector_steps: 2 })", "sample: unknown option `corector_steps`; did you mean `corrector_steps`?"),
+        ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"pc\", corrector_steps: 1.5 })", "sample: option `corrector_steps` of method \"pc\" must be an integer from 0 to 1000000, got 1.5"),
         ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"ddim\", eta: \"big\" })", "sample: option `eta` of method \"ddim\" must be a number, got \"big\""),
         ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"heun\", steps: 2, n: 2, noise: [randn([2, 2])] })", "sample: method \"heun\" is deterministic and draws no noise: drop the `noise` option"),
         ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"euler_maruyama\", steps: 3, n: 2, noise: [randn([2, 2])] })", "sample: the sampler needs more noise draws than the `noise` list holds"),
         ("sample(denoiser(|x, s| x), #{ steps: 3 })", "sample: this denoiser does not know its data shape: give the starting `x`"),
         ("sample(denoiser(|x, s| x.frobnicate()), #{ steps: 3, x: randn([2, 2]) })", "unknown function frobnicate(Tensor)"),
         ("sample(ones([2]), #{})", "sample: the first argument must be a denoiser"),
+        ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"dpmpp_2m_sde\", solver_type: \"euler\" })", "sample: option `solver_type` of method \"dpmpp_2m_sde\" must be one of \"midpoint\", \"heun\", got \"euler\""),
+        ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"lms\", order: 0 })", "sample: option `order` of method \"lms\" must be from 1 to 12, got 0"),
+        ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"dpm_adaptive\", rtol: 0.0, atol: 0.0 })", "sample: options `rtol` and `atol` must be finite and >= 0, not both 0"),
+        ("sample(gaussians_ring(8, 4.0, 0.3), #{ spacing: \"cubic\" })", "sample: unknown spacing \"cubic\"; expected one of uniform"),
         ("gaussians_ring(8, 4.0, 0.3).denoise(randn([4, 3]), 1.0)", "denoise: the mixture takes [N, 2] points, got [4, 3]"),
     ];
     for (script, expected) in cases {

@@ -46,7 +46,11 @@ impl Spacing {
             "karras" => Spacing::Karras,
             "leading" => Spacing::Leading,
             "trailing" => Spacing::Trailing,
-            other => crate::bail!("unknown spacing \"{other}\"; expected one of {}", SPACINGS.join(", ")),
+            other => crate::bail!(
+                "unknown spacing \"{other}\"; expected one of {} (over a schedule's times) or {} (σ lists over the denoiser's range)",
+                SPACINGS.join(", "),
+                SIGMA_SPACINGS.join(", ")
+            ),
         })
     }
 }
@@ -64,6 +68,63 @@ pub fn karras_sigmas(n: usize, sigma_min: f64, sigma_max: f64, rho: f64) -> Resu
             (hi + ramp * (lo - hi)).powf(rho)
         })
         .collect();
+    out.push(0.0);
+    Ok(out)
+}
+
+/// The spacings that are closed-form σ lists over a σ range, with no schedule needed
+/// (k-diffusion's `get_sigmas_*`).
+pub const SIGMA_SPACINGS: &[&str] = &["karras", "exponential", "polyexponential", "vp"];
+
+/// `values` from `a` to `b` in `n` evenly spaced points (`torch.linspace`; `[a]` when n = 1).
+fn linspace(a: f64, b: f64, n: usize) -> impl Iterator<Item = f64> {
+    (0..n).map(move |i| {
+        if n == 1 {
+            a
+        } else if i == n - 1 {
+            b
+        } else {
+            a + (b - a) * i as f64 / (n - 1) as f64
+        }
+    })
+}
+
+/// `n` σ values evenly spaced in log σ from σ_max down to σ_min, then 0
+/// (k-diffusion's `get_sigmas_exponential`).
+pub fn exponential_sigmas(n: usize, sigma_min: f64, sigma_max: f64) -> Result<Vec<f64>> {
+    polyexponential_sigmas(n, sigma_min, sigma_max, 1.0)
+}
+
+/// `n` σ values σ_i = exp(r_i^ρ (log σ_max − log σ_min) + log σ_min) with r_i running
+/// evenly from 1 to 0, then 0: polynomial in log σ (k-diffusion's
+/// `get_sigmas_polyexponential`; ρ = 1 is the exponential list).
+pub fn polyexponential_sigmas(n: usize, sigma_min: f64, sigma_max: f64, rho: f64) -> Result<Vec<f64>> {
+    check_steps(n)?;
+    if !(0.0 < sigma_min && sigma_min < sigma_max && sigma_max.is_finite() && rho > 0.0 && rho.is_finite()) {
+        crate::bail!("need 0 < sigma_min < sigma_max and rho > 0, got {sigma_min}, {sigma_max}, {rho}");
+    }
+    let (lo, hi) = (sigma_min.ln(), sigma_max.ln());
+    let mut out: Vec<f64> = if rho == 1.0 {
+        linspace(hi, lo, n).map(f64::exp).collect()
+    } else {
+        linspace(1.0, 0.0, n).map(|r| (r.powf(rho) * (hi - lo) + lo).exp()).collect()
+    };
+    out.push(0.0);
+    Ok(out)
+}
+
+/// The constants of k-diffusion's continuous VP list: β_d, β_min and the end time ε_s
+/// (Song et al. 2021's VP SDE with β(t) = β_min + β_d t).
+pub const VP_LIST: (f64, f64, f64) = (19.9, 0.1, 1e-3);
+
+/// `n` σ values of the continuous VP SDE at times evenly spaced from 1 to ε_s,
+/// σ(t) = √(exp(β_d t²/2 + β_min t) − 1), then 0 (k-diffusion's `get_sigmas_vp` with
+/// its defaults [`VP_LIST`]).
+pub fn vp_sigmas(n: usize) -> Result<Vec<f64>> {
+    check_steps(n)?;
+    let (beta_d, beta_min, eps_s) = VP_LIST;
+    let mut out: Vec<f64> =
+        linspace(1.0, eps_s, n).map(|t| (beta_d * t * t / 2.0 + beta_min * t).exp_m1().sqrt()).collect();
     out.push(0.0);
     Ok(out)
 }

@@ -3,7 +3,7 @@
 //! step and fresh noise σ_up, with σ_up = min(σ_{i+1}, η √(σ_{i+1}²(σ_i² − σ_{i+1}²)/σ_i²))
 //! and σ_down = √(σ_{i+1}² − σ_up²). One noise draw per step into σ > 0.
 
-use super::{axpy, ode_derivative, OptionDefault, OptionSpec, Params, Run, Sampler};
+use super::{ancestral_step, axpy, ode_derivative, OptionDefault, OptionSpec, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -31,8 +31,7 @@ pub fn euler_ancestral(run: &mut Run, x: Tensor, sigmas: &[f64], p: &Params) -> 
     for i in 0..sigmas.len() - 1 {
         let (sigma, next) = (sigmas[i], sigmas[i + 1]);
         let denoised = run.denoise(&x, sigma)?;
-        let up = (eta * (next * next * (sigma * sigma - next * next) / (sigma * sigma)).sqrt()).min(next);
-        let down = (next * next - up * up).sqrt();
+        let (down, up) = ancestral_step(sigma, next, eta);
         let d = ode_derivative(&x, &denoised, sigma)?;
         x = axpy(&x, down - sigma, &d)?;
         if next > 0.0 && up > 0.0 {

@@ -4,14 +4,25 @@
 //! noise source, the callback, the trajectory and the NFE count. All work in
 //! VE/EDM coordinates (`x = x0 + σ ε`); VP methods convert internally.
 
+mod churn;
 mod ddim;
 mod ddpm;
+mod dpm_2;
+mod dpm_2_ancestral;
+mod dpm_adaptive;
+mod dpm_fast;
+mod dpm_solver;
 mod dpmpp_2m;
+mod dpmpp_2m_sde;
+mod dpmpp_2s_ancestral;
+mod dpmpp_3m_sde;
+mod dpmpp_sde;
 mod edm_stochastic;
 mod euler;
 mod euler_ancestral;
 mod euler_maruyama;
 mod heun;
+mod lms;
 pub mod ou;
 mod params;
 mod pc;
@@ -73,6 +84,15 @@ pub const SAMPLERS: &[Sampler] = &[
     euler_maruyama::SAMPLER,
     pc::SAMPLER,
     rk45::SAMPLER,
+    lms::SAMPLER,
+    dpm_2::SAMPLER,
+    dpm_2_ancestral::SAMPLER,
+    dpmpp_2s_ancestral::SAMPLER,
+    dpmpp_sde::SAMPLER,
+    dpmpp_2m_sde::SAMPLER,
+    dpmpp_3m_sde::SAMPLER,
+    dpm_fast::SAMPLER,
+    dpm_adaptive::SAMPLER,
     shortcut::SAMPLER,
     rm::SAMPLER,
     rm_parallel::SAMPLER,
@@ -131,4 +151,28 @@ pub fn ode_derivative(x: &Tensor, denoised: &Tensor, sigma: f64) -> Result<Tenso
 /// `a + s·b`.
 pub fn axpy(a: &Tensor, s: f64, b: &Tensor) -> Result<Tensor> {
     Ok(Tensor::from_candle((a.candle() + (b.candle() * s)?)?))
+}
+
+/// `Σ cᵢ·tᵢ` over `(cᵢ, tᵢ)` pairs (at least one).
+pub fn combine(terms: &[(f64, &Tensor)]) -> Result<Tensor> {
+    let Some(((c0, t0), rest)) = terms.split_first() else {
+        crate::bail!("an empty linear combination");
+    };
+    let mut acc = (t0.candle() * *c0)?;
+    for (c, t) in rest {
+        acc = (acc + (t.candle() * *c)?)?;
+    }
+    Ok(Tensor::from_candle(acc))
+}
+
+/// An ancestral step from σ to σ' (k-diffusion's `get_ancestral_step`): the level σ_down
+/// reached deterministically and the fresh noise σ_up added after it, with
+/// σ_up = min(σ', η √(σ'²(σ² − σ'²)/σ²)) and σ_down = √(σ'² − σ_up²); η = 0 gives (σ', 0).
+pub fn ancestral_step(sigma: f64, sigma_next: f64, eta: f64) -> (f64, f64) {
+    if eta == 0.0 {
+        return (sigma_next, 0.0);
+    }
+    let up = (eta * (sigma_next * sigma_next * (sigma * sigma - sigma_next * sigma_next) / (sigma * sigma)).sqrt())
+        .min(sigma_next);
+    ((sigma_next * sigma_next - up * up).sqrt(), up)
 }

@@ -24,6 +24,8 @@ pub enum OptionDefault {
     Number(f64),
     /// An integer ≥ 0.
     Count(usize),
+    /// One of these words; the first is the default.
+    Choice(&'static [&'static str]),
 }
 
 /// One option a sampler takes: its key, its default and what it does.
@@ -45,6 +47,7 @@ impl OptionSpec {
             OptionDefault::Number(v) if v != 0.0 && !(1e-3..1e6).contains(&v.abs()) => format!("{v:e}"),
             OptionDefault::Number(v) => format!("{v}"),
             OptionDefault::Count(n) => format!("{n}"),
+            OptionDefault::Choice(words) => format!("\"{}\"", words[0]),
         }
     }
 }
@@ -80,13 +83,17 @@ impl Params {
         let mut full = Params::new();
         for spec in specs {
             let value = match (self.0.get(spec.key), spec.default) {
-                (None, OptionDefault::Number(v)) => v,
-                (None, OptionDefault::Count(n)) => n as f64,
-                (Some(ParamValue::Number(v)), OptionDefault::Number(_)) if !v.is_nan() => *v,
+                (None, OptionDefault::Number(v)) => ParamValue::Number(v),
+                (None, OptionDefault::Count(n)) => ParamValue::Number(n as f64),
+                (None, OptionDefault::Choice(words)) => ParamValue::Text(words[0].to_string()),
+                (Some(ParamValue::Number(v)), OptionDefault::Number(_)) if !v.is_nan() => ParamValue::Number(*v),
                 (Some(ParamValue::Number(v)), OptionDefault::Count(_))
                     if *v >= 0.0 && v.fract() == 0.0 && *v <= MAX_COUNT as f64 =>
                 {
-                    *v
+                    ParamValue::Number(*v)
+                }
+                (Some(ParamValue::Text(t)), OptionDefault::Choice(words)) if words.contains(&t.as_str()) => {
+                    ParamValue::Text(t.clone())
                 }
                 (Some(other), OptionDefault::Number(_)) => {
                     crate::bail!("option `{}` of method \"{sampler}\" must be a number, got {}", spec.key, shown(other))
@@ -96,8 +103,14 @@ impl Params {
                     spec.key,
                     shown(other)
                 ),
+                (Some(other), OptionDefault::Choice(words)) => crate::bail!(
+                    "option `{}` of method \"{sampler}\" must be one of \"{}\", got {}",
+                    spec.key,
+                    words.join("\", \""),
+                    shown(other)
+                ),
             };
-            full.set(spec.key, ParamValue::Number(value));
+            full.set(spec.key, value);
         }
         Ok(full)
     }
@@ -107,6 +120,14 @@ impl Params {
         match self.0.get(key) {
             Some(ParamValue::Number(v)) => Ok(*v),
             _ => crate::bail!("option `{key}` was read but the sampler does not declare it"),
+        }
+    }
+
+    /// A word option (one of its choices) of resolved parameters.
+    pub fn text(&self, key: &str) -> Result<&str> {
+        match self.0.get(key) {
+            Some(ParamValue::Text(t)) => Ok(t),
+            _ => crate::bail!("option `{key}` was read but the sampler does not declare it as a choice"),
         }
     }
 
@@ -159,5 +180,22 @@ mod tests {
         p.set("eta", ParamValue::Text("big".into()));
         let e = p.resolve("m", SPECS).unwrap_err().to_string();
         assert_eq!(e, "option `eta` of method \"m\" must be a number, got \"big\"");
+    }
+
+    #[test]
+    fn choices_default_to_their_first_word_and_refuse_others() {
+        const CHOICE: &[OptionSpec] =
+            &[OptionSpec { key: "kind", default: OptionDefault::Choice(&["midpoint", "heun"]), doc: "" }];
+        assert_eq!(CHOICE[0].default_text(), "\"midpoint\"");
+        assert_eq!(Params::new().resolve("m", CHOICE).unwrap().text("kind").unwrap(), "midpoint");
+        let mut p = Params::new();
+        p.set("kind", ParamValue::Text("heun".into()));
+        assert_eq!(p.resolve("m", CHOICE).unwrap().text("kind").unwrap(), "heun");
+        for bad in [ParamValue::Text("euler".into()), ParamValue::Number(1.0)] {
+            p.set("kind", bad.clone());
+            let e = p.resolve("m", CHOICE).unwrap_err().to_string();
+            let shown = if let ParamValue::Text(_) = bad { "\"euler\"" } else { "1" };
+            assert_eq!(e, format!("option `kind` of method \"m\" must be one of \"midpoint\", \"heun\", got {shown}"));
+        }
     }
 }

@@ -134,6 +134,14 @@ impl<'a> Run<'a> {
         matches!(self.noise, Noise::Given(_))
     }
 
+    /// How many given draws the run has not used (0 when it draws from the generator).
+    pub fn given_noise_left(&self) -> usize {
+        match &self.noise {
+            Noise::Random => 0,
+            Noise::Given(list) => list.len(),
+        }
+    }
+
     /// The next standard-normal draw shaped like `x`.
     pub fn noise_like(&mut self, x: &Tensor) -> Result<Tensor> {
         match &mut self.noise {

@@ -4,9 +4,12 @@
 
 use crate::diffusion::denoiser::Denoiser;
 use crate::diffusion::samplers::{self, Sampler};
-use crate::diffusion::timesteps::{karras_sigmas, sigma_steps, Spacing};
+use crate::diffusion::timesteps::{
+    exponential_sigmas, karras_sigmas, polyexponential_sigmas, sigma_steps, vp_sigmas, Spacing, SIGMA_SPACINGS,
+};
 use crate::runtime::convert::{describe, number};
 use crate::runtime::error::{from_error, RhaiResult};
+use crate::runtime::options::Range;
 use crate::tensor::{create, create::Placement, Tensor};
 use rhai::plugin::*;
 use rhai::{EvalAltResult, FnPtr};
@@ -155,23 +158,24 @@ fn sigma_list(o: &crate::runtime::options::CheckedOptions, den: &dyn Denoiser) -
     }
     let steps = o.usize_or("steps", 20)?;
     crate::diffusion::timesteps::check_steps(steps).map_err(|e| e.context("option `steps`"))?;
-    let spacing = o.opt_string("spacing")?;
-    match (spacing.as_deref(), sched) {
-        (Some(name), Some(s)) if name != "karras" || o.opt_f64("sigma_min")?.is_none() => {
-            sigma_steps(s, steps, Spacing::parse(name)?)
-        }
-        (Some(name), None) if name != "karras" => {
-            crate::bail!("spacing \"{name}\" needs a schedule: wrap a network with denoiser(net, sched, pred)")
-        }
-        _ => {
-            let (lo, hi) = den.sigma_range();
-            karras_sigmas(
-                steps,
-                o.f64_in("sigma_min", lo, crate::runtime::options::Range::Positive)?,
-                o.f64_in("sigma_max", hi, crate::runtime::options::Range::Positive)?,
-                o.f64_in("rho", 7.0, crate::runtime::options::Range::Positive)?,
-            )
-        }
+    let spacing = o.opt_string("spacing")?.unwrap_or_else(|| "karras".into());
+    if !SIGMA_SPACINGS.contains(&spacing.as_str()) {
+        let parsed = Spacing::parse(&spacing)?;
+        let Some(s) = sched else {
+            crate::bail!("spacing \"{spacing}\" needs a schedule: wrap a network with denoiser(net, sched, pred)")
+        };
+        return sigma_steps(s, steps, parsed);
+    }
+    if spacing == "vp" {
+        return vp_sigmas(steps);
+    }
+    let (lo, hi) = den.sigma_range();
+    let lo = o.f64_in("sigma_min", lo, Range::Positive)?;
+    let hi = o.f64_in("sigma_max", hi, Range::Positive)?;
+    match spacing.as_str() {
+        "exponential" => exponential_sigmas(steps, lo, hi),
+        "polyexponential" => polyexponential_sigmas(steps, lo, hi, o.f64_in("rho", 1.0, Range::Positive)?),
+        _ => karras_sigmas(steps, lo, hi, o.f64_in("rho", 7.0, Range::Positive)?),
     }
 }
 
@@ -271,8 +275,9 @@ mod api {
 
     /// Draws samples: `sample(den, #{ method: "heun", steps: 10, n: 4000 })`. Common options: method
     /// ("heun"), steps (20), n or x (the start, noise at sigmas[0]), sigmas (a decreasing list), or
-    /// sigma_min/sigma_max/rho (Karras spacing over the denoiser's range) or spacing (a schedule's:
-    /// "uniform", "logsnr", "quadratic", "leading", "trailing"), noise (the draws of a stochastic
+    /// sigma_min/sigma_max/rho with spacing "karras" (the default; ρ = 7), "exponential",
+    /// "polyexponential" (ρ = 1) or "vp" (k-diffusion's σ lists over the denoiser's range), or a
+    /// schedule's spacing ("uniform", "logsnr", "quadratic", "leading", "trailing"), noise (the draws of a stochastic
     /// method, in its documented order), callback (|info| with i, sigma, x, denoised), trajectory
     /// (keep every state), check_finite (true: a step that makes NaN or infinite values is an
     /// error naming it), dtype, device; plus the method's own options. Returns
@@ -402,6 +407,7 @@ mod api {
             let default = match o.default {
                 samplers::OptionDefault::Number(v) => Dynamic::from_float(v),
                 samplers::OptionDefault::Count(n) => Dynamic::from_int(n as INT),
+                samplers::OptionDefault::Choice(words) => Dynamic::from(words[0].to_string()),
             };
             options.insert(o.key.into(), default);
         }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Remakes tests/data/k_diffusion.json with k-diffusion itself: a virtualenv (under
+# target/, or $VENV) with torch and k-diffusion from PyPI, then the vector script.
+# k-diffusion is installed without its training dependencies; the script loads its
+# sampling module alone. CI does not run this; tests/k_diffusion.rs reads its output.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+venv="${VENV:-target/reference-venv}"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet torch torchvision torchsde torchdiffeq scipy tqdm safetensors pillow
+    "$venv/bin/pip" install --quiet --no-deps k-diffusion==0.1.1.post1
+fi
+"$venv/bin/python" tests/reference/k_diffusion_vectors.py
