@@ -102,6 +102,45 @@ fn randomized_midpoint_script_prints_both_tables() {
 }
 
 #[test]
+fn dlg_forwards_its_denoising_options_and_records_them() {
+    let out = run_ok(
+        r#"
+        let mix = gaussians_ring(8, 4.0, 0.3);
+        let start = mix.sample(16);
+        let run = |method, extra| {
+            seed(3);
+            dlg(mix.denoiser(), mix, #{ chains: 16, iterations: 20, n_skip: 10, n_den: 6, m: 50, init: start,
+                                        method: method, den_options: extra })
+        };
+        let heun = run.call("heun", #{});
+        let no_churn = run.call("edm_stochastic", #{ s_churn: 0.0 });
+        let churned = run.call("edm_stochastic", #{});
+        print((heun.x - no_churn.x).abs().max().item());
+        print((heun.x - churned.x).abs().max().item() > 1e-3);
+        print(churned.den_method);
+        print(churned.den_options);
+        print(no_churn.den_options.s_churn);
+        "#,
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    // EDM's sampler without churn is Heun draw for draw; with its default churn it is not
+    assert_eq!(lines[0], "0.0", "{out}");
+    assert_eq!(lines[1], "true", "{out}");
+    assert_eq!(lines[2], "edm_stochastic");
+    assert_eq!(lines[3], "#{\"s_churn\": 40.0, \"s_noise\": 1.003, \"s_tmax\": 50.0, \"s_tmin\": 0.05}");
+    assert_eq!(lines[4], "0.0");
+    let bad = common::run_source(
+        "let mix = gaussians_ring(8, 4.0, 0.3); dlg(mix.denoiser(), mix, #{ chains: 4, den_options: #{ s_churm: 1.0 } })",
+    );
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("dlg: option `den_options`: method \"edm_stochastic\" takes no option `s_churm`"),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[test]
 fn dlg_script_mixes_across_modes_where_langevin_stays() {
     let out = fast_script("dlg");
     let at_200 = &rows(&out, "200")[0];

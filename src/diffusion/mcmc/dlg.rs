@@ -47,6 +47,8 @@ pub struct DlgOptions {
     pub n_den: usize,
     /// The denoising sampler.
     pub method: String,
+    /// The denoising sampler's own options (its defaults where absent).
+    pub den_options: Params,
     /// Draw σ from p(σ | x) instead of taking its mode.
     pub sample_sigma: bool,
     /// How chains start.
@@ -75,11 +77,14 @@ pub struct DlgResult {
 /// Denoises each row from its own σ to 0 with `method` at about `n_den` NFE,
 /// running the rows that share a σ together; also gives the most evaluations
 /// any one row saw.
-fn denoise_rows(run: &mut Run, x: &Tensor, sigma: &[f64], method: &str, n_den: usize) -> Result<(Tensor, usize)> {
-    let sampler = samplers::find(method)?;
-    let steps = match method {
-        "heun" | "edm_stochastic" => n_den.div_ceil(2).max(1),
-        "pc" => n_den.div_ceil(2).max(1),
+fn denoise_rows(run: &mut Run, x: &Tensor, sigma: &[f64], opts: &DlgOptions) -> Result<(Tensor, usize)> {
+    let sampler = samplers::find(&opts.method)?;
+    let n_den = opts.n_den;
+    // samplers with two evaluations per step (the last into σ = 0 taking one)
+    let steps = match opts.method.as_str() {
+        "heun" | "edm_stochastic" | "pc" | "dpm_2" | "dpm_2_ancestral" | "dpmpp_2s_ancestral" | "dpmpp_sde" => {
+            n_den.div_ceil(2).max(1)
+        }
         _ => n_den.max(1),
     };
     let mut out: Vec<Option<candle_core::Tensor>> = vec![None; sigma.len()];
@@ -97,7 +102,7 @@ fn denoise_rows(run: &mut Run, x: &Tensor, sigma: &[f64], method: &str, n_den: u
         let part = Tensor::from_candle(x.candle().index_select(&idx, 0)?);
         let sigmas = karras_sigmas(steps, (s * 0.5).min(0.002), s, 7.0)?;
         let mut inner = Run::new(run.denoiser(), Noise::Random, None, false);
-        let done = sampler.call(&mut inner, part, &sigmas, &Params::new())?;
+        let done = sampler.call(&mut inner, part, &sigmas, &opts.den_options)?;
         let nfe = inner.record.nfe;
         run.record.nfe += nfe;
         per_row_nfe = per_row_nfe.max(nfe);
@@ -167,7 +172,7 @@ pub fn dlg(run: &mut Run, model: &dyn NoiseModel, dims: &[usize], opts: &DlgOpti
         best_sigma = sigma.iter().zip(&best_sigma).map(|(&s, &b)| s.min(b)).collect();
         trace.push(sigma.clone());
         if (it + 1) % opts.n_skip == 0 {
-            let (done, nfe) = denoise_rows(run, &best_x, &best_sigma, &opts.method, opts.n_den)?;
+            let (done, nfe) = denoise_rows(run, &best_x, &best_sigma, opts)?;
             samples.push(done.into_candle());
             chain_nfe += nfe;
             best_sigma = vec![f64::INFINITY; c];

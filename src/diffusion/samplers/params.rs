@@ -115,6 +115,11 @@ impl Params {
         Ok(full)
     }
 
+    /// Every option and its value, by key.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &ParamValue)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
     /// A number option of resolved parameters.
     pub fn number(&self, key: &str) -> Result<f64> {
         match self.0.get(key) {

@@ -22,6 +22,7 @@ const DLG_KEYS: &[&str] = &[
     "n_skip",
     "n_den",
     "method",
+    "den_options",
     "sample_sigma",
     "init",
     "init_steps",
@@ -89,6 +90,17 @@ fn dlg_options(o: &CheckedOptions) -> crate::Result<DlgOptions> {
             noise: o.f64_in("init_noise", 0.5, crate::runtime::options::Range::NonNegative)?,
         },
     };
+    let method = o.opt_string("method")?.unwrap_or_else(|| "edm_stochastic".into());
+    let given = match o.opt_value("den_options") {
+        None => crate::diffusion::samplers::Params::new(),
+        Some(v) => match v.try_cast::<rhai::Map>() {
+            Some(map) => crate::runtime::api::sample::method_params(&map),
+            None => crate::bail!("option `den_options` must be a map of the denoising sampler's options"),
+        },
+    };
+    // checked and completed with the sampler's defaults now, so the record shows what ran
+    let sampler = crate::diffusion::samplers::find(&method)?;
+    let den_options = given.resolve(sampler.name, sampler.options).map_err(|e| e.context("option `den_options`"))?;
     Ok(DlgOptions {
         chains: o.usize_or("chains", 64)?,
         iterations: o.usize_or("iterations", 100)?,
@@ -96,7 +108,8 @@ fn dlg_options(o: &CheckedOptions) -> crate::Result<DlgOptions> {
         scale_eta: o.bool_or("scale_eta", true)?,
         n_skip: o.usize_or("n_skip", 10)?,
         n_den: o.usize_or("n_den", 9)?,
-        method: o.opt_string("method")?.unwrap_or_else(|| "edm_stochastic".into()),
+        method,
+        den_options,
         sample_sigma: o.bool_or("sample_sigma", true)?,
         init,
         init_gibbs: o.usize_or("init_gibbs", 5)?,
@@ -111,7 +124,7 @@ mod api {
     use crate::diffusion::mcmc::noise_model::geometric_levels;
     use crate::diffusion::mcmc::{dlg as chains, langevin as plain};
     use crate::diffusion::parameterization::Pred;
-    use crate::diffusion::samplers::{Noise, Run};
+    use crate::diffusion::samplers::{Noise, ParamValue, Run};
     use crate::diffusion::schedule::Schedule;
     use crate::diffusion::shortcut::{shortcut_loss as shortcut, ShortcutOptions};
     use crate::nn::network::Network;
@@ -184,12 +197,14 @@ mod api {
     /// η σ², then a Gibbs draw σ ~ p(σ | x) from `noise_model` (a noise-level classifier, or
     /// a mixture for its exact posterior); every n_skip iterations each chain's lowest-σ iterate is
     /// denoised to 0 by `method` with about n_den NFE. Options: chains (64), iterations (100), eta (0.1),
-    /// scale_eta (true), n_skip (10), n_den (9), method ("edm_stochastic"), sample_sigma (true; false takes the mode of p(σ | x) instead, which
+    /// scale_eta (true), n_skip (10), n_den (9), method ("edm_stochastic"), den_options (the method's own
+    /// options, e.g. `#{ s_churn: 0.0 }`; its defaults otherwise), sample_sigma (true; false takes the mode of p(σ | x) instead, which
     /// settles chains at the lowest levels and stops them mixing), init
     /// ("sampler": a 2-step Euler run plus noise of std init_noise 0.5 — or a tensor of starting points),
     /// init_steps, init_noise, init_gibbs (5), and the level grid: levels, or m levels geometric in
     /// [sigma_min, sigma_max]. Returns `#{ x, chains, nfe, chain_nfe, nfe_per_sample, init_nfe, sigma_trace, levels }`: `nfe` counts batched
-    /// calls, `chain_nfe` the evaluations one chain saw (the paper's cost), `nfe_per_sample` = chain_nfe / blocks.
+    /// calls, `chain_nfe` the evaluations one chain saw (the paper's cost), `nfe_per_sample` = chain_nfe / blocks;
+    /// `den_method` and `den_options` record the denoising sampler and every option it ran with.
     #[rhai_fn(return_raw)]
     pub fn dlg(ctx: NativeCallContext, den: ScriptDenoiser, model: Dynamic, options: Options) -> RhaiResult<Map> {
         let o = guard(&ctx, || options::CheckedOptions::new(options, DLG_KEYS))?;
@@ -210,6 +225,18 @@ mod api {
         let flat: Vec<f64> = result.sigma_trace.into_iter().flatten().collect();
         let trace = guard(&ctx, || create::from_f64(flat, &[iterations, opts.chains], &create::Placement::default()))?;
         let levels: Array = model.levels().iter().map(|&l| Dynamic::from_float(l)).collect();
+        let den_options: Map = opts
+            .den_options
+            .entries()
+            .map(|(k, v)| {
+                let value = match v {
+                    ParamValue::Number(x) => Dynamic::from_float(*x),
+                    ParamValue::Flag(b) => Dynamic::from_bool(*b),
+                    ParamValue::Text(t) => Dynamic::from(t.clone()),
+                };
+                (k.into(), value)
+            })
+            .collect();
         Ok(Map::from_iter([
             ("x".into(), Dynamic::from(result.samples)),
             ("chains".into(), Dynamic::from(result.chains)),
@@ -219,6 +246,8 @@ mod api {
             ("nfe_per_sample".into(), Dynamic::from_float(result.chain_nfe as FLOAT / blocks as FLOAT)),
             ("sigma_trace".into(), Dynamic::from(trace)),
             ("levels".into(), Dynamic::from_array(levels)),
+            ("den_method".into(), Dynamic::from(opts.method.clone())),
+            ("den_options".into(), Dynamic::from_map(den_options)),
         ]))
     }
 

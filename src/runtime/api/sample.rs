@@ -3,7 +3,7 @@
 //! registry, and the exact mixture quantities.
 
 use crate::diffusion::denoiser::Denoiser;
-use crate::diffusion::samplers::{self, Sampler};
+use crate::diffusion::samplers::{self, ParamValue, Params, Sampler};
 use crate::diffusion::timesteps::{
     exponential_sigmas, karras_sigmas, polyexponential_sigmas, sigma_steps, vp_sigmas, Spacing, SIGMA_SPACINGS,
 };
@@ -105,6 +105,22 @@ pub const COMMON: &[&str] = &[
     "device",
 ];
 
+/// A sampler's own options as a script wrote them (numbers, flags and words), to be checked
+/// against the sampler's declared options when it runs.
+pub fn method_params(options: &rhai::Map) -> Params {
+    let mut params = Params::new();
+    for (k, v) in options {
+        if let Ok(x) = v.as_float().or_else(|_| v.as_int().map(|i| i as f64)) {
+            params.set(k, ParamValue::Number(x));
+        } else if let Ok(b) = v.as_bool() {
+            params.set(k, ParamValue::Flag(b));
+        } else {
+            params.set(k, ParamValue::Text(v.to_string()));
+        }
+    }
+    params
+}
+
 /// Refuses an option key of `sample` that neither `sample` itself nor any sampler takes,
 /// suggesting the closest of those `sampler` accepts. (A key of another sampler is left to
 /// the sampler's own check, which names the method.)
@@ -181,11 +197,11 @@ fn sigma_list(o: &crate::runtime::options::CheckedOptions, den: &dyn Denoiser) -
 
 #[export_module]
 mod api {
-    use super::{check_keys, sigma_arg, sigma_list, with_denoiser, ScriptDenoiser, COMMON};
+    use super::{check_keys, method_params, sigma_arg, sigma_list, with_denoiser, ScriptDenoiser, COMMON};
     use crate::diffusion::denoiser::NetworkDenoiser;
     use crate::diffusion::mixture::Mixture;
     use crate::diffusion::parameterization::Pred;
-    use crate::diffusion::samplers::{self, Noise, ParamValue, Params, Run, StepInfo};
+    use crate::diffusion::samplers::{self, Noise, Run, StepInfo};
     use crate::diffusion::schedule::Schedule;
     use crate::nn::network::Network;
     use crate::runtime::api::{DenoiserLike, Options, TensorLike};
@@ -296,23 +312,17 @@ mod api {
                 }
             },
         };
-        let mut method_params = Params::new();
         let mut common = Map::new();
-        let mut own_keys = vec![];
+        let mut own = Map::new();
         for (k, v) in options {
             if COMMON.contains(&k.as_str()) {
                 common.insert(k, v);
-                continue;
-            }
-            own_keys.push(k.to_string());
-            if let Ok(x) = v.as_float().or_else(|_| v.as_int().map(|i| i as f64)) {
-                method_params.set(&k, ParamValue::Number(x));
-            } else if let Ok(b) = v.as_bool() {
-                method_params.set(&k, ParamValue::Flag(b));
             } else {
-                method_params.set(&k, ParamValue::Text(v.to_string()));
+                own.insert(k, v);
             }
         }
+        let own_keys: Vec<String> = own.keys().map(|k| k.to_string()).collect();
+        let method_params = method_params(&own);
         let o = guard(&ctx, || options::CheckedOptions::new(common, COMMON))?;
         let method = guard(&ctx, || Ok(o.opt_string("method")?.unwrap_or_else(|| "heun".into())))?;
         guard(&ctx, || check_keys(samplers::find(&method)?, &own_keys))?;
