@@ -193,33 +193,33 @@ fn a_trained_network_samples_through_its_wrapper() {
 }
 
 #[test]
-fn compare_samplers_prints_a_row_per_method_and_step_count() {
-    let out = common::run_file(std::path::Path::new("scripts/compare_samplers.rhai"), &["--fast"]);
+fn compare_samplers_prints_a_row_per_method_and_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().to_str().unwrap();
+    let out = common::run_file(std::path::Path::new("scripts/compare_samplers.rhai"), &["--fast", folder]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let header: Vec<&str> = stdout.lines().nth(1).unwrap_or("").split_whitespace().collect();
-    assert_eq!(header, ["method", "steps", "NFE", "sliced", "W2", "mode", "TV", "within", "3σ"], "{stdout}");
-    for method in [
-        "euler",
-        "heun",
-        "dpmpp_2m",
-        "ddim",
-        "ddpm",
-        "euler_ancestral",
-        "edm_stochastic",
-        "euler_maruyama",
-        "pc",
-        "rk45",
-    ] {
-        for steps in [5, 10] {
-            let row = stdout.lines().any(|l| {
-                let cells: Vec<&str> = l.split_whitespace().collect();
-                cells.len() == 6
-                    && cells[0] == method
-                    && cells[1] == steps.to_string()
-                    && cells[3].parse::<f64>().is_ok_and(|w| w > 0.0)
-            });
-            assert!(row, "no row for {method} at {steps} steps:\n{stdout}");
+    assert_eq!(header, ["method", "budget", "steps", "NFE", "sliced", "W2", "mode", "TV"], "{stdout}");
+    let names = difflab::diffusion::samplers::SAMPLERS.iter().map(|s| s.name);
+    // the adaptive solvers need more than the fast run's largest budget (20) at their loosest tolerance
+    for method in names.filter(|m| !["rk45", "dpm_adaptive"].contains(m)) {
+        for budget in [5, 10, 20] {
+            // one row per problem (the ring and the 64-D mixture), its NFE within the budget
+            let rows = stdout
+                .lines()
+                .map(|l| l.split_whitespace().collect::<Vec<_>>())
+                .filter(|c| {
+                    c.len() == 6
+                        && c[0] == method
+                        && c[1] == budget.to_string()
+                        && c[3].parse::<usize>().is_ok_and(|nfe| nfe <= budget)
+                        && c[4].parse::<f64>().is_ok_and(|w| w > 0.0)
+                })
+                .count();
+            assert_eq!(rows, 2, "rows for {method} at budget {budget}:\n{stdout}");
         }
     }
+    let png = std::fs::read(dir.path().join("compare_samplers.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
 }
