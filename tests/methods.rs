@@ -102,6 +102,27 @@ fn randomized_midpoint_script_prints_both_tables() {
 }
 
 #[test]
+fn flow_matching_script_compares_flows_with_a_vp_model() {
+    let out = fast_script("flow_matching");
+    for (data, bound) in [("swirl", 0.15), ("digits", 0.3)] {
+        let r = rows(&out, data);
+        // 4 models × 4 samplers × 3 budgets
+        assert_eq!(r.len(), 48, "{data}:\n{out}");
+        for row in &r {
+            let n = row.len();
+            let (budget, nfe, w2): (usize, usize, f64) =
+                (row[n - 3].parse().unwrap(), row[n - 2].parse().unwrap(), row[n - 1].parse().unwrap());
+            assert!(nfe <= budget && w2 > 0.0 && w2.is_finite(), "{row:?}");
+        }
+        // a flow sampled by Euler at 20 NFE is close to held-out data even after 300 training steps
+        let flow_euler = r.iter().find(|c| c[1] == "flow" && c[2] == "euler" && c[3] == "20").unwrap();
+        assert!(flow_euler[5].parse::<f64>().unwrap() < bound, "{flow_euler:?}");
+        assert_eq!(r.iter().filter(|c| c[1..4] == ["flow", "+", "1"]).count(), 12, "{out}");
+    }
+    assert!(out.lines().any(|l| l.ends_with("plots/flow_matching.png")), "{out}");
+}
+
+#[test]
 fn dlg_forwards_its_denoising_options_and_records_them() {
     let out = run_ok(
         r#"

@@ -177,7 +177,7 @@ fn rust_training_rate(bench: &Bench, batch: usize, seconds: f64) -> Result<f64> 
     best_rate(seconds, |iters| {
         for _ in 0..iters {
             let x0 = crate::data::batch::batch(&data, batch)?;
-            opt.step(&diffusion_loss(&net, &sched, &x0, &opts)?)?;
+            opt.step(&diffusion_loss(&net, &sched, &x0, &opts, None)?)?;
         }
         finish_device_work()
     })

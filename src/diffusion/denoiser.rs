@@ -4,7 +4,7 @@
 //! schedule are wrapped into it; Gaussian mixtures implement it exactly.
 
 use super::loss::noise_input;
-use super::parameterization::{per_row, x0_from, EdmPrecond, Pred};
+use super::parameterization::{flow_rates, per_row, x0_from, EdmPrecond, Pred};
 use super::schedule::Schedule;
 use crate::error::Result;
 use crate::nn::network::Network;
@@ -98,6 +98,8 @@ impl Denoiser for NetworkDenoiser {
             let c_skip = per_row(&pre.iter().map(|p| p.c_skip).collect::<Vec<_>>(), xc)?;
             let c_out = per_row(&pre.iter().map(|p| p.c_out).collect::<Vec<_>>(), xc)?;
             (xc.broadcast_mul(&c_in)?, Some((c_skip, c_out)))
+        } else if self.pred == Pred::Flow {
+            (x_vp.clone(), Some(flow_rates(&self.sched, &t, xc)?))
         } else {
             (x_vp.clone(), None)
         };

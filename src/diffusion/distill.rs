@@ -7,7 +7,7 @@
 //! is the teacher's x̂ at t'.
 
 use super::loss::{noise_input, Weighting};
-use super::parameterization::{per_row, x0_from, Pred};
+use super::parameterization::{flow_rates, per_row, x0_from, Pred};
 use super::schedule::Schedule;
 use crate::error::Result;
 use crate::nn::network::Network;
@@ -34,7 +34,8 @@ fn predict_x0(net: &Network, sched: &Schedule, z: &CTensor, t: &[f64], pred: Pre
     let out = net.forward(&Tensor::from_candle(z.clone()), &c)?.into_candle();
     let a = per_row(&t.iter().map(|&t| sched.alpha(t)).collect::<Vec<_>>(), z)?;
     let s = per_row(&t.iter().map(|&t| sched.sigma(t)).collect::<Vec<_>>(), z)?;
-    x0_from(pred, &out, z, &a, &s, None)
+    let rates = if pred == Pred::Flow { Some(flow_rates(sched, t, z)?) } else { None };
+    x0_from(pred, &out, z, &a, &s, rates.as_ref().map(|(da, ds)| (da, ds)))
 }
 
 /// One DDIM step from `z` at times `t` to times `t_next` with estimate `x0`.
@@ -114,7 +115,7 @@ pub fn distill_loss(
         crate::bail!("x0 must be a batch [N, ...] with N >= 1, got shape {:?}", x0.dims());
     }
     if opts.pred == Pred::Edm || opts.teacher_pred == Pred::Edm {
-        crate::bail!("distillation works with eps, x0, v or score predictions");
+        crate::bail!("distillation works with eps, x0, v, score or flow predictions");
     }
     let rows = x0.dims().first().copied().unwrap_or(0);
     let t: Vec<f64> =

@@ -1,7 +1,7 @@
 //! The denoising training loss: noise data at random times, ask the network,
 //! and compare. Weightings follow Salimans & Ho (2022, sec. 4) and EDM.
 
-use super::parameterization::{per_row, target, x0_from, EdmPrecond, Pred};
+use super::parameterization::{flow_rates, per_row, target, x0_from, EdmPrecond, Pred};
 use super::schedule::Schedule;
 use crate::error::Result;
 use crate::nn::embed::TimeInput;
@@ -57,6 +57,13 @@ pub enum TimeSampling {
         /// standard deviation of ln σ̃
         std: f64,
     },
+    /// logit(t) ~ N(mean, std²), dense at mid times (Esser et al. 2024, §3.1, "lognorm(0, 1)").
+    LogitNormal {
+        /// mean of logit t
+        mean: f64,
+        /// standard deviation of logit t
+        std: f64,
+    },
 }
 
 /// The options of [`diffusion_loss`].
@@ -88,6 +95,10 @@ pub fn sample_times(s: &Schedule, n: usize, times: TimeSampling) -> Result<Vec<f
             let (lo, hi) = (s.t_min(), s.t_max());
             Ok(rng::normal(n)?.into_iter().map(|z| s.t_of_edm_sigma((mean + std * z).exp()).clamp(lo, hi)).collect())
         }
+        TimeSampling::LogitNormal { mean, std } => {
+            let (lo, hi) = (s.t_min(), s.t_max());
+            Ok(rng::normal(n)?.into_iter().map(|z| (1.0 / (1.0 + (-(mean + std * z)).exp())).clamp(lo, hi)).collect())
+        }
     }
 }
 
@@ -109,24 +120,35 @@ pub struct Noised {
     pub alpha: candle_core::Tensor,
     /// σ per row.
     pub sigma: candle_core::Tensor,
-    /// EDM's (c_skip, c_out) per row, for the edm prediction.
+    /// The pair the prediction needs besides α and σ: EDM's (c_skip, c_out), or the flow
+    /// prediction's rates (dα/dt, dσ/dt), per row.
     pub precond: Option<(candle_core::Tensor, candle_core::Tensor)>,
     /// The network output.
     pub out: candle_core::Tensor,
 }
 
-/// Noises `x0` at times `t` with fresh noise and runs the network on it.
-pub fn noise_and_predict(net: &Network, s: &Schedule, x0: &Tensor, t: &[f64], pred: Pred) -> Result<Noised> {
+/// Noises `x0` at times `t` with `eps` (fresh noise when `None`) and runs the network on it.
+pub fn noise_and_predict(
+    net: &Network,
+    s: &Schedule,
+    x0: &Tensor,
+    t: &[f64],
+    pred: Pred,
+    eps: Option<&Tensor>,
+) -> Result<Noised> {
     let input = net.time_input().ok_or_else(|| crate::Error::new("a classifier cannot be trained as a denoiser"))?;
     let x0c = x0.candle();
     let (a, sg): (Vec<f64>, Vec<f64>) = t.iter().map(|&t| (s.alpha(t), s.sigma(t))).unzip();
     let alpha = per_row(&a, x0c)?;
     let sigma = per_row(&sg, x0c)?;
-    let eps = crate::tensor::create::randn(
-        x0.dims(),
-        &crate::tensor::create::Placement { dtype: x0.dtype(), device: x0.device().clone() },
-    )?
-    .into_candle();
+    let eps = match eps {
+        Some(e) => crate::tensor::transfer::to_device(e.candle(), x0.device())?.to_dtype(x0.dtype())?,
+        None => crate::tensor::create::randn(
+            x0.dims(),
+            &crate::tensor::create::Placement { dtype: x0.dtype(), device: x0.device().clone() },
+        )?
+        .into_candle(),
+    };
     let x = x0c.broadcast_mul(&alpha)?.add(&eps.broadcast_mul(&sigma)?)?;
     let c = Tensor::from_candle(per_row(&noise_input(input, s, t), x0c)?.flatten_all()?);
     let (net_in, precond) = if pred == Pred::Edm {
@@ -135,6 +157,8 @@ pub fn noise_and_predict(net: &Network, s: &Schedule, x0: &Tensor, t: &[f64], pr
         let c_skip = per_row(&pre.iter().map(|p| p.c_skip).collect::<Vec<_>>(), x0c)?;
         let c_out = per_row(&pre.iter().map(|p| p.c_out).collect::<Vec<_>>(), x0c)?;
         (x.broadcast_div(&alpha)?.broadcast_mul(&c_in)?, Some((c_skip, c_out)))
+    } else if pred == Pred::Flow {
+        (x.clone(), Some(flow_rates(s, t, x0c)?))
     } else {
         (x.clone(), None)
     };
@@ -142,8 +166,15 @@ pub fn noise_and_predict(net: &Network, s: &Schedule, x0: &Tensor, t: &[f64], pr
     Ok(Noised { x, eps, alpha, sigma, precond, out })
 }
 
-/// The mean over the batch of the weighted denoising error of `net` on `x0`.
-pub fn diffusion_loss(net: &Network, s: &Schedule, x0: &Tensor, opts: &LossOptions) -> Result<Tensor> {
+/// The mean over the batch of the weighted denoising error of `net` on `x0`, noised with `eps`
+/// (one draw per row, coupled to x0 as in reflow) or fresh noise.
+pub fn diffusion_loss(
+    net: &Network,
+    s: &Schedule,
+    x0: &Tensor,
+    opts: &LossOptions,
+    eps: Option<&Tensor>,
+) -> Result<Tensor> {
     if x0.rank() < 2 || x0.dims()[0] == 0 {
         crate::bail!("x0 must be a batch [N, ...] with N >= 1, got shape {:?}", x0.dims());
     }
@@ -152,7 +183,7 @@ pub fn diffusion_loss(net: &Network, s: &Schedule, x0: &Tensor, opts: &LossOptio
     }
     let n = x0.dims()[0];
     let t = sample_times(s, n, opts.times)?;
-    let nz = noise_and_predict(net, s, x0, &t, opts.pred)?;
+    let nz = noise_and_predict(net, s, x0, &t, opts.pred, eps)?;
     let pre = nz.precond.as_ref().map(|(a, b)| (a, b));
     let per_example = |sq: candle_core::Tensor| -> Result<candle_core::Tensor> { Ok(sq.flatten_from(1)?.mean(1)?) };
     let loss = match opts.weighting {
@@ -219,7 +250,7 @@ mod tests {
         let run = |w| {
             rng::seed(5);
             let opts = LossOptions { pred: Pred::Eps, weighting: w, times: LossOptions::default_times(&s) };
-            diffusion_loss(&n, &s, &x0, &opts).unwrap().to_scalar_f64().unwrap()
+            diffusion_loss(&n, &s, &x0, &opts, None).unwrap().to_scalar_f64().unwrap()
         };
         let (simple, snr) = (run(Weighting::Simple), run(Weighting::Snr));
         assert!((simple - snr).abs() < 1e-4 * simple, "{simple} vs {snr}");
@@ -239,7 +270,7 @@ mod tests {
                             weighting: Weighting::parse(w).unwrap(),
                             times: LossOptions::default_times(s),
                         };
-                        let loss = diffusion_loss(&n, s, &x0, &opts).unwrap();
+                        let loss = diffusion_loss(&n, s, &x0, &opts, None).unwrap();
                         let v = loss.to_scalar_f64().unwrap();
                         assert!(v.is_finite() && v >= 0.0, "{} {p} {w}: {v}", s.name());
                         let grads = loss.gradients().unwrap();

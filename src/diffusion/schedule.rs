@@ -1,6 +1,7 @@
 //! Noise schedules in continuous time `t ∈ [0, 1]` (t = 0 clean): the forward
-//! process is `x_t = α(t) x0 + σ(t) ε`. Every schedule gives α, σ, the
-//! log-SNR λ = log(α²/σ²) and its inverse, and the VE/EDM noise level σ/α.
+//! process is `x_t = α(t) x0 + σ(t) ε`. Every schedule gives α, σ, their rates
+//! dα/dt and dσ/dt, the log-SNR λ = log(α²/σ²) and its inverse, and the VE/EDM
+//! noise level σ/α.
 
 use crate::error::Result;
 
@@ -49,7 +50,14 @@ pub enum Schedule {
         /// The data standard deviation σ_data used by EDM's preconditioning and loss weight.
         sigma_data: f64,
     },
+    /// The linear interpolant of flow matching and rectified flow (Lipman et al. 2023;
+    /// Liu et al. 2023): α = 1 − t, σ = t, so the VE noise level is σ/α = t/(1 − t) and
+    /// t = σ_VE/(1 + σ_VE). Trained and sampled on [10⁻³, 1 − 10⁻³] (σ_VE from 0.001 to 999).
+    FlowLinear,
 }
+
+/// The distance from t = 0 and t = 1 at which the linear flow interpolant is trained and sampled.
+const FLOW_T_EPS: f64 = 1e-3;
 
 fn positive(name: &str, v: f64) -> Result<()> {
     if !(v > 0.0 && v.is_finite()) {
@@ -81,9 +89,12 @@ impl Schedule {
         Ok(Schedule::VpLinear { beta_start, beta_end, log_alpha_bar })
     }
 
-    /// The cosine schedule with offset `s`.
+    /// The cosine schedule with offset `s` ≥ 0 (s = 0 is the cosine interpolant of flow
+    /// matching, α = cos(πt/2), σ = sin(πt/2)).
     pub fn vp_cosine(s: f64) -> Result<Self> {
-        positive("s", s)?;
+        if !(s >= 0.0 && s.is_finite()) {
+            crate::bail!("s must be a finite number >= 0, got {s}");
+        }
         Ok(Schedule::VpCosine { s })
     }
 
@@ -123,6 +134,7 @@ impl Schedule {
             Schedule::VpLogsnrCosine { .. } => "vp_logsnr_cosine",
             Schedule::VeGeometric { .. } => "ve_geometric",
             Schedule::Edm { .. } => "edm",
+            Schedule::FlowLinear => "flow_linear",
         }
     }
 
@@ -152,6 +164,7 @@ impl Schedule {
         match self {
             Schedule::VpLinear { log_alpha_bar, .. } => 1.0 / (log_alpha_bar.len() - 1) as f64,
             Schedule::VpCosine { .. } => 1e-4,
+            Schedule::FlowLinear => FLOW_T_EPS,
             _ => 0.0,
         }
     }
@@ -160,6 +173,7 @@ impl Schedule {
     pub fn t_max(&self) -> f64 {
         match self {
             Schedule::VpCosine { .. } => 1.0 - 1e-3,
+            Schedule::FlowLinear => 1.0 - FLOW_T_EPS,
             _ => 1.0,
         }
     }
@@ -185,10 +199,34 @@ impl Schedule {
 
     /// α(t), the scale of the data.
     pub fn alpha(&self, t: f64) -> f64 {
-        if self.is_vp() {
-            (0.5 * self.log_alpha_bar(t)).exp()
-        } else {
-            1.0
+        match self {
+            Schedule::FlowLinear => 1.0 - t,
+            s if s.is_vp() => (0.5 * s.log_alpha_bar(t)).exp(),
+            _ => 1.0,
+        }
+    }
+
+    /// (dα/dt, dσ/dt): in closed form, or by central differences for the VP schedules defined
+    /// through log ᾱ (linear β and the log-SNR cosine).
+    pub fn rates(&self, t: f64) -> (f64, f64) {
+        match self {
+            Schedule::FlowLinear => (-1.0, 1.0),
+            Schedule::VeGeometric { sigma_min, sigma_max } => (0.0, self.sigma(t) * (sigma_max / sigma_min).ln()),
+            Schedule::Edm { sigma_min, sigma_max, rho, .. } => {
+                let (lo, hi) = (sigma_min.powf(1.0 / rho), sigma_max.powf(1.0 / rho));
+                (0.0, rho * (lo + t * (hi - lo)).powf(rho - 1.0) * (hi - lo))
+            }
+            Schedule::VpCosine { s } => {
+                // α = cos(g(t))/cos(g(0)) with g(t) = π/2 (t + s)/(1 + s); σ = √(1 − α²)
+                let g = |t: f64| (t + s) / (1.0 + s) * std::f64::consts::FRAC_PI_2;
+                let d_alpha = -g(t).sin() / g(0.0).cos() * std::f64::consts::FRAC_PI_2 / (1.0 + s);
+                (d_alpha, -self.alpha(t) * d_alpha / self.sigma(t))
+            }
+            _ => {
+                let h = 1e-6;
+                let (a, b) = ((t - h).max(0.0), (t + h).min(1.0));
+                ((self.alpha(b) - self.alpha(a)) / (b - a), (self.sigma(b) - self.sigma(a)) / (b - a))
+            }
         }
     }
 
@@ -201,6 +239,7 @@ impl Schedule {
                 (lo + t * (hi - lo)).powf(*rho)
             }
             Schedule::VpLogsnrCosine { .. } => (0.5 * -softplus(self.logsnr(t))).exp(),
+            Schedule::FlowLinear => t,
             _ => (-(self.log_alpha_bar(t).exp_m1())).max(0.0).sqrt(),
         }
     }
@@ -216,16 +255,17 @@ impl Schedule {
                 let lab = s.log_alpha_bar(t);
                 lab - (-lab.exp_m1()).ln()
             }
+            Schedule::FlowLinear => 2.0 * ((1.0 - t) / t).ln(),
             s => -2.0 * s.sigma(t).ln(),
         }
     }
 
     /// The VE / EDM noise level σ(t)/α(t) = exp(−λ/2).
     pub fn edm_sigma(&self, t: f64) -> f64 {
-        if self.is_vp() {
-            (-0.5 * self.logsnr(t)).exp()
-        } else {
-            self.sigma(t)
+        match self {
+            Schedule::FlowLinear => t / (1.0 - t),
+            s if s.is_vp() => (-0.5 * s.logsnr(t)).exp(),
+            s => s.sigma(t),
         }
     }
 
@@ -250,12 +290,19 @@ impl Schedule {
                 ((-0.5 * logsnr / rho).exp() - lo) / (hi - lo)
             }
             Schedule::VpLinear { .. } => bisect_decreasing(|t| self.logsnr(t), logsnr),
+            Schedule::FlowLinear => {
+                let sigma = (-0.5 * logsnr).exp();
+                sigma / (1.0 + sigma)
+            }
         };
         t.clamp(0.0, 1.0)
     }
 
     /// The time at which σ(t) (this schedule's own σ) equals `sigma`.
     pub fn t_of_sigma(&self, sigma: f64) -> f64 {
+        if *self == Schedule::FlowLinear {
+            return sigma.clamp(0.0, 1.0);
+        }
         if self.is_vp() {
             let s2 = sigma * sigma;
             self.t_of_logsnr((1.0 - s2).ln() - s2.ln())
@@ -311,7 +358,33 @@ mod tests {
             Schedule::vp_logsnr_cosine(-20.0, 20.0).unwrap(),
             Schedule::ve_geometric(0.01, 50.0).unwrap(),
             Schedule::edm(0.002, 80.0, 7.0, 0.5).unwrap(),
+            Schedule::vp_cosine(0.0).unwrap(),
+            Schedule::FlowLinear,
         ]
+    }
+
+    #[test]
+    fn rates_are_the_derivatives_of_alpha_and_sigma() {
+        // (linear β is piecewise in t, its rate jumps at the grid points)
+        for s in all().into_iter().filter(|s| s.discrete_steps().is_none()) {
+            // away from the ends, where σ ∝ √t makes difference quotients poor
+            for t in grid(&s).into_iter().filter(|t| *t > s.t_min() + 0.01 && *t < s.t_max() - 0.01) {
+                let h = 1e-5;
+                let (a, b) = ((t - h).max(s.t_min()), (t + h).min(s.t_max()));
+                let (da, ds) = s.rates(t);
+                let (na, ns) = ((s.alpha(b) - s.alpha(a)) / (b - a), (s.sigma(b) - s.sigma(a)) / (b - a));
+                let tol = |x: f64| 1e-4 * x.abs().max(1.0);
+                assert!(
+                    (da - na).abs() < tol(na) && (ds - ns).abs() < tol(ns),
+                    "{} at t = {t}: {da}, {ds} vs {na}, {ns}",
+                    s.name()
+                );
+            }
+        }
+        // the linear interpolant: x_t = (1 − t) x0 + t ε, σ_VE = t/(1 − t)
+        let f = Schedule::FlowLinear;
+        assert_eq!((f.alpha(0.25), f.sigma(0.25), f.rates(0.25)), (0.75, 0.25, (-1.0, 1.0)));
+        assert!((f.edm_sigma(0.25) - 1.0 / 3.0).abs() < 1e-15 && (f.t_of_edm_sigma(1.0 / 3.0) - 0.25).abs() < 1e-12);
     }
 
     fn grid(s: &Schedule) -> Vec<f64> {

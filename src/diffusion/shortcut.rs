@@ -86,7 +86,7 @@ pub fn chain_end(
 
 /// The ε-loss at a random time plus `weight` times the fidelity ‖x0 − x̂0‖² of a K-step chain.
 pub fn shortcut_loss(net: &Network, sched: &Schedule, x0: &Tensor, opts: &ShortcutOptions) -> Result<Tensor> {
-    if opts.pred == Pred::Edm {
+    if matches!(opts.pred, Pred::Edm | Pred::Flow) {
         crate::bail!("the shortcut chain takes eps, x0, v or score predictions");
     }
     let base = diffusion_loss(
@@ -94,6 +94,7 @@ pub fn shortcut_loss(net: &Network, sched: &Schedule, x0: &Tensor, opts: &Shortc
         sched,
         x0,
         &LossOptions { pred: opts.pred, weighting: Weighting::Simple, times: LossOptions::default_times(sched) },
+        None,
     )?;
     let steps = chain_steps(opts.k, opts.t, opts.start_at_end)?;
     let at = Placement { dtype: x0.dtype(), device: x0.device().clone() };

@@ -11,6 +11,7 @@ use std::sync::Mutex;
 pub const MODULES: &[(&str, &str)] = &[
     ("distill", include_str!("../../stdlib/distill.rhai")),
     ("fit", include_str!("../../stdlib/fit.rhai")),
+    ("flow", include_str!("../../stdlib/flow.rhai")),
     ("report", include_str!("../../stdlib/report.rhai")),
     ("stats", include_str!("../../stdlib/stats.rhai")),
     ("train", include_str!("../../stdlib/train.rhai")),

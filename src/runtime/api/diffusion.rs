@@ -44,7 +44,10 @@ const VE_KEYS: &[&str] = &["sigma_min", "sigma_max"];
 const EDM_KEYS: &[&str] = &["sigma_min", "sigma_max", "rho", "sigma_data"];
 const SPACING_KEYS: &[&str] = &["spacing"];
 const CONVERT_KEYS: &[&str] = &["from", "to"];
-const LOSS_KEYS: &[&str] = &["pred", "weighting", "t_min", "t_max", "times", "p_mean", "p_std"];
+const LOSS_KEYS: &[&str] =
+    &["pred", "weighting", "t_min", "t_max", "times", "p_mean", "p_std", "logit_mean", "logit_std", "noise"];
+const FLOW_LOSS_KEYS: &[&str] =
+    &["interpolant", "weighting", "t_sampling", "t_min", "t_max", "logit_mean", "logit_std", "noise"];
 
 /// The option keys of this module's functions (for completion).
 pub const OPTIONS: &[(&str, &[&str])] = &[
@@ -57,7 +60,46 @@ pub const OPTIONS: &[(&str, &[&str])] = &[
     ("sigmas", SPACING_KEYS),
     ("convert_pred", CONVERT_KEYS),
     ("diffusion_loss", LOSS_KEYS),
+    ("flow_matching_loss", FLOW_LOSS_KEYS),
 ];
+
+/// How training times are drawn: `kind` ("uniform", "lognormal" or "logit_normal") with its
+/// options, or the schedule's default when neither the kind nor a range is given.
+fn time_sampling(
+    o: &crate::runtime::options::CheckedOptions,
+    kind: Option<&str>,
+    sched: &Schedule,
+) -> crate::Result<crate::diffusion::loss::TimeSampling> {
+    use crate::diffusion::loss::{LossOptions, TimeSampling};
+    use crate::runtime::options::Range;
+    let ranged = o.opt_f64("t_min")?.is_some() || o.opt_f64("t_max")?.is_some();
+    Ok(match kind {
+        None if !ranged => LossOptions::default_times(sched),
+        None | Some("uniform") => {
+            TimeSampling::Uniform { t_min: o.f64_or("t_min", sched.t_min())?, t_max: o.f64_or("t_max", sched.t_max())? }
+        }
+        Some("lognormal") => {
+            TimeSampling::LogNormal { mean: o.f64_or("p_mean", -1.2)?, std: o.f64_in("p_std", 1.2, Range::Positive)? }
+        }
+        Some("logit_normal") => TimeSampling::LogitNormal {
+            mean: o.f64_or("logit_mean", 0.0)?,
+            std: o.f64_in("logit_std", 1.0, Range::Positive)?,
+        },
+        Some(other) => {
+            crate::bail!("unknown time sampling \"{other}\"; expected \"uniform\", \"lognormal\" or \"logit_normal\"")
+        }
+    })
+}
+
+/// The noise ε coupled to `x0` row by row (option `noise`), checked against its shape.
+fn given_noise(o: &crate::runtime::options::CheckedOptions, x0: &Tensor) -> crate::Result<Option<Tensor>> {
+    let Some(v) = o.opt_value("noise") else { return Ok(None) };
+    let eps = crate::runtime::convert::tensor_like(&v, None).map_err(|e| e.context("option `noise`"))?;
+    if eps.dims() != x0.dims() {
+        crate::bail!("option `noise` has shape {:?}, but x0 has {:?}", eps.dims(), x0.dims());
+    }
+    Ok(Some(eps.as_float()?))
+}
 
 /// The `spacing` option of a step list ("uniform" when absent).
 fn spacing_of(o: &crate::runtime::options::CheckedOptions) -> crate::Result<crate::diffusion::timesteps::Spacing> {
@@ -105,9 +147,12 @@ fn schedule_from(kind: &str, options: rhai::Map) -> crate::Result<Schedule> {
 
 #[export_module]
 mod api {
-    use super::{elementwise, schedule_from, spacing_of, times, CONVERT_KEYS, LOSS_KEYS, SPACING_KEYS};
-    use crate::diffusion::loss::{diffusion_loss as loss, LossOptions, TimeSampling, Weighting};
-    use crate::diffusion::parameterization::{convert, per_row, EdmPrecond, Pred};
+    use super::{
+        elementwise, given_noise, schedule_from, spacing_of, time_sampling, times, CONVERT_KEYS, FLOW_LOSS_KEYS,
+        LOSS_KEYS, SPACING_KEYS,
+    };
+    use crate::diffusion::loss::{diffusion_loss as loss, LossOptions, Weighting};
+    use crate::diffusion::parameterization::{convert, flow_rates, per_row, EdmPrecond, Pred};
     use crate::diffusion::schedule::Schedule;
     use crate::diffusion::timesteps::{karras_sigmas as karras, sigma_steps, timesteps as steps};
     use crate::nn::network::Network;
@@ -238,6 +283,19 @@ mod api {
         s.name().to_string()
     }
 
+    /// The smallest VE noise level σ/α the schedule trains and samples at (at t_min).
+    #[rhai_fn(get = "sigma_min")]
+    pub fn sigma_min(s: &mut Schedule) -> FLOAT {
+        s.edm_sigma(s.t_min())
+    }
+
+    /// The largest VE noise level σ/α the schedule trains and samples at (at t_max): a sampler's
+    /// start is x = sigma_max · ε.
+    #[rhai_fn(get = "sigma_max")]
+    pub fn sigma_max(s: &mut Schedule) -> FLOAT {
+        s.edm_sigma(s.t_max())
+    }
+
     /// The schedule and its parameters.
     #[rhai_fn(name = "to_string", name = "to_debug")]
     pub fn describe(s: &mut Schedule) -> String {
@@ -245,6 +303,7 @@ mod api {
             Schedule::VpLinear { beta_start, beta_end, log_alpha_bar } => {
                 format!("vp_linear(beta {beta_start} → {beta_end}, {} steps)", log_alpha_bar.len() - 1)
             }
+            Schedule::FlowLinear => "flow_linear(α = 1 − t, σ = t)".into(),
             other => format!("{other:?}")
                 .replace("VpCosine", "vp_cosine")
                 .replace("VpLogsnrCosine", "vp_logsnr_cosine")
@@ -273,10 +332,11 @@ mod api {
         })
     }
 
-    /// The denoising loss of `net` on a batch `x0` (a differentiable scalar): random times, fresh noise,
-    /// x_t = α x0 + σ ε. Options: pred ("eps"|"x0"|"v"|"score"|"edm"), weighting ("simple": the target's
-    /// own MSE, "snr", "snr_trunc" = max(SNR, 1), "snr+1", "edm"), times ("uniform" in [t_min, t_max], or
-    /// "lognormal" ln σ ~ N(p_mean, p_std²), EDM's default).
+    /// The denoising loss of `net` on a batch `x0` (a differentiable scalar): random times, fresh noise
+    /// (or `noise`, one ε per row), x_t = α x0 + σ ε. Options: pred ("eps"|"x0"|"v"|"score"|"edm"|"flow"),
+    /// weighting ("simple": the target's own MSE, "snr", "snr_trunc" = max(SNR, 1), "snr+1", "edm"), times
+    /// ("uniform" in [t_min, t_max], "lognormal" ln σ ~ N(p_mean, p_std²), EDM's default, or "logit_normal"
+    /// logit t ~ N(logit_mean, logit_std²)).
     #[rhai_fn(return_raw)]
     pub fn diffusion_loss(
         ctx: NativeCallContext,
@@ -289,22 +349,51 @@ mod api {
             let o = options::CheckedOptions::new(options, LOSS_KEYS)?;
             let pred = Pred::parse(&o.opt_string("pred")?.unwrap_or_else(|| "eps".into()))?;
             let weighting = Weighting::parse(&o.opt_string("weighting")?.unwrap_or_else(|| "simple".into()))?;
-            let default = LossOptions::default_times(&sched);
-            let times = match o.opt_string("times")?.as_deref() {
-                None if o.opt_f64("t_min")?.is_none() && o.opt_f64("t_max")?.is_none() => default,
-                None | Some("uniform") => TimeSampling::Uniform {
-                    t_min: o.f64_or("t_min", sched.t_min())?,
-                    t_max: o.f64_or("t_max", sched.t_max())?,
-                },
-                Some("lognormal") => TimeSampling::LogNormal {
-                    mean: o.f64_or("p_mean", -1.2)?,
-                    std: o.f64_in("p_std", 1.2, crate::runtime::options::Range::Positive)?,
-                },
-                Some(other) => crate::bail!("unknown times \"{other}\"; expected \"uniform\" or \"lognormal\""),
-            };
-            loss(&net, &sched, &x0, &LossOptions { pred, weighting, times })
+            let times = time_sampling(&o, o.opt_string("times")?.as_deref(), &sched)?;
+            let eps = given_noise(&o, &x0)?;
+            loss(&net, &sched, &x0, &LossOptions { pred, weighting, times }, eps.as_ref())
         })
     }
+
+    /// The flow-matching loss (Lipman et al. 2023; Liu et al. 2023): x_t = α x0 + σ ε along the
+    /// `interpolant` ("linear": α = 1 − t, σ = t, the `flow_linear()` schedule; "cosine": α = cos(πt/2),
+    /// σ = sin(πt/2), `vp_cosine(#{ s: 0.0 })`), the network predicting the velocity u = α' x0 + σ' ε
+    /// (ε − x0 for "linear"), its MSE by default (weighting as `diffusion_loss`). Times: t_sampling
+    /// ("uniform" on [t_min, t_max], or "logit_normal" with logit_mean 0, logit_std 1 as Esser et al.
+    /// 2024). `noise` couples one ε to each row of x0 (reflow). Sample the model with
+    /// `denoiser(net, flow_linear(), "flow")`: D(x, σ) at σ = t/(1 − t).
+    #[rhai_fn(return_raw)]
+    pub fn flow_matching_loss(
+        ctx: NativeCallContext,
+        net: Network,
+        x0: Tensor,
+        options: Options,
+    ) -> RhaiResult<Tensor> {
+        guard(&ctx, || {
+            let o = options::CheckedOptions::new(options, FLOW_LOSS_KEYS)?;
+            let sched = match o.opt_string("interpolant")?.as_deref() {
+                None | Some("linear") => Schedule::FlowLinear,
+                Some("cosine") => Schedule::vp_cosine(0.0)?,
+                Some(other) => crate::bail!("unknown interpolant \"{other}\"; expected \"linear\" or \"cosine\""),
+            };
+            let weighting = Weighting::parse(&o.opt_string("weighting")?.unwrap_or_else(|| "simple".into()))?;
+            let kind = o.opt_string("t_sampling")?;
+            let times = time_sampling(&o, Some(kind.as_deref().unwrap_or("uniform")), &sched)?;
+            let eps = given_noise(&o, &x0)?;
+            loss(&net, &sched, &x0, &LossOptions { pred: Pred::Flow, weighting, times }, eps.as_ref())
+        })
+    }
+    #[rhai_fn(name = "flow_matching_loss", return_raw)]
+    pub fn flow_matching_loss_default(ctx: NativeCallContext, net: Network, x0: Tensor) -> RhaiResult<Tensor> {
+        flow_matching_loss(ctx, net, x0, Map::new())
+    }
+
+    /// The linear interpolant of flow matching and rectified flow as a schedule: α = 1 − t, σ = t,
+    /// so the VE noise level is t/(1 − t) (trained and sampled for t in [0.001, 0.999]).
+    pub fn flow_linear() -> Schedule {
+        Schedule::FlowLinear
+    }
+
     #[rhai_fn(name = "diffusion_loss", return_raw)]
     pub fn diffusion_loss_default(
         ctx: NativeCallContext,
@@ -316,7 +405,7 @@ mod api {
     }
 
     /// Converts a prediction `out` made at `x` (time t: a number or one per row) from one kind to
-    /// another: `convert_pred(out, sched, x, t, #{ from: "eps", to: "x0" })` (eps, x0, v, score, edm).
+    /// another: `convert_pred(out, sched, x, t, #{ from: "eps", to: "x0" })` (eps, x0, v, score, edm, flow).
     #[rhai_fn(return_raw)]
     pub fn convert_pred(
         ctx: NativeCallContext,
@@ -339,8 +428,14 @@ mod api {
             let xc = x.candle();
             let c_skip = per_row(&pre.iter().map(|p| p.c_skip).collect::<Vec<_>>(), xc)?;
             let c_out = per_row(&pre.iter().map(|p| p.c_out).collect::<Vec<_>>(), xc)?;
-            let r =
-                convert(from, to, out.candle(), xc, &per_row(&a, xc)?, &per_row(&sg, xc)?, Some((&c_skip, &c_out)))?;
+            let (d_alpha, d_sigma) = flow_rates(&sched, &ts, xc)?;
+            let extra = |p: Pred| match p {
+                Pred::Edm => Some((&c_skip, &c_out)),
+                Pred::Flow => Some((&d_alpha, &d_sigma)),
+                _ => None,
+            };
+            let (alpha, sigma) = (per_row(&a, xc)?, per_row(&sg, xc)?);
+            let r = convert((from, extra(from)), (to, extra(to)), out.candle(), xc, &alpha, &sigma)?;
             Ok(Tensor::from_candle(r))
         })
     }

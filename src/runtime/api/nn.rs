@@ -159,6 +159,12 @@ mod api {
         net.params().into_iter().map(Dynamic::from).collect()
     }
 
+    /// The shape of one input example (without the batch dimension): `[2]`, `[1, 8, 8]`.
+    #[rhai_fn(get = "input_shape")]
+    pub fn input_shape(net: &mut Network) -> rhai::Array {
+        net.input_shape().into_iter().map(|d| Dynamic::from_int(d as INT)).collect()
+    }
+
     /// The number of trainable scalars.
     pub fn param_count(net: &mut Network) -> INT {
         net.param_count() as INT
