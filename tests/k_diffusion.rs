@@ -3,37 +3,18 @@
 //! with every Gaussian draw given (made by tests/reference/k_diffusion_vectors.py). Each
 //! run is replayed here and must match to 1e-9, with the same NFE; so must the step lists.
 
-use difflab::diffusion::mixture::Mixture;
-use difflab::diffusion::samplers::{self, Noise, ParamValue, Params, Run};
+mod common;
+
+use common::vectors::{data_file, f64s, mixture, params, points, worst};
+use difflab::diffusion::samplers::{self, Noise, Run};
 use difflab::diffusion::timesteps::{exponential_sigmas, karras_sigmas, polyexponential_sigmas, vp_sigmas};
-use difflab::tensor::{create, create::Placement, DType, Device, Tensor};
 use serde_json::Value;
 use std::collections::VecDeque;
 
 const TOL: f64 = 1e-9;
 
 fn file() -> Value {
-    serde_json::from_str(&std::fs::read_to_string("tests/data/k_diffusion.json").unwrap()).unwrap()
-}
-
-fn f64s(v: &Value) -> Vec<f64> {
-    match v {
-        Value::Array(a) => a.iter().flat_map(f64s).collect(),
-        Value::Number(n) => vec![n.as_f64().unwrap()],
-        other => panic!("not numbers: {other}"),
-    }
-}
-
-fn points(v: &Value) -> Tensor {
-    let rows = v.as_array().unwrap().len();
-    let flat = f64s(v);
-    let at = Placement { dtype: DType::F64, device: Device::Cpu };
-    create::from_f64(flat.clone(), &[rows, flat.len() / rows], &at).unwrap()
-}
-
-fn worst(got: &[f64], want: &[f64]) -> f64 {
-    assert_eq!(got.len(), want.len());
-    got.iter().zip(want).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max)
+    data_file("k_diffusion.json")
 }
 
 /// A σ list of `steps` + 1 entries from exactly `hi` down to exactly `lo`, then 0: what
@@ -73,23 +54,14 @@ fn step_lists_match_get_sigmas() {
 #[test]
 fn samplers_reproduce_k_diffusion() {
     let f = file();
-    let p = &f["problem"];
-    let means = p["means"].as_array().unwrap().iter().map(f64s).collect();
-    let mix = Mixture::new(means, f64s(&p["stds"]), f64s(&p["weights"])).unwrap();
+    let mix = mixture(&f["problem"]);
     let x_t = points(&f["initial"]["x_T"]);
     let mut failures = vec![];
     let mut names = std::collections::BTreeSet::new();
     for run in f["runs"].as_array().unwrap() {
         let name = run["sampler"].as_str().unwrap();
         names.insert(name.to_string());
-        let mut params = Params::new();
-        for (k, v) in run["options"].as_object().unwrap() {
-            let value = match v {
-                Value::String(s) => ParamValue::Text(s.clone()),
-                other => ParamValue::Number(other.as_f64().unwrap()),
-            };
-            params.set(k, value);
-        }
+        let params = params(&run["options"]);
         let sigmas = match run.get("sigmas") {
             Some(list) => f64s(list),
             None => {
@@ -109,7 +81,7 @@ fn samplers_reproduce_k_diffusion() {
             .unwrap_or_else(|e| panic!("{label}: {}", e.message()));
         let err = worst(&out.to_f64_vec().unwrap(), &f64s(&run["output"]));
         let nfe = run["nfe"].as_u64().unwrap() as usize;
-        if err >= TOL || r.record.nfe != nfe || r.given_noise_left() > 0 {
+        if err.is_nan() || err >= TOL || r.record.nfe != nfe || r.given_noise_left() > 0 {
             failures.push(format!(
                 "{label}: max error {err:e}, NFE {} (k-diffusion {nfe}), {} draws unused",
                 r.record.nfe,

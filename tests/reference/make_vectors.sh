@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Remakes tests/data/k_diffusion.json with k-diffusion itself: a virtualenv (under
-# target/, or $VENV) with torch and k-diffusion from PyPI, then the vector script.
+# Remakes tests/data/k_diffusion.json and tests/data/diffusers.json with k-diffusion and
+# diffusers themselves: a virtualenv (under target/, or $VENV) with torch, k-diffusion and
+# diffusers from PyPI, then the two vector scripts.
 # k-diffusion is installed without its training dependencies; the script loads its
 # sampling module alone. CI does not run this; tests/k_diffusion.rs reads its output.
 set -euo pipefail
@@ -10,5 +11,7 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet torch torchvision torchsde torchdiffeq scipy tqdm safetensors pillow
     "$venv/bin/pip" install --quiet --no-deps k-diffusion==0.1.1.post1
+    "$venv/bin/pip" install --quiet diffusers==0.42.1
 fi
 "$venv/bin/python" tests/reference/k_diffusion_vectors.py
+"$venv/bin/python" tests/reference/diffusers_vectors.py

@@ -32,6 +32,7 @@ mod rm_parallel;
 mod run;
 mod shortcut;
 mod ulmc;
+mod unipc;
 
 pub use params::{OptionDefault, OptionSpec, ParamValue, Params};
 pub use run::{Callback, Noise, Record, Run, StepInfo};
@@ -93,6 +94,7 @@ pub const SAMPLERS: &[Sampler] = &[
     dpmpp_3m_sde::SAMPLER,
     dpm_fast::SAMPLER,
     dpm_adaptive::SAMPLER,
+    unipc::SAMPLER,
     shortcut::SAMPLER,
     rm::SAMPLER,
     rm_parallel::SAMPLER,

@@ -1,0 +1,31 @@
+//! The diffusers samplers against diffusers itself: tests/data/diffusers.json holds runs of
+//! diffusers' own schedulers in float64 on the exact ring8 mixture denoiser (made by
+//! tests/reference/diffusers_vectors.py), given as VE noise levels, a VE start and a VE
+//! result. Each run is replayed here and must match to 1e-9, with the same NFE.
+
+mod common;
+
+use common::vectors::{data_file, f64s, mixture, params, points, worst};
+use difflab::diffusion::samplers::{self, Noise, Run};
+
+#[test]
+fn samplers_reproduce_diffusers() {
+    let f = data_file("diffusers.json");
+    let mix = mixture(&f["problem"]);
+    let mut failures = vec![];
+    let runs = f["runs"].as_array().unwrap();
+    for run in runs {
+        let name = run["sampler"].as_str().unwrap();
+        let sigmas = f64s(&run["sigmas"]);
+        let label = format!("{name} {} (diffusers {})", run["options"], run["diffusers"]);
+        let mut r = Run::new(&mix, Noise::Random, None, false);
+        let out = samplers::sample(name, &mut r, points(&run["x"]), &sigmas, &params(&run["options"]))
+            .unwrap_or_else(|e| panic!("{label}: {}", e.message()));
+        let err = worst(&out.to_f64_vec().unwrap(), &f64s(&run["output"]));
+        let nfe = run["nfe"].as_u64().unwrap() as usize;
+        if err.is_nan() || err >= 1e-9 || r.record.nfe != nfe {
+            failures.push(format!("{label}: max error {err:e}, NFE {} (diffusers {nfe})", r.record.nfe));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} runs differ:\n{}", failures.len(), runs.len(), failures.join("\n"));
+}

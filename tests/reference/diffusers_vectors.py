@@ -1,0 +1,97 @@
+"""Reference vectors for difflab's diffusers samplers, made by diffusers itself.
+
+Runs diffusers' own schedulers (the release `make_vectors.sh` pins) in float64 on the exact
+denoiser of the ring8 Gaussian mixture (tests/data/ring8.json) and writes
+tests/data/diffusers.json: for each run the sampler, its options, the VE noise levels σ the
+scheduler steps through (its `sigmas`, made float64 before the run), the starting point in
+VE coordinates, the NFE and the output. `tests/diffusers.rs` replays every run.
+
+diffusers works in VP coordinates x = α x0 + σ_VP ε with α = 1/√(1 + σ²), σ_VP = σ α; the
+model output given to it is the exact ε = (x − α D(x/α, σ))/σ_VP, and its result at σ = 0 is
+the sample itself.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from k_diffusion_vectors import Mixture  # noqa: E402  (the same exact denoiser)
+
+torch.set_default_dtype(torch.float64)
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def run_scheduler(scheduler, steps, mix, eps, stop=None):
+    """Runs `steps` steps, or only the first `stop`; returns the σ list run, the start and the
+    end in VE coordinates."""
+    scheduler.set_timesteps(steps)
+    # every scheduler quantity in float64, so the comparison is at float64 precision
+    for name in ("sigmas", "alphas_cumprod", "alpha_t", "sigma_t", "lambda_t"):
+        if hasattr(scheduler, name) and isinstance(getattr(scheduler, name), torch.Tensor):
+            setattr(scheduler, name, getattr(scheduler, name).double())
+    sigmas = scheduler.sigmas
+    alpha0 = 1 / torch.sqrt(sigmas[0] ** 2 + 1)
+    x = eps * scheduler.init_noise_sigma
+    x_ve = (x / alpha0).clone()
+    mix.calls = 0
+    stop = len(scheduler.timesteps) if stop is None else stop
+    for i, t in enumerate(scheduler.timesteps[:stop]):
+        sigma = sigmas[i]
+        alpha = 1 / torch.sqrt(sigma**2 + 1)
+        denoised = mix(x / alpha, sigma * torch.ones(x.shape[0]))
+        model_output = (x - alpha * denoised) / (sigma * alpha)
+        x = scheduler.step(model_output, t, x).prev_sample
+    alpha_end = 1 / torch.sqrt(sigmas[stop] ** 2 + 1)
+    return sigmas[: stop + 1].tolist(), x_ve.tolist(), (x / alpha_end).tolist()
+
+
+def record(scheduler, config, options, steps, mix, eps, stop=None):
+    sigmas, x_start, out = run_scheduler(scheduler, steps, mix, eps, stop)
+    return {"sampler": "unipc", "options": options, "diffusers": {**config, "steps": steps, "stopped_after": stop},
+            "sigmas": sigmas, "x": x_start, "nfe": mix.calls, "output": out}
+
+
+def main():
+    from diffusers import UniPCMultistepScheduler
+    from importlib.metadata import version
+
+    ring8 = json.loads((DATA / "ring8.json").read_text())
+    mix = Mixture(ring8["problem"])
+    gen = torch.Generator().manual_seed(20221206)
+    eps = torch.randn(8, 2, generator=gen)
+    runs = []
+    for steps in (5, 12):
+        for spacing in ("linspace", "trailing", "karras"):
+            for order in (1, 2, 3):
+                config = dict(solver_order=order, solver_type="bh2")
+                if spacing == "karras":
+                    config["use_karras_sigmas"] = True
+                else:
+                    config["timestep_spacing"] = spacing
+                runs.append(record(UniPCMultistepScheduler(**config), config, {"order": order}, steps, mix, eps))
+        # B(h) = −h and full order to the end: diffusers cannot take either into σ = 0 (the first
+        # gives NaN, the second singular order conditions), so these runs stop one step short
+        for order in (1, 2, 3):
+            for variant in ("bh1", "bh2"):
+                config = dict(solver_order=order, solver_type=variant, lower_order_final=False, use_karras_sigmas=True)
+                options = {"order": order, "variant": variant, "lower_order_final": 0}
+                runs.append(record(UniPCMultistepScheduler(**config), config, options, steps, mix, eps, stop=steps - 1))
+        # the predictor alone: diffusers' disable_corrector lists the steps whose correction is skipped
+        config = dict(solver_order=2, disable_corrector=list(range(steps)))
+        runs.append(record(UniPCMultistepScheduler(**config), config, {"order": 2, "corrector": 0}, steps, mix, eps))
+    out = {
+        "format": "difflab-diffusers-v1",
+        "made_by": f"diffusers {version('diffusers')}, torch {torch.__version__}, float64, "
+        "by tests/reference/diffusers_vectors.py",
+        "problem": ring8["problem"],
+        "runs": runs,
+    }
+    (DATA / "diffusers.json").write_text(json.dumps(out, separators=(",", ":")) + "\n")
+    print(f"{len(runs)} runs written to tests/data/diffusers.json")
+
+
+if __name__ == "__main__":
+    main()
