@@ -106,8 +106,8 @@ fn flow_matching_script_compares_flows_with_a_vp_model() {
     let out = fast_script("flow_matching");
     for (data, bound) in [("swirl", 0.15), ("digits", 0.3)] {
         let r = rows(&out, data);
-        // 4 models × 4 samplers × 3 budgets
-        assert_eq!(r.len(), 48, "{data}:\n{out}");
+        // 5 models × 4 samplers × 3 budgets
+        assert_eq!(r.len(), 60, "{data}:\n{out}");
         for row in &r {
             let n = row.len();
             let (budget, nfe, w2): (usize, usize, f64) =

@@ -61,20 +61,24 @@ impl Solver<'_, '_> {
         combine(&[(1.0, x), (-sigma_of(t_next) * (t_next - t).exp_m1(), &eps)])
     }
 
+    /// ε at the first intermediate stage s₁ = t + r₁h, u₁ = x − σ(s₁)(e^{r₁h} − 1) ε, from
+    /// `stages` or evaluated (DPM-Solver-2 and -3 share it when r₁ agrees).
+    fn first_stage(&mut self, stages: &mut Stages, x: &Tensor, eps: &Tensor, s1: f64, r1_h: f64) -> Result<Tensor> {
+        if let Some(e) = &stages.eps_r1 {
+            return Ok(e.clone());
+        }
+        let u1 = combine(&[(1.0, x), (-sigma_of(s1) * r1_h.exp_m1(), eps)])?;
+        let e = self.eps_at(&u1, s1)?;
+        stages.eps_r1 = Some(e.clone());
+        Ok(e)
+    }
+
     /// DPM-Solver-2 from t to `t_next` with its intermediate stage at t + r₁ h.
     pub(super) fn second(&mut self, stages: &mut Stages, x: &Tensor, t: f64, t_next: f64, r1: f64) -> Result<Tensor> {
         let h = t_next - t;
         let eps = self.eps(stages, x, t)?;
         let s1 = t + r1 * h;
-        let eps_r1 = match &stages.eps_r1 {
-            Some(e) => e.clone(),
-            None => {
-                let u1 = combine(&[(1.0, x), (-sigma_of(s1) * (r1 * h).exp_m1(), &eps)])?;
-                let e = self.eps_at(&u1, s1)?;
-                stages.eps_r1 = Some(e.clone());
-                e
-            }
-        };
+        let eps_r1 = self.first_stage(stages, x, &eps, s1, r1 * h)?;
         let a = sigma_of(t_next) * h.exp_m1();
         let b = sigma_of(t_next) / (2.0 * r1) * h.exp_m1();
         combine(&[(1.0, x), (-a + b, &eps), (-b, &eps_r1)])
@@ -89,15 +93,7 @@ impl Solver<'_, '_> {
         let h = t_next - t;
         let eps = self.eps(stages, x, t)?;
         let (s1, s2) = (t + r1 * h, t + r2 * h);
-        let eps_r1 = match &stages.eps_r1 {
-            Some(e) => e.clone(),
-            None => {
-                let u1 = combine(&[(1.0, x), (-sigma_of(s1) * (r1 * h).exp_m1(), &eps)])?;
-                let e = self.eps_at(&u1, s1)?;
-                stages.eps_r1 = Some(e.clone());
-                e
-            }
-        };
+        let eps_r1 = self.first_stage(stages, x, &eps, s1, r1 * h)?;
         let eps_r2 = match &stages.eps_r2 {
             Some(e) => e.clone(),
             None => {
