@@ -101,8 +101,8 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Result<Vec<f64>> {
     Ok(x)
 }
 
-/// One UniP or UniC update from `x` at σ_s (estimate `m0`, earlier estimates `earlier` at
-/// σ levels `earlier_sigmas`) to σ_t; `last` is the corrector's (ρ, D_t − D₀) term.
+/// One UniP or UniC update from σ_s, where the estimate is `m0`, to σ_t, with the earlier
+/// estimates and their σ (newest first).
 struct Update<'a> {
     sigma_s: f64,
     sigma_t: f64,
