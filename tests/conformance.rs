@@ -3,50 +3,32 @@
 //! denoiser, score, log-density and noise posterior, the VP conversions, and
 //! the deterministic and given-noise samplers, all in f64 to 1e-9.
 
+mod common;
+
+use common::vectors::{data_file, f64s, points, worst};
 use difflab::diffusion::denoiser::Denoiser;
 use difflab::diffusion::mixture::Mixture;
 use difflab::diffusion::parameterization::{per_row, target, Pred};
 use difflab::diffusion::samplers::{self, Noise, ParamValue, Params, Run};
 use difflab::diffusion::timesteps::karras_sigmas;
-use difflab::tensor::{create, create::Placement, DType, Device, Tensor};
+use difflab::tensor::Tensor;
 use serde_json::Value;
 use std::collections::VecDeque;
 
 const TOL: f64 = 1e-9;
 
 fn file() -> Value {
-    serde_json::from_str(&std::fs::read_to_string("tests/data/ring8.json").unwrap()).unwrap()
-}
-
-fn f64s(v: &Value) -> Vec<f64> {
-    match v {
-        Value::Array(a) => a.iter().flat_map(f64s).collect(),
-        Value::Number(n) => vec![n.as_f64().unwrap()],
-        other => panic!("not numbers: {other}"),
-    }
-}
-
-fn at() -> Placement {
-    Placement { dtype: DType::F64, device: Device::Cpu }
-}
-
-/// An [N, d] f64 tensor from a JSON array of points.
-fn points(v: &Value) -> Tensor {
-    let rows = v.as_array().unwrap().len();
-    let flat = f64s(v);
-    create::from_f64(flat.clone(), &[rows, flat.len() / rows], &at()).unwrap()
+    data_file("ring8.json")
 }
 
 fn assert_close(got: &[f64], want: &[f64], what: &str) {
     assert_eq!(got.len(), want.len(), "{what}: length");
-    let worst = got.iter().zip(want).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    let worst = worst(got, want);
     assert!(worst < TOL, "{what}: max abs error {worst:e}");
 }
 
 fn mixture(f: &Value) -> Mixture {
-    let p = &f["problem"];
-    let means = p["means"].as_array().unwrap().iter().map(f64s).collect();
-    Mixture::new(means, f64s(&p["stds"]), f64s(&p["weights"])).unwrap()
+    common::vectors::mixture(&f["problem"])
 }
 
 #[test]
