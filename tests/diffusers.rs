@@ -28,4 +28,6 @@ fn samplers_reproduce_diffusers() {
         }
     }
     assert!(failures.is_empty(), "{} of {} runs differ:\n{}", failures.len(), runs.len(), failures.join("\n"));
+    let names: std::collections::BTreeSet<&str> = runs.iter().map(|r| r["sampler"].as_str().unwrap()).collect();
+    assert_eq!(names.into_iter().collect::<Vec<_>>(), ["plms", "unipc"]);
 }

@@ -62,6 +62,7 @@ fn every_method_samples_the_ring_and_reports_its_nfe() {
         ("dpmpp_2m_sde", 40),
         ("dpmpp_3m_sde", 40),
         ("unipc", 40),
+        ("plms", 41),
     ];
     for (name, nfe) in expected_nfe {
         assert!(lines.contains(&format!("{name} {nfe} 40 true").as_str()), "{name}: {out}");

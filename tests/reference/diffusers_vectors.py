@@ -48,6 +48,29 @@ def run_scheduler(scheduler, steps, mix, eps, stop=None):
     return sigmas[: stop + 1].tolist(), x_ve.tolist(), (x / alpha_end).tolist()
 
 
+def run_pndm(scheduler, steps, mix, eps):
+    """PNDM's PLMS path: its own timesteps and ᾱ, converted to the VE σ list it steps through."""
+    scheduler.set_timesteps(steps)
+    scheduler.alphas_cumprod = scheduler.alphas_cumprod.double()
+    scheduler.final_alpha_cumprod = torch.as_tensor(scheduler.final_alpha_cumprod).double()
+    bar = scheduler.alphas_cumprod
+    ve = lambda a: torch.sqrt((1 - a) / a)
+    distinct = []
+    for t in scheduler.timesteps.tolist():
+        if not distinct or distinct[-1] != t:
+            distinct.append(t)
+    sigmas = [ve(bar[t]).item() for t in distinct] + [ve(scheduler.final_alpha_cumprod).item()]
+    x = eps * scheduler.init_noise_sigma
+    x_ve = x * torch.sqrt(1 + torch.tensor(sigmas[0]) ** 2)
+    mix.calls = 0
+    for t in scheduler.timesteps:
+        alpha, sigma_vp = torch.sqrt(bar[t]), torch.sqrt(1 - bar[t])
+        denoised = mix(x / alpha, (sigma_vp / alpha) * torch.ones(x.shape[0]))
+        x = scheduler.step((x - alpha * denoised) / sigma_vp, t, x).prev_sample
+    out = x / torch.sqrt(scheduler.final_alpha_cumprod)
+    return sigmas, x_ve.tolist(), out.tolist()
+
+
 def record(scheduler, config, options, steps, mix, eps, stop=None):
     sigmas, x_start, out = run_scheduler(scheduler, steps, mix, eps, stop)
     return {"sampler": "unipc", "options": options, "diffusers": {**config, "steps": steps, "stopped_after": stop},
@@ -55,7 +78,7 @@ def record(scheduler, config, options, steps, mix, eps, stop=None):
 
 
 def main():
-    from diffusers import UniPCMultistepScheduler
+    from diffusers import PNDMScheduler, UniPCMultistepScheduler
     from importlib.metadata import version
 
     ring8 = json.loads((DATA / "ring8.json").read_text())
@@ -82,6 +105,15 @@ def main():
         # the predictor alone: diffusers' disable_corrector lists the steps whose correction is skipped
         config = dict(solver_order=2, disable_corrector=list(range(steps)))
         runs.append(record(UniPCMultistepScheduler(**config), config, {"order": 2, "corrector": 0}, steps, mix, eps))
+    # PLMS as Stable Diffusion configures it: "leading" timesteps with offset 1, so that each
+    # step's target is the next timestep evaluated (with "linspace" diffusers steps to
+    # t − T/N but evaluates the model at the rounded linspace point)
+    for steps in (1, 2, 5, 12):
+        for to_one in (True, False):
+            config = dict(skip_prk_steps=True, timestep_spacing="leading", steps_offset=1, set_alpha_to_one=to_one)
+            sigmas, x_start, out = run_pndm(PNDMScheduler(**config), steps, mix, eps)
+            runs.append({"sampler": "plms", "options": {}, "diffusers": {**config, "steps": steps},
+                         "sigmas": sigmas, "x": x_start, "nfe": mix.calls, "output": out})
     out = {
         "format": "difflab-diffusers-v1",
         "made_by": f"diffusers {version('diffusers')}, torch {torch.__version__}, float64, "

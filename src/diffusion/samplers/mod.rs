@@ -26,6 +26,7 @@ mod lms;
 pub mod ou;
 mod params;
 mod pc;
+mod plms;
 mod rk45;
 mod rm;
 mod rm_parallel;
@@ -95,6 +96,7 @@ pub const SAMPLERS: &[Sampler] = &[
     dpm_fast::SAMPLER,
     dpm_adaptive::SAMPLER,
     unipc::SAMPLER,
+    plms::SAMPLER,
     shortcut::SAMPLER,
     rm::SAMPLER,
     rm_parallel::SAMPLER,
