@@ -124,7 +124,7 @@ mod api {
     use crate::diffusion::mcmc::noise_model::geometric_levels;
     use crate::diffusion::mcmc::{dlg as chains, langevin as plain};
     use crate::diffusion::parameterization::Pred;
-    use crate::diffusion::samplers::{Noise, ParamValue, Run};
+    use crate::diffusion::samplers::{Noise, Run};
     use crate::diffusion::schedule::Schedule;
     use crate::diffusion::shortcut::{shortcut_loss as shortcut, ShortcutOptions};
     use crate::nn::network::Network;
@@ -225,18 +225,6 @@ mod api {
         let flat: Vec<f64> = result.sigma_trace.into_iter().flatten().collect();
         let trace = guard(&ctx, || create::from_f64(flat, &[iterations, opts.chains], &create::Placement::default()))?;
         let levels: Array = model.levels().iter().map(|&l| Dynamic::from_float(l)).collect();
-        let den_options: Map = opts
-            .den_options
-            .entries()
-            .map(|(k, v)| {
-                let value = match v {
-                    ParamValue::Number(x) => Dynamic::from_float(*x),
-                    ParamValue::Flag(b) => Dynamic::from_bool(*b),
-                    ParamValue::Text(t) => Dynamic::from(t.clone()),
-                };
-                (k.into(), value)
-            })
-            .collect();
         Ok(Map::from_iter([
             ("x".into(), Dynamic::from(result.samples)),
             ("chains".into(), Dynamic::from(result.chains)),
@@ -247,7 +235,7 @@ mod api {
             ("sigma_trace".into(), Dynamic::from(trace)),
             ("levels".into(), Dynamic::from_array(levels)),
             ("den_method".into(), Dynamic::from(opts.method.clone())),
-            ("den_options".into(), Dynamic::from_map(den_options)),
+            ("den_options".into(), Dynamic::from_map(crate::runtime::api::sample::params_map(&opts.den_options))),
         ]))
     }
 

@@ -121,6 +121,21 @@ pub fn method_params(options: &rhai::Map) -> Params {
     params
 }
 
+/// A sampler's options as a script map: the inverse of [`method_params`].
+pub fn params_map(params: &Params) -> rhai::Map {
+    params
+        .entries()
+        .map(|(k, v)| {
+            let value = match v {
+                ParamValue::Number(x) => Dynamic::from_float(*x),
+                ParamValue::Flag(b) => Dynamic::from_bool(*b),
+                ParamValue::Text(t) => Dynamic::from(t.clone()),
+            };
+            (k.into(), value)
+        })
+        .collect()
+}
+
 /// Refuses an option key of `sample` that neither `sample` itself nor any sampler takes,
 /// suggesting the closest of those `sampler` accepts. (A key of another sampler is left to
 /// the sampler's own check, which names the method.)
