@@ -63,6 +63,9 @@ fn every_method_samples_the_ring_and_reports_its_nfe() {
         ("dpmpp_3m_sde", 40),
         ("unipc", 40),
         ("plms", 41),
+        ("pndm", 49),
+        ("ipndm", 40),
+        ("deis", 40),
     ];
     for (name, nfe) in expected_nfe {
         assert!(lines.contains(&format!("{name} {nfe} 40 true").as_str()), "{name}: {out}");
@@ -99,6 +102,47 @@ fn k_diffusion_step_lists_through_sample() {
          vp [\"152.2\", \"3.422\", \"0.01049\", \"0\"]\n\
          [\"10.00\", \"0.05623\", \"0.01000\", \"0\"]\n"
     );
+}
+
+#[test]
+fn lowest_orders_of_the_multistep_methods_are_euler() {
+    // iPNDM and DEIS of order 1 are Euler's (DDIM's) update, draw for draw
+    let out = run_ok(
+        r#"
+        seed(4);
+        let mix = gaussians_ring(8, 4.0, 0.3);
+        let x = randn([64, 2]) * 80.0;
+        let euler = sample(mix, #{ method: "euler", steps: 7, x: x, dtype: "f64" }).x;
+        for m in ["ipndm", "deis"] {
+            let other = sample(mix, #{ method: m, order: 1, steps: 7, x: x, dtype: "f64" }).x;
+            print((other - euler).abs().max().item() < 1e-12);
+        }
+        "#,
+    );
+    assert_eq!(out, "true\ntrue\n");
+}
+
+#[test]
+fn align_your_steps_lists_through_sample() {
+    let out = run_ok(
+        r#"
+        let mix = gaussians_ring(8, 4.0, 0.3);
+        print(sample(mix, #{ method: "euler", spacing: "ays", ays: "svd", steps: 2, n: 2 }).sigmas);
+        print(sample(mix, #{ method: "euler", spacing: "ays", steps: 10, n: 2 }).sigmas[9]);
+        "#,
+    );
+    // the SVD list at its 1st, 6th and (replaced by 0) 11th level; SD1.5's by default
+    assert_eq!(out, "[700.0, 1.789, 0.0]\n0.1515232662\n");
+    for (options, message) in [
+        (r#"spacing: "ays", sigma_min: 0.1"#, "drop sigma_min/sigma_max"),
+        (r#"ays: "sdxl""#, "it needs spacing \"ays\", got \"karras\""),
+        (r#"spacing: "ays", ays: "sd3""#, "the lists are sd1, sdxl, svd"),
+    ] {
+        let r = run_source(&format!(
+            "sample(gaussians_ring(8, 4.0, 0.3), #{{ method: \"euler\", steps: 4, n: 2, {options} }});"
+        ));
+        assert!(r.code != 0 && r.stderr.contains(message), "{options}: {}", r.stderr);
+    }
 }
 
 #[test]

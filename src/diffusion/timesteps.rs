@@ -74,7 +74,7 @@ pub fn karras_sigmas(n: usize, sigma_min: f64, sigma_max: f64, rho: f64) -> Resu
 
 /// The spacings that are closed-form σ lists over a σ range, with no schedule needed
 /// (k-diffusion's `get_sigmas_*`).
-pub const SIGMA_SPACINGS: &[&str] = &["karras", "exponential", "polyexponential", "vp"];
+pub const SIGMA_SPACINGS: &[&str] = &["karras", "exponential", "polyexponential", "vp", "ays"];
 
 /// `values` from `a` to `b` in `n` evenly spaced points (`torch.linspace`; `[a]` when n = 1).
 fn linspace(a: f64, b: f64, n: usize) -> impl Iterator<Item = f64> {
@@ -126,6 +126,70 @@ pub fn vp_sigmas(n: usize) -> Result<Vec<f64>> {
     let mut out: Vec<f64> =
         linspace(1.0, eps_s, n).map(|t| (beta_d * t * t / 2.0 + beta_min * t).exp_m1().sqrt()).collect();
     out.push(0.0);
+    Ok(out)
+}
+
+/// The published 10-step lists of Align Your Steps (Sabour, Fidler & Kreis 2024, "Align Your
+/// Steps: Optimizing Sampling Schedules in Diffusion Models", released with the paper's
+/// how-to): σ levels optimized for Stable Diffusion 1.5, SDXL and Stable Video Diffusion,
+/// each for its model's own σ range.
+pub const AYS_LISTS: &[(&str, [f64; 11])] = &[
+    (
+        "sd1",
+        [
+            14.6146412293,
+            6.4745760956,
+            3.8636745985,
+            2.6946151520,
+            1.8841921177,
+            1.3943805092,
+            0.9642583904,
+            0.6523686016,
+            0.3977456272,
+            0.1515232662,
+            0.0291671582,
+        ],
+    ),
+    (
+        "sdxl",
+        [
+            14.6146412293,
+            6.3184485287,
+            3.7681790315,
+            2.1811480769,
+            1.3405244945,
+            0.8620721141,
+            0.5550693289,
+            0.3798540708,
+            0.2332364134,
+            0.1114188177,
+            0.0291671582,
+        ],
+    ),
+    ("svd", [700.00, 54.5, 15.886, 7.977, 4.248, 1.789, 0.981, 0.403, 0.173, 0.034, 0.002]),
+];
+
+/// The Align Your Steps list for `model` (a name of [`AYS_LISTS`]) at `n` steps: the published
+/// 11 levels interpolated linearly in log σ at n + 1 evenly spaced positions (the paper's
+/// recipe for other step counts), the last replaced by 0 as the paper's how-to does.
+pub fn ays_sigmas(n: usize, model: &str) -> Result<Vec<f64>> {
+    check_steps(n)?;
+    let Some((_, levels)) = AYS_LISTS.iter().find(|(name, _)| *name == model) else {
+        let names: Vec<&str> = AYS_LISTS.iter().map(|(name, _)| *name).collect();
+        crate::bail!("unknown Align Your Steps list \"{model}\"; the lists are {}", names.join(", "));
+    };
+    let last = levels.len() - 1;
+    let mut out: Vec<f64> = linspace(0.0, last as f64, n + 1)
+        .map(|at| {
+            let i = (at.floor() as usize).min(last - 1);
+            let frac = at - i as f64;
+            if frac == 0.0 {
+                return levels[i];
+            }
+            (levels[i].ln() * (1.0 - frac) + levels[i + 1].ln() * frac).exp()
+        })
+        .collect();
+    out[n] = 0.0;
     Ok(out)
 }
 
@@ -220,5 +284,23 @@ mod tests {
         let step = lambdas[1] - lambdas[0];
         assert!(lambdas.windows(2).all(|w| ((w[1] - w[0]) - step).abs() < 1e-6), "{lambdas:?}");
         assert!(Spacing::parse("cubic").unwrap_err().message().contains("uniform, logsnr"));
+    }
+
+    #[test]
+    fn ays_lists_are_the_published_levels_interpolated_in_log_sigma() {
+        let (_, sd1) = AYS_LISTS[0];
+        let ten = ays_sigmas(10, "sd1").unwrap();
+        assert_eq!(ten[..10], sd1[..10]);
+        assert_eq!(ten[10], 0.0);
+        // twice the steps: the published levels and their geometric means in between
+        let twenty = ays_sigmas(20, "sdxl").unwrap();
+        let (_, sdxl) = AYS_LISTS[1];
+        for i in 0..10 {
+            assert!((twenty[2 * i] - sdxl[i]).abs() < 1e-12 * sdxl[i], "{i}");
+            let mean = (sdxl[i] * sdxl[i + 1]).sqrt();
+            assert!((twenty[2 * i + 1] - mean).abs() < 1e-12 * mean, "{i}");
+        }
+        assert_eq!(ays_sigmas(1, "svd").unwrap(), vec![700.0, 0.0]);
+        assert!(ays_sigmas(5, "sd3").unwrap_err().message().contains("sd1, sdxl, svd"));
     }
 }

@@ -7,6 +7,7 @@
 mod churn;
 mod ddim;
 mod ddpm;
+mod deis;
 mod dpm_2;
 mod dpm_2_ancestral;
 mod dpm_adaptive;
@@ -22,11 +23,13 @@ mod euler;
 mod euler_ancestral;
 mod euler_maruyama;
 mod heun;
+mod ipndm;
 mod lms;
 pub mod ou;
 mod params;
 mod pc;
 mod plms;
+mod pndm;
 mod rk45;
 mod rm;
 mod rm_parallel;
@@ -97,6 +100,9 @@ pub const SAMPLERS: &[Sampler] = &[
     dpm_adaptive::SAMPLER,
     unipc::SAMPLER,
     plms::SAMPLER,
+    pndm::SAMPLER,
+    ipndm::SAMPLER,
+    deis::SAMPLER,
     shortcut::SAMPLER,
     rm::SAMPLER,
     rm_parallel::SAMPLER,

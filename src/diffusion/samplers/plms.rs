@@ -20,6 +20,23 @@ pub const SAMPLER: Sampler = Sampler {
     run: plms,
 };
 
+/// The pseudo linear multistep combination (Liu et al. 2022, eq. 12, with the lower-order
+/// Adams–Bashforth weights while fewer predictions exist): `eps` the newest noise prediction,
+/// `earlier` up to three before it, newest first.
+pub(super) fn adams_bashforth(eps: &Tensor, earlier: &VecDeque<Tensor>) -> Result<Tensor> {
+    match earlier.len() {
+        0 => Ok(eps.clone()),
+        1 => combine(&[(1.5, eps), (-0.5, &earlier[0])]),
+        2 => combine(&[(23.0 / 12.0, eps), (-16.0 / 12.0, &earlier[0]), (5.0 / 12.0, &earlier[1])]),
+        _ => combine(&[
+            (55.0 / 24.0, eps),
+            (-59.0 / 24.0, &earlier[0]),
+            (37.0 / 24.0, &earlier[1]),
+            (-9.0 / 24.0, &earlier[2]),
+        ]),
+    }
+}
+
 /// NFE = steps + 1 for two steps or more.
 pub fn plms(run: &mut Run, x: Tensor, sigmas: &[f64], _: &Params) -> Result<Tensor> {
     let n = sigmas.len() - 1;
@@ -30,22 +47,13 @@ pub fn plms(run: &mut Run, x: Tensor, sigmas: &[f64], _: &Params) -> Result<Tens
         let (sigma, next) = (sigmas[i], sigmas[i + 1]);
         let denoised = run.denoise(&x, sigma)?;
         let eps = ode_derivative(&x, &denoised, sigma)?;
-        let slope = match earlier.len() {
-            0 if n > 1 => {
-                let ahead = axpy(&x, next - sigma, &eps)?;
-                let denoised_ahead = run.denoise(&ahead, next)?;
-                let eps_ahead = ode_derivative(&ahead, &denoised_ahead, next)?;
-                combine(&[(0.5, &eps), (0.5, &eps_ahead)])?
-            }
-            0 => eps.clone(),
-            1 => combine(&[(1.5, &eps), (-0.5, &earlier[0])])?,
-            2 => combine(&[(23.0 / 12.0, &eps), (-16.0 / 12.0, &earlier[0]), (5.0 / 12.0, &earlier[1])])?,
-            _ => combine(&[
-                (55.0 / 24.0, &eps),
-                (-59.0 / 24.0, &earlier[0]),
-                (37.0 / 24.0, &earlier[1]),
-                (-9.0 / 24.0, &earlier[2]),
-            ])?,
+        let slope = if earlier.is_empty() && n > 1 {
+            let ahead = axpy(&x, next - sigma, &eps)?;
+            let denoised_ahead = run.denoise(&ahead, next)?;
+            let eps_ahead = ode_derivative(&ahead, &denoised_ahead, next)?;
+            combine(&[(0.5, &eps), (0.5, &eps_ahead)])?
+        } else {
+            adams_bashforth(&eps, &earlier)?
         };
         earlier.push_front(eps);
         earlier.truncate(3);

@@ -5,7 +5,8 @@
 use crate::diffusion::denoiser::Denoiser;
 use crate::diffusion::samplers::{self, ParamValue, Params, Sampler};
 use crate::diffusion::timesteps::{
-    exponential_sigmas, karras_sigmas, polyexponential_sigmas, sigma_steps, vp_sigmas, Spacing, SIGMA_SPACINGS,
+    ays_sigmas, exponential_sigmas, karras_sigmas, polyexponential_sigmas, sigma_steps, vp_sigmas, Spacing,
+    SIGMA_SPACINGS,
 };
 use crate::runtime::convert::{describe, number};
 use crate::runtime::error::{from_error, RhaiResult};
@@ -97,6 +98,7 @@ pub const COMMON: &[&str] = &[
     "sigma_max",
     "rho",
     "spacing",
+    "ays",
     "noise",
     "callback",
     "trajectory",
@@ -190,6 +192,9 @@ fn sigma_list(o: &crate::runtime::options::CheckedOptions, den: &dyn Denoiser) -
     let steps = o.usize_or("steps", 20)?;
     crate::diffusion::timesteps::check_steps(steps).map_err(|e| e.context("option `steps`"))?;
     let spacing = o.opt_string("spacing")?.unwrap_or_else(|| "karras".into());
+    if spacing != "ays" && o.opt_value("ays").is_some() {
+        crate::bail!("option `ays` names an Align Your Steps list: it needs spacing \"ays\", got \"{spacing}\"");
+    }
     if !SIGMA_SPACINGS.contains(&spacing.as_str()) {
         let parsed = Spacing::parse(&spacing)?;
         let Some(s) = sched else {
@@ -199,6 +204,12 @@ fn sigma_list(o: &crate::runtime::options::CheckedOptions, den: &dyn Denoiser) -
     }
     if spacing == "vp" {
         return vp_sigmas(steps);
+    }
+    if spacing == "ays" {
+        if o.opt_value("sigma_min").is_some() || o.opt_value("sigma_max").is_some() {
+            crate::bail!("spacing \"ays\" is a published list of levels: drop sigma_min/sigma_max, or give `sigmas`")
+        }
+        return ays_sigmas(steps, &o.opt_string("ays")?.unwrap_or_else(|| "sd1".into()));
     }
     let (lo, hi) = den.sigma_range();
     let lo = o.f64_in("sigma_min", lo, Range::Positive)?;
@@ -307,7 +318,9 @@ mod api {
     /// Draws samples: `sample(den, #{ method: "heun", steps: 10, n: 4000 })`. Common options: method
     /// ("heun"), steps (20), n or x (the start, noise at sigmas[0]), sigmas (a decreasing list), or
     /// sigma_min/sigma_max/rho with spacing "karras" (the default; ρ = 7), "exponential",
-    /// "polyexponential" (ρ = 1) or "vp" (k-diffusion's σ lists over the denoiser's range), or a
+    /// "polyexponential" (ρ = 1) or "vp" (k-diffusion's σ lists over the denoiser's range), "ays"
+    /// (Align Your Steps' published list `ays`: "sd1" (default), "sdxl" or "svd", interpolated
+    /// in log σ to `steps`; for those models' σ ranges), or a
     /// schedule's spacing ("uniform", "logsnr", "quadratic", "leading", "trailing"), noise (the draws of a stochastic
     /// method, in its documented order), callback (|info| with i, sigma, x, denoised), trajectory
     /// (keep every state), check_finite (true: a step that makes NaN or infinite values is an
