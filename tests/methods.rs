@@ -141,6 +141,8 @@ fn dlg_forwards_its_denoising_options_and_records_them() {
         print(churned.den_method);
         print(churned.den_options);
         print(no_churn.den_options.s_churn);
+        // n_den counts the corrector's evaluations: with none, pc takes 6 steps, with one, 3
+        print(`${run.call("pc", #{ corrector_steps: 0 }).chain_nfe} ${run.call("pc", #{}).chain_nfe}`);
         "#,
     );
     let lines: Vec<&str> = out.lines().collect();
@@ -150,6 +152,8 @@ fn dlg_forwards_its_denoising_options_and_records_them() {
     assert_eq!(lines[2], "edm_stochastic");
     assert_eq!(lines[3], "#{\"s_churn\": 40.0, \"s_noise\": 1.003, \"s_tmax\": 50.0, \"s_tmin\": 0.05}");
     assert_eq!(lines[4], "0.0");
+    // 5 settling iterations, 20 Langevin iterations, 2 blocks denoised with 6 NFE each
+    assert_eq!(lines[5], "37 37");
     let bad = common::run_source(
         "let mix = gaussians_ring(8, 4.0, 0.3); dlg(mix.denoiser(), mix, #{ chains: 4, den_options: #{ s_churm: 1.0 } })",
     );
@@ -165,13 +169,25 @@ fn dlg_forwards_its_denoising_options_and_records_them() {
 fn dlg_script_mixes_across_modes_where_langevin_stays() {
     let out = fast_script("dlg");
     let at_200 = &rows(&out, "200")[0];
-    let (dlg, langevin): (f64, f64) = (at_200[1].parse().unwrap(), at_200[2].parse().unwrap());
+    // chain length, the four DLG variants, Langevin
+    let (dlg, langevin): (f64, f64) = (at_200[1].parse().unwrap(), at_200[5].parse().unwrap());
     assert!(dlg >= 100.0, "DLG covered {dlg} modes in 200 iterations:\n{out}");
     assert!(langevin <= 2.0, "Langevin covered {langevin} modes:\n{out}");
+    // the paper's six integrators alone and inside DLG at the same NFE per sample (RK45 sets its own)
     for method in ["euler", "heun", "edm_stochastic", "euler_maruyama", "pc", "rk45"] {
         let r = rows(&out, method);
         assert_eq!(r.len(), 6, "{method}: two rows in each of the three tables:\n{out}");
-        assert!(r.iter().all(|c| c[4].parse::<f64>().is_ok_and(f64::is_finite)), "{method}:\n{out}");
+        for c in &r {
+            // ... NFE, sliced W2, DLG NFE, n_skip, "+", n_den, DLG sliced W2
+            let n = c.len();
+            let num = |i: usize| c[i].parse::<f64>().unwrap();
+            assert!(num(n - 1).is_finite() && num(n - 6).is_finite(), "{c:?}");
+            let (alone, chained, budget) = (num(n - 7), num(n - 5), num(n - 4) + num(n - 2));
+            if method != "rk45" {
+                assert!([10.0, 20.0].contains(&budget) && alone <= budget, "{c:?}");
+                assert!(chained >= budget && chained < budget + 0.5, "{c:?}");
+            }
+        }
     }
 }
 
@@ -191,7 +207,7 @@ fn distilled_students_beat_ddim_on_their_teacher_at_the_same_steps() {
 #[test]
 fn shortcut_script_trains_both_models_and_samples_each_way() {
     let out = fast_script("shortcut_mcmc");
-    for model in ["plain", "shortcut-trained"] {
+    for model in ["plain", "shortcut-summed", "shortcut-separate"] {
         let r = rows(&out, model);
         assert_eq!(r.len(), 4, "{out}");
         assert!(

@@ -123,6 +123,65 @@ fn lowest_orders_of_the_multistep_methods_are_euler() {
 }
 
 #[test]
+fn per_row_sigma_lists_match_row_by_row_runs() {
+    // six rows along four lists (two shared, lengths 3 to 6), every deterministic sampler: the
+    // batched run gives each row what a run of its group (the rows sharing its list) alone
+    // gives, to 1e-12 in f64 (a row alone where the sampler treats rows independently; rk45 and
+    // dpm_adaptive control their error over the whole batch), and reports the most evaluations
+    // of any group; samplers that draw random numbers (the stochastic ones, and rm_parallel's
+    // uniform midpoints) draw the same under the same seed
+    let out = run_ok(
+        r#"
+        seed(5);
+        let mix = gaussians_ring(8, 4.0, 0.3);
+        let lists = [[80.0, 10.0, 1.0, 0.1, 0.0], [20.0, 2.0, 0.5, 0.0], [80.0, 10.0, 1.0, 0.1, 0.0],
+                     [5.0, 0.01, 0.0], [20.0, 2.0, 0.5, 0.0], [40.0, 12.0, 3.0, 0.7, 0.05, 0.0]];
+        let groups = [[0, 2], [1, 4], [3], [5]];
+        let x = randn([6, 2]).to_dtype("f64") * tensor(lists.map(|l| [l[0]])).to_dtype("f64");
+        for m in samplers() {
+            if sampler_info(m).stochastic || m == "rm_parallel" {
+                seed(7);
+                let a = sample(mix, #{ method: m, sigmas: lists, x: x }).x;
+                seed(7);
+                let b = sample(mix, #{ method: m, sigmas: lists, x: x }).x;
+                print(`${m} ${(a - b).abs().max().item() == 0.0} true`);
+                continue;
+            }
+            let together = sample(mix, #{ method: m, sigmas: lists, x: x });
+            let worst = 0.0;
+            let most = 0;
+            for g in groups {
+                let alone = sample(mix, #{ method: m, sigmas: lists[g[0]], x: cat(g.map(|r| x.narrow(0, r, 1)), 0) });
+                for k in 0..g.len() {
+                    worst = max(worst, (alone.x.narrow(0, k, 1) - together.x.narrow(0, g[k], 1)).abs().max().item());
+                }
+                most = max(most, alone.nfe);
+            }
+            print(`${m} ${worst < 1e-12} ${together.nfe == most}`);
+        }
+        let t = sample(mix, #{ method: "euler", sigmas: tensor([[3.0, 1.0, 0.0], [2.0, 0.5, 0.0]]) });
+        print(`${t.x.shape()} ${t.sigmas}`);
+        "#,
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 28, "{out}");
+    for line in &lines[..lines.len() - 1] {
+        assert!(line.ends_with(" true true"), "{out}");
+    }
+    assert_eq!(lines[lines.len() - 1], "[2, 2] [[3.0, 1.0, 0.0], [2.0, 0.5, 0.0]]");
+    for (options, message) in [
+        ("sigmas: [[3.0, 0.0], [2.0, 0.0]], n: 3", "option `n` is 3, but `sigmas` gives 2 lists"),
+        ("sigmas: [[3.0, 0.0], [2.0, 0.0]], steps: 4", "option `steps` needs one sigma list for all rows"),
+        ("sigmas: [[3.0, 0.0], [2.0, 3.0]]", "the sigma list of row 1: sigmas must decrease strictly"),
+        ("sigmas: [[3.0, 0.0], 2.0]", "entry 1 is not a list"),
+        ("sigmas: [[3.0, 0.0]], x: randn([2, 2])", "one list for each of the 2 rows, got 1 lists"),
+    ] {
+        let r = run_source(&format!("sample(gaussians_ring(8, 4.0, 0.3), #{{ method: \"heun\", {options} }});"));
+        assert!(r.code != 0 && r.stderr.contains(message), "{options}: {}", r.stderr);
+    }
+}
+
+#[test]
 fn align_your_steps_lists_through_sample() {
     let out = run_ok(
         r#"

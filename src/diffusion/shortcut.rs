@@ -2,7 +2,9 @@
 //! models via shortcut MCMC sampling", Algorithm 1): the usual ε-loss plus a
 //! fidelity term that runs the shortcut sampler's chain through K randomly
 //! chosen steps and penalises ‖x0 − x̂0‖² at its end. Unlike the authors' code,
-//! the fidelity gradient flows back through the whole chain.
+//! the fidelity gradient flows back through the whole chain. Algorithm 1 takes the
+//! two terms as two gradient steps per batch; [`Terms`] gives either term alone for
+//! that, or their sum for one step.
 
 use super::loss::{diffusion_loss, noise_input, LossOptions, Weighting};
 use super::parameterization::{x0_from, Pred};
@@ -11,6 +13,29 @@ use crate::error::Result;
 use crate::nn::network::Network;
 use crate::tensor::{create, create::Placement, rng, Tensor};
 use candle_core::Tensor as CTensor;
+
+/// Which terms [`shortcut_loss`] returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Terms {
+    /// The ε-loss plus the weighted fidelity: one gradient step takes both.
+    Both,
+    /// The ε-loss alone: Algorithm 1's first step.
+    Diffusion,
+    /// The weighted fidelity alone: Algorithm 1's second step.
+    Fidelity,
+}
+
+impl Terms {
+    /// Parses "both", "diffusion" or "fidelity".
+    pub fn parse(name: &str) -> Result<Self> {
+        Ok(match name {
+            "both" => Terms::Both,
+            "diffusion" => Terms::Diffusion,
+            "fidelity" => Terms::Fidelity,
+            other => crate::bail!("unknown terms \"{other}\"; expected \"both\", \"diffusion\" or \"fidelity\""),
+        })
+    }
+}
 
 /// The options of [`shortcut_loss`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -28,6 +53,8 @@ pub struct ShortcutOptions {
     pub start_at_end: bool,
     /// What the network predicts.
     pub pred: Pred,
+    /// Which terms the loss holds.
+    pub terms: Terms,
 }
 
 /// K distinct steps from {1..T}, largest first; with `start_at_end` the first is T.
@@ -84,18 +111,25 @@ pub fn chain_end(
     Ok(x0_hat)
 }
 
-/// The ε-loss at a random time plus `weight` times the fidelity ‖x0 − x̂0‖² of a K-step chain.
+/// The ε-loss at a random time plus `weight` times the fidelity ‖x0 − x̂0‖² of a K-step chain
+/// (or one of the two, as `opts.terms` says).
 pub fn shortcut_loss(net: &Network, sched: &Schedule, x0: &Tensor, opts: &ShortcutOptions) -> Result<Tensor> {
     if matches!(opts.pred, Pred::Edm | Pred::Flow) {
         crate::bail!("the shortcut chain takes eps, x0, v or score predictions");
     }
-    let base = diffusion_loss(
-        net,
-        sched,
-        x0,
-        &LossOptions { pred: opts.pred, weighting: Weighting::Simple, times: LossOptions::default_times(sched) },
-        None,
-    )?;
+    let base = match opts.terms {
+        Terms::Fidelity => None,
+        _ => Some(diffusion_loss(
+            net,
+            sched,
+            x0,
+            &LossOptions { pred: opts.pred, weighting: Weighting::Simple, times: LossOptions::default_times(sched) },
+            None,
+        )?),
+    };
+    if opts.terms == Terms::Diffusion {
+        return Ok(base.expect("computed for these terms"));
+    }
     let steps = chain_steps(opts.k, opts.t, opts.start_at_end)?;
     let at = Placement { dtype: x0.dtype(), device: x0.device().clone() };
     let first = create::randn(x0.dims(), &at)?.into_candle();
@@ -109,8 +143,11 @@ pub fn shortcut_loss(net: &Network, sched: &Schedule, x0: &Tensor, opts: &Shortc
         })
         .collect::<Result<_>>()?;
     let end = chain_end(net, sched, x0.candle(), &steps, opts.t, &eps, opts.pred)?;
-    let fidelity = end.sub(x0.candle())?.sqr()?.flatten_from(1)?.mean(1)?.mean_all()?;
-    Ok(Tensor::from_candle((base.into_candle() + (fidelity * opts.weight)?)?))
+    let fidelity = (end.sub(x0.candle())?.sqr()?.flatten_from(1)?.mean(1)?.mean_all()? * opts.weight)?;
+    Ok(Tensor::from_candle(match base {
+        Some(base) => (base.into_candle() + fidelity)?,
+        None => fidelity,
+    }))
 }
 
 #[cfg(test)]
@@ -130,6 +167,42 @@ mod tests {
             assert_eq!(chain_steps(4, 50, true).unwrap()[0], 50);
         }
         assert!(chain_steps(0, 5, false).is_err() && chain_steps(6, 5, false).is_err());
+    }
+
+    #[test]
+    fn both_terms_are_the_diffusion_step_and_then_the_fidelity_step() {
+        let arch = Architecture::Mlp(MlpConfig {
+            dim: 2,
+            hidden: vec![16],
+            act: Act::Silu,
+            fourier: 0,
+            fourier_scale: 1.0,
+            time_embed: TimeInput::T,
+            time_dim: 8,
+            out: 2,
+        });
+        let net = Network::new(arch, &Placement::default()).unwrap();
+        let sched = Schedule::vp_cosine(0.008).unwrap();
+        let x0 = create::randn(&[8, 2], &Placement::default()).unwrap();
+        let loss = |terms| {
+            let opts = ShortcutOptions {
+                k: 3,
+                t: 20,
+                weight: 0.5,
+                shared_eps: false,
+                start_at_end: false,
+                pred: Pred::V,
+                terms,
+            };
+            shortcut_loss(&net, &sched, &x0, &opts).unwrap().to_f64_vec().unwrap()[0]
+        };
+        rng::seed(11);
+        let both = loss(Terms::Both);
+        rng::seed(11);
+        let (diffusion, fidelity) = (loss(Terms::Diffusion), loss(Terms::Fidelity));
+        assert!(diffusion > 0.0 && fidelity > 0.0);
+        assert!((both - (diffusion + fidelity)).abs() < 1e-5 * both, "{both} vs {diffusion} + {fidelity}");
+        assert!(Terms::parse("all").unwrap_err().message().contains("\"both\", \"diffusion\" or \"fidelity\""));
     }
 
     #[test]

@@ -65,8 +65,9 @@ pub struct DlgResult {
     pub chains: Tensor,
     /// σ of every chain after every iteration: `[iterations][chains]`.
     pub sigma_trace: Vec<Vec<f64>>,
-    /// Batched denoiser calls in all (initialisation, Langevin, denoising); the
-    /// denoising runs once per distinct σ, so this can exceed `chain_nfe`.
+    /// Batched denoiser calls in all (initialisation, Langevin, denoising). A block's
+    /// denoising is batched over the chains, one call per round of its sampler, so this equals
+    /// `chain_nfe`.
     pub nfe: usize,
     /// Denoiser evaluations each chain saw: its NFE cost, the paper's count.
     pub chain_nfe: usize,
@@ -74,44 +75,30 @@ pub struct DlgResult {
     pub init_nfe: usize,
 }
 
-/// Denoises each row from its own σ to 0 with `method` at about `n_den` NFE,
-/// running the rows that share a σ together; also gives the most evaluations
-/// any one row saw.
+/// Denoises each row from its own σ to 0 with `method` at about `n_den` NFE, every row along
+/// its own Karras list in one batched run; also gives the most evaluations any one row saw.
 fn denoise_rows(run: &mut Run, x: &Tensor, sigma: &[f64], opts: &DlgOptions) -> Result<(Tensor, usize)> {
     let sampler = samplers::find(&opts.method)?;
     let n_den = opts.n_den;
-    // samplers with two evaluations per step (the last into σ = 0 taking one)
     let steps = match opts.method.as_str() {
-        "heun" | "edm_stochastic" | "pc" | "dpm_2" | "dpm_2_ancestral" | "dpmpp_2s_ancestral" | "dpmpp_sde" => {
+        // two evaluations per step, the last (into σ = 0) taking one
+        "heun" | "edm_stochastic" | "dpm_2" | "dpm_2_ancestral" | "dpmpp_2s_ancestral" | "dpmpp_sde" => {
             n_den.div_ceil(2).max(1)
+        }
+        // one predictor and `corrector_steps` corrector evaluations per step
+        "pc" => {
+            let correctors = opts.den_options.resolve(sampler.name, sampler.options)?.count("corrector_steps")?;
+            (n_den / (1 + correctors)).max(1)
         }
         _ => n_den.max(1),
     };
-    let mut out: Vec<Option<candle_core::Tensor>> = vec![None; sigma.len()];
-    let mut per_row_nfe = 0;
-    let mut groups: Vec<(f64, Vec<usize>)> = vec![];
-    for (i, &s) in sigma.iter().enumerate() {
-        match groups.iter_mut().find(|(g, _)| *g == s) {
-            Some((_, rows)) => rows.push(i),
-            None => groups.push((s, vec![i])),
-        }
-    }
-    for (s, rows) in groups {
-        let picks: Vec<u32> = rows.iter().map(|&r| r as u32).collect();
-        let idx = crate::tensor::transfer::upload(picks, rows.len(), candle_core::DType::U32, x.device())?;
-        let part = Tensor::from_candle(x.candle().index_select(&idx, 0)?);
-        let sigmas = karras_sigmas(steps, (s * 0.5).min(0.002), s, 7.0)?;
-        let mut inner = Run::new(run.denoiser(), Noise::Random, None, false);
-        let done = sampler.call(&mut inner, part, &sigmas, &opts.den_options)?;
-        let nfe = inner.record.nfe;
-        run.record.nfe += nfe;
-        per_row_nfe = per_row_nfe.max(nfe);
-        for (k, &r) in rows.iter().enumerate() {
-            out[r] = Some(done.candle().get(k)?);
-        }
-    }
-    let rows: Vec<candle_core::Tensor> = out.into_iter().map(|t| t.expect("every row is in a group")).collect();
-    Ok((Tensor::from_candle(candle_core::Tensor::stack(&rows, 0)?), per_row_nfe))
+    let lists: Vec<Vec<f64>> =
+        sigma.iter().map(|&s| karras_sigmas(steps, (s * 0.5).min(0.002), s, 7.0)).collect::<Result<_>>()?;
+    let mut inner = Run::new(run.denoiser(), Noise::Random, None, false);
+    let done = sampler.call_per_row(&mut inner, x.clone(), &lists, &opts.den_options)?;
+    let nfe = inner.record.nfe;
+    run.record.nfe += nfe;
+    Ok((done, nfe))
 }
 
 /// Runs DLG with denoiser `run` and noise model `model`; `dims` is one example's shape.

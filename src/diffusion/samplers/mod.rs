@@ -28,6 +28,7 @@ mod lms;
 pub mod ou;
 mod params;
 mod pc;
+mod per_row;
 mod plms;
 mod pndm;
 mod rk45;
@@ -74,6 +75,14 @@ impl Sampler {
     pub fn call(&self, run: &mut Run, x: Tensor, sigmas: &[f64], params: &Params) -> Result<Tensor> {
         let params = self.prepare(run, params)?;
         (self.run)(run, x, sigmas, &params)
+    }
+
+    /// Runs the sampler with its own list of noise levels for every row (`sigmas[r]` for row
+    /// r; see [`per_row`] for how the rows' denoiser calls are batched); the record gets the
+    /// most evaluations, steps and rounds any row saw.
+    pub fn call_per_row(&self, run: &mut Run, x: Tensor, sigmas: &[Vec<f64>], params: &Params) -> Result<Tensor> {
+        let params = self.prepare(run, params)?;
+        per_row::run_per_row(self, run, x, sigmas, &params)
     }
 }
 
@@ -149,6 +158,23 @@ pub fn sample(name: &str, run: &mut Run, x: Tensor, sigmas: &[f64], params: &Par
     let params = sampler.prepare(run, params)?;
     run.start(sampler.name, sigmas.len() - 1);
     let out = (sampler.run)(run, x, sigmas, &params)?;
+    run.finish()?;
+    Ok(out)
+}
+
+/// Runs sampler `name` from `x` with its own list of noise levels for every row, as
+/// [`Sampler::call_per_row`], reporting progress.
+pub fn sample_per_row(name: &str, run: &mut Run, x: Tensor, sigmas: &[Vec<f64>], params: &Params) -> Result<Tensor> {
+    let sampler = find(name)?;
+    if x.rank() == 0 {
+        crate::bail!("the starting `x` must have a first dimension that counts samples, got a 0-d tensor");
+    }
+    if run.record.trajectory.is_some() {
+        crate::bail!("trajectories are kept for one sigma list: give `sigmas` as one list to keep one");
+    }
+    let x = if x.is_float() { x } else { x.to_dtype(crate::tensor::dtype::DEFAULT_FLOAT)? };
+    run.start(sampler.name, sigmas.iter().map(|s| s.len().saturating_sub(1)).max().unwrap_or(0));
+    let out = sampler.call_per_row(run, x, sigmas, params)?;
     run.finish()?;
     Ok(out)
 }

@@ -12,7 +12,7 @@ use crate::runtime::options::CheckedOptions;
 use crate::tensor::Tensor;
 use rhai::plugin::*;
 
-const SHORTCUT_KEYS: &[&str] = &["K", "T", "weight", "shared_eps", "start_at_end", "pred"];
+const SHORTCUT_KEYS: &[&str] = &["K", "T", "weight", "shared_eps", "start_at_end", "pred", "terms"];
 const DISTILL_KEYS: &[&str] = &["steps", "pred", "teacher_pred", "weighting"];
 const DLG_KEYS: &[&str] = &[
     "chains",
@@ -126,7 +126,7 @@ mod api {
     use crate::diffusion::parameterization::Pred;
     use crate::diffusion::samplers::{Noise, Run};
     use crate::diffusion::schedule::Schedule;
-    use crate::diffusion::shortcut::{shortcut_loss as shortcut, ShortcutOptions};
+    use crate::diffusion::shortcut::{shortcut_loss as shortcut, ShortcutOptions, Terms};
     use crate::nn::network::Network;
     use crate::runtime::api::sample::ScriptDenoiser;
     use crate::runtime::api::{Number, Options};
@@ -140,7 +140,8 @@ mod api {
     /// fidelity ‖x0 − x̂0‖² of a chain through K random steps of T (x̂0 predicted, re-noised to the next
     /// step), back-propagated through the whole chain. Options: K (10), T (200), weight (1), shared_eps
     /// (false: fresh ε per re-noising, as the sampler does), start_at_end (false; true starts at step T
-    /// as the authors' code), pred ("eps").
+    /// as the authors' code), pred ("eps"), terms ("both": the sum, for one gradient step per batch;
+    /// "diffusion" or "fidelity" alone, for Algorithm 1's two steps per batch).
     #[rhai_fn(return_raw)]
     pub fn shortcut_loss(
         ctx: NativeCallContext,
@@ -158,6 +159,7 @@ mod api {
                 shared_eps: o.bool_or("shared_eps", false)?,
                 start_at_end: o.bool_or("start_at_end", false)?,
                 pred: Pred::parse(&o.opt_string("pred")?.unwrap_or_else(|| "eps".into()))?,
+                terms: Terms::parse(&o.opt_string("terms")?.unwrap_or_else(|| "both".into()))?,
             };
             shortcut(&net, &sched, &x0, &opts)
         })
@@ -203,7 +205,8 @@ mod api {
     /// ("sampler": a 2-step Euler run plus noise of std init_noise 0.5 — or a tensor of starting points),
     /// init_steps, init_noise, init_gibbs (5), and the level grid: levels, or m levels geometric in
     /// [sigma_min, sigma_max]. Returns `#{ x, chains, nfe, chain_nfe, nfe_per_sample, init_nfe, sigma_trace, levels }`: `nfe` counts batched
-    /// calls, `chain_nfe` the evaluations one chain saw (the paper's cost), `nfe_per_sample` = chain_nfe / blocks;
+    /// calls (every block's denoising is batched over the chains, each row along its own σ list, so it
+    /// equals chain_nfe), `chain_nfe` the evaluations one chain saw (the paper's cost), `nfe_per_sample` = chain_nfe / blocks;
     /// `den_method` and `den_options` record the denoising sampler and every option it ran with.
     #[rhai_fn(return_raw)]
     pub fn dlg(ctx: NativeCallContext, den: ScriptDenoiser, model: Dynamic, options: Options) -> RhaiResult<Map> {

@@ -180,6 +180,80 @@ pub fn with_denoiser<T>(
     }
 }
 
+/// The σ lists of a `sample` call that gives one list per row: `sigmas` as an array of arrays
+/// or an `[N, steps + 1]` tensor. `None` for one list (or none) for all rows.
+fn row_sigma_lists(o: &crate::runtime::options::CheckedOptions) -> crate::Result<Option<Vec<Vec<f64>>>> {
+    let Some(v) = o.opt_value("sigmas") else { return Ok(None) };
+    if let Some(t) = v.read_lock::<Tensor>() {
+        if t.rank() != 2 {
+            crate::bail!("option `sigmas` as a tensor must be [rows, steps + 1], one list per row; got shape {:?} (give one list as an array)", t.dims());
+        }
+        let width = t.dims()[1];
+        let flat = t.to_f64_vec()?;
+        return Ok(Some(flat.chunks(width.max(1)).map(<[f64]>::to_vec).collect()));
+    }
+    let Some(list) = v.read_lock::<rhai::Array>() else { return Ok(None) };
+    if !list.first().is_some_and(|first| first.is_array()) {
+        return Ok(None);
+    }
+    list.iter()
+        .enumerate()
+        .map(|(r, row)| {
+            let Some(row) = row.read_lock::<rhai::Array>() else {
+                crate::bail!(
+                    "option `sigmas`: entry {r} is not a list, but entry 0 is (give one list per row, or one list)"
+                );
+            };
+            row.iter()
+                .map(number)
+                .collect::<crate::Result<Vec<f64>>>()
+                .map_err(|e| e.context(format!("option `sigmas`, row {r}")))
+        })
+        .collect::<crate::Result<Vec<_>>>()
+        .map(Some)
+}
+
+/// Samples with one σ list per row (see [`samplers::sample_per_row`]): the start is `x` or
+/// noise at each row's first level; a callback, a trajectory or given noise need one list.
+fn sample_rows(
+    o: &crate::runtime::options::CheckedOptions,
+    den: &dyn Denoiser,
+    method: &str,
+    lists: &[Vec<f64>],
+    params: &Params,
+) -> crate::Result<(Tensor, samplers::Record)> {
+    for key in ["callback", "trajectory", "noise", "steps", "spacing", "sigma_min", "sigma_max", "rho", "ays"] {
+        if o.opt_value(key).is_some() {
+            crate::bail!("option `{key}` needs one sigma list for all rows, but `sigmas` gives one per row");
+        }
+    }
+    let x = match o.opt_value("x") {
+        Some(v) => crate::runtime::convert::tensor_like(&v, None)?,
+        None => {
+            let n = o.usize_or("n", lists.len())?;
+            if n != lists.len() {
+                crate::bail!("option `n` is {n}, but `sigmas` gives {} lists, one per row", lists.len());
+            }
+            let Some(shape) = den.example_shape() else {
+                crate::bail!("this denoiser does not know its data shape: give the starting `x`");
+            };
+            let mut dims = vec![n];
+            dims.extend(shape);
+            let z = create::randn(&dims, &o.placement(crate::tensor::dtype::DEFAULT_FLOAT)?)?;
+            let first: Vec<f64> = lists.iter().map(|l| l.first().copied().unwrap_or(0.0)).collect();
+            Tensor::from_candle(
+                z.candle().broadcast_mul(&crate::diffusion::parameterization::per_row(&first, z.candle())?)?,
+            )
+        }
+    };
+    let mut run = samplers::Run::new(den, samplers::Noise::Random, None, false);
+    if !o.bool_or("check_finite", true)? {
+        run = run.without_finite_check();
+    }
+    let out = samplers::sample_per_row(method, &mut run, x, lists, params)?;
+    Ok((out, run.record))
+}
+
 /// The σ list of a `sample` call: given, or Karras / a schedule's spacing over the denoiser's range.
 fn sigma_list(o: &crate::runtime::options::CheckedOptions, den: &dyn Denoiser) -> crate::Result<Vec<f64>> {
     let sched = den.schedule();
@@ -316,7 +390,9 @@ mod api {
     }
 
     /// Draws samples: `sample(den, #{ method: "heun", steps: 10, n: 4000 })`. Common options: method
-    /// ("heun"), steps (20), n or x (the start, noise at sigmas[0]), sigmas (a decreasing list), or
+    /// ("heun"), steps (20), n or x (the start, noise at sigmas[0]), sigmas (a decreasing list; or
+    /// one list per row, as an array of lists or an [N, steps + 1] tensor, run in one batched
+    /// denoiser call per round), or
     /// sigma_min/sigma_max/rho with spacing "karras" (the default; ρ = 7), "exponential",
     /// "polyexponential" (ρ = 1) or "vp" (k-diffusion's σ lists over the denoiser's range), "ays"
     /// (Align Your Steps' published list `ays`: "sd1" (default), "sdxl" or "svd", interpolated
@@ -366,6 +442,12 @@ mod api {
         })?;
         let callback_failure: std::cell::RefCell<Option<Box<rhai::EvalAltResult>>> = std::cell::RefCell::new(None);
         let result = with_denoiser(&ctx, &den, |d| {
+            if let Some(lists) = row_sigma_lists(&o)? {
+                let (out, record) = sample_rows(&o, d, &method, &lists, &method_params)?;
+                let rows =
+                    lists.into_iter().map(|l| Dynamic::from_array(l.into_iter().map(Dynamic::from_float).collect()));
+                return Ok((out, record, Dynamic::from_array(rows.collect())));
+            }
             let sigmas = sigma_list(&o, d)?;
             let x = match o.opt_value("x") {
                 Some(v) => crate::runtime::convert::tensor_like(&v, None)?,
@@ -408,7 +490,7 @@ mod api {
                 run = run.without_finite_check();
             }
             let out = samplers::sample(&method, &mut run, x, &sigmas, &method_params)?;
-            Ok((out, run.record, sigmas))
+            Ok((out, run.record, Dynamic::from_array(sigmas.into_iter().map(Dynamic::from_float).collect())))
         });
         if let Some(original) = callback_failure.into_inner() {
             return Err(original);
@@ -419,7 +501,7 @@ mod api {
         m.insert("nfe".into(), Dynamic::from_int(record.nfe as INT));
         m.insert("steps".into(), Dynamic::from_int(record.steps as INT));
         m.insert("rounds".into(), Dynamic::from_int(record.rounds as INT));
-        m.insert("sigmas".into(), Dynamic::from_array(sigmas.into_iter().map(Dynamic::from_float).collect::<Array>()));
+        m.insert("sigmas".into(), sigmas);
         if let Some(t) = record.trajectory {
             m.insert("trajectory".into(), Dynamic::from_array(t.into_iter().map(Dynamic::from).collect()));
         }
