@@ -169,8 +169,8 @@ mod tests {
         assert!(chain_steps(0, 5, false).is_err() && chain_steps(6, 5, false).is_err());
     }
 
-    #[test]
-    fn both_terms_are_the_diffusion_step_and_then_the_fidelity_step() {
+    /// A 2-D MLP with one hidden layer of 16, drawn from the current seed.
+    fn small_mlp() -> Network {
         let arch = Architecture::Mlp(MlpConfig {
             dim: 2,
             hidden: vec![16],
@@ -181,7 +181,12 @@ mod tests {
             time_dim: 8,
             out: 2,
         });
-        let net = Network::new(arch, &Placement::default()).unwrap();
+        Network::new(arch, &Placement::default()).unwrap()
+    }
+
+    #[test]
+    fn both_terms_are_the_diffusion_step_and_then_the_fidelity_step() {
+        let net = small_mlp();
         let sched = Schedule::vp_cosine(0.008).unwrap();
         let x0 = create::randn(&[8, 2], &Placement::default()).unwrap();
         let loss = |terms| {
@@ -208,17 +213,7 @@ mod tests {
     #[test]
     fn the_fidelity_gradient_flows_through_the_whole_chain() {
         rng::seed(3);
-        let arch = Architecture::Mlp(MlpConfig {
-            dim: 2,
-            hidden: vec![16],
-            act: Act::Silu,
-            fourier: 0,
-            fourier_scale: 1.0,
-            time_embed: TimeInput::T,
-            time_dim: 8,
-            out: 2,
-        });
-        let net = Network::new(arch, &Placement::default()).unwrap();
+        let net = small_mlp();
         let sched = Schedule::vp_cosine(0.008).unwrap();
         let x0 = create::randn(&[8, 2], &Placement::default()).unwrap().into_candle();
         let eps: Vec<CTensor> =
