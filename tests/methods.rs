@@ -23,14 +23,24 @@ fn rm_parallel_with_one_part_and_one_round_is_rm() {
         let c = sample(den, #{ method: "rm_parallel", parts: 4, rounds: 2, steps: 12, n: 200 });
         print(c.nfe);
         print(c.rounds);
+        seed(3);
+        let e = sample(den, #{ method: "rm_parallel", split: "equal", parts: 1, rounds: 1, steps: 12, n: 200, dtype: "f64" });
+        print((a.x - e.x).abs().max().item());
+        seed(3);
+        let f = sample(den, #{ method: "rm_parallel", split: "equal", parts: 4, rounds: 2, steps: 3, n: 200 });
+        print(f.nfe);
+        print(f.rounds);
         "#,
     );
     let v = numbers(&out);
     assert!(v[0] < 1e-9, "rm and rm_parallel(R = K = 1) differ by {}", v[0]);
     // rm: 2 NFE a step; R = K = 1: 1 + 1 a window of one step
     assert_eq!(&v[1..4], &[24.0, 24.0, 24.0]);
-    // 3 windows of 4 steps, each 1 + K·R = 9 NFE in 1 + K = 3 sequential rounds
-    assert_eq!(&v[4..], &[27.0, 9.0]);
+    // 3 windows of 4 steps, each 1 + rounds·R = 9 NFE in 1 + rounds = 3 sequential rounds
+    assert_eq!(&v[4..6], &[27.0, 9.0]);
+    // the equal split with one sub-window is rm too; 3 steps cut in 4: the same counts
+    assert!(v[6] < 1e-9, "rm and rm_parallel(equal, R = K = 1) differ by {}", v[6]);
+    assert_eq!(&v[7..], &[27.0, 9.0]);
 }
 
 #[test]
@@ -47,7 +57,8 @@ fn randomized_midpoints_reach_the_converged_error_on_the_grid() {
         let den = mix.denoiser();
         seed(0);
         let data = mix.sample(8000);
-        for run in [["heun", 500, #{}], ["rm", 50, #{}], ["rm_parallel", 44, #{ parts: 4, rounds: 2 }], ["rm", 50, #{ corrector_steps: 1 }]] {
+        for run in [["heun", 500, #{}], ["rm", 50, #{}], ["rm_parallel", 44, #{ parts: 4, rounds: 2 }], ["rm", 50, #{ corrector_steps: 1 }],
+                    ["rm_parallel", 11, #{ parts: 4, rounds: 2, split: "equal" }]] {
             seed(1);
             let opts = run[2];
             opts.method = run[0];
@@ -68,6 +79,9 @@ fn randomized_midpoints_reach_the_converged_error_on_the_grid() {
     assert!(v[8] < v[4], "rm_parallel rounds {} vs rm calls {}", v[8], v[4]);
     assert!((v[9] / heun - 1.0).abs() < 0.3, "rm with a corrector {} vs heun-500 {heun}", v[9]);
     assert_eq!(v[10], 149.0);
+    // the paper's equal split: 11 windows of 4 sub-windows, 99 NFE in 33 rounds
+    assert!((v[12] / heun - 1.0).abs() < 0.05, "rm_parallel, equal split {} vs heun-500 {heun}", v[12]);
+    assert_eq!(&v[13..], &[99.0, 33.0]);
 }
 
 /// The rows of a `report::table` in `stdout` whose first cell is `first`, split into cells.
@@ -86,19 +100,31 @@ fn fast_script(name: &str) -> String {
 }
 
 #[test]
-fn randomized_midpoint_script_prints_both_tables() {
+fn randomized_midpoint_script_prints_its_tables() {
     let out = fast_script("randomized_midpoint");
     for budget in ["10", "20", "50", "100"] {
         let methods: Vec<&str> = rows(&out, budget).iter().map(|r| r[1]).collect();
-        assert_eq!(methods, ["euler", "heun", "rm", "rm+corrector", "rm_parallel"], "{out}");
+        assert_eq!(methods, ["euler", "heun", "rm", "rm+corrector", "rm_parallel", "rm_parallel/equal"], "{out}");
     }
     // rm_parallel at the 100 budget: within the budget, in a third of the sequential rounds
     let par = rows(&out, "100").into_iter().find(|r| r[1] == "rm_parallel").unwrap();
     let (nfe, rounds): (f64, f64) = (par[2].parse().unwrap(), par[3].parse().unwrap());
     assert!(nfe <= 100.0 && rounds * 3.0 == nfe, "{par:?}");
-    for d in ["2", "16", "64"] {
-        assert_eq!(rows(&out, d).len(), 1, "no row for d = {d}:\n{out}");
+    // the split table: W (1 + rounds R) NFE in W (1 + rounds) rounds
+    let split = rows(&out, "4×8");
+    assert_eq!(split.len(), 2, "{out}");
+    assert_eq!(&split[1][1..4], &["3", "100", "16"], "{out}");
+    // each d: one row of NFE to the error, one of the dimension plan with its R and K
+    for (d, r, k) in [("2", "2", "1"), ("16", "4", "4"), ("128", "8", "7")] {
+        let found = rows(&out, d);
+        assert_eq!(found.len(), 2, "d = {d}:\n{out}");
+        assert_eq!(&found[1][1..3], &[r, k], "d = {d}:\n{out}");
     }
+    // on a product target the error at a fixed NFE grows as √d, so a first-order method
+    // needs NFE ∝ d^(1/2) and a second-order one d^(1/4)
+    let exponent = |m: &str| -> f64 { rows(&out, m).last().unwrap()[1].parse().unwrap() };
+    assert!((exponent("euler") - 0.5).abs() < 0.1, "{out}");
+    assert!((exponent("heun") - 0.25).abs() < 0.1, "{out}");
 }
 
 #[test]

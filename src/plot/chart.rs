@@ -284,18 +284,20 @@ pub fn draw<DB: DrawingBackend>(kind: &Chart, frame: &Frame, area: &DrawingArea<
         columns: pw.max(1) as usize,
     };
     let legend = super::kinds::draw(&mut chart, &canvas, kind, frame)?;
+    let (c0, r0) = chart.backend_coord(&(rect.x.0, rect.y.0));
+    let (c1, r1) = chart.backend_coord(&(rect.x.1, rect.y.1));
     if legend {
+        let area = ((c0.min(c1), r0.min(r1)), (c0.max(c1), r0.max(r1)));
+        let corner = super::legend::corner(kind, frame, |p| chart.backend_coord(&p), area);
         chart
             .configure_series_labels()
             .label_font((FAMILY, 14))
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(180, 180, 180))
-            .position(SeriesLabelPosition::UpperRight)
+            .position(corner)
             .draw()
             .map_err(draw_error)?;
     }
-    let (c0, r0) = chart.backend_coord(&(rect.x.0, rect.y.0));
-    let (c1, r1) = chart.backend_coord(&(rect.x.1, rect.y.1));
     Ok(Mapping { x: rect.x, y: rect.y, px: (c0, c1), py: (r0, r1) })
 }
 

@@ -12,6 +12,7 @@ pub mod font;
 pub mod grid;
 pub mod images;
 pub mod kinds;
+mod legend;
 pub mod marks;
 pub mod palette;
 pub mod series;

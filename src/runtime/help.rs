@@ -178,6 +178,24 @@ fn describe_fn(name: &str, params: &[ParamMeta], ret: &str) -> (String, String, 
     (name.to_string(), format!("{name}({}){arrow}", list.join(", ")), receiver)
 }
 
+/// The `help("method")` page of a sampler: how to call it, what it is, its own options with
+/// their defaults; `None` when `name` is not a sampler.
+fn sampler_page(name: &str) -> Option<String> {
+    let s = crate::diffusion::samplers::SAMPLERS.iter().find(|s| s.name == name)?;
+    let mut page = format!("sample(den, #{{ method: \"{}\", ... }})\n\n{}", s.name, s.summary);
+    if s.options.is_empty() {
+        page.push_str("\n\nNo options of its own; help(\"sample\") lists the common ones.");
+    } else {
+        let width = s.options.iter().map(|o| o.key.len() + 3 + o.default_text().len()).max().unwrap_or(0);
+        page.push_str("\n\nIts own options = default (help(\"sample\") lists the common ones):");
+        for o in s.options {
+            let key = format!("{} = {}", o.key, o.default_text());
+            page.push_str(&format!("\n  {key:<width$}  {}", o.doc));
+        }
+    }
+    Some(page)
+}
+
 impl Catalog {
     fn build() -> Self {
         let mut catalog = Catalog { entries: BTreeMap::new(), groups: Vec::new() };
@@ -326,6 +344,9 @@ impl Catalog {
     /// scripts write it or as `help()` lists it (`.lr`, `Tensor[int]`).
     pub fn describe(&self, name: &str) -> String {
         let Some((_, forms)) = self.lookup(name) else {
+            if let Some(page) = sampler_page(name) {
+                return page;
+            }
             let close = self.similar(name);
             return if close.is_empty() {
                 format!("no built-in named `{name}`; help() lists them all")
@@ -500,6 +521,17 @@ mod tests {
         }
         assert!(text.contains("s_churn = 0"), "{text}");
         assert!(text.contains("s_tmax = inf"), "{text}");
+    }
+
+    #[test]
+    fn help_for_a_sampler_shows_its_own_options() {
+        let page = catalog().describe("edm_stochastic");
+        assert!(page.starts_with("sample(den, #{ method: \"edm_stochastic\", ... })"), "{page}");
+        for line in ["Table 5, ImageNet-64 EDM row", "s_churn = 40", "s_tmin = 0.05", "s_tmax = 50", "s_noise = 1.003"]
+        {
+            assert!(page.contains(line), "{line} missing from:\n{page}");
+        }
+        assert!(catalog().describe("heun").contains("No options of its own"));
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! `corrector_steps` > 0, each step into t > 0 is followed by that many
 //! underdamped Langevin corrector steps at the new time (see [`super::ulmc`]).
 
-use super::{ou, rm_parallel::window, ulmc, OptionDefault, OptionSpec, Params, Run, Sampler};
+use super::rm_parallel::{window, Weights};
+use super::{ou, ulmc, OptionDefault, OptionSpec, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -35,7 +36,7 @@ pub fn rm(run: &mut Run, x: Tensor, sigmas: &[f64], p: &Params) -> Result<Tensor
     let mut y = Tensor::from_candle((x.candle() * (-times[0]).exp())?);
     for i in 0..times.len() - 1 {
         // a window of one step with one round: the sequential update above
-        y = Tensor::from_candle(window(run, y.candle(), &times[i..=i + 1], 1)?);
+        y = Tensor::from_candle(window(run, y.candle(), &times[i..=i + 1], 1, Weights::Midpoint)?);
         if corrector_steps > 0 && times[i + 1] > 0.0 {
             y = ulmc::correct(run, y, times[i + 1], corrector_steps, corrector_size)?;
         }
