@@ -178,6 +178,11 @@ fn describe_fn(name: &str, params: &[ParamMeta], ret: &str) -> (String, String, 
     (name.to_string(), format!("{name}({}){arrow}", list.join(", ")), receiver)
 }
 
+/// A sampler option as the help pages list it: `key = default`.
+fn key_and_default(o: &crate::diffusion::samplers::OptionSpec) -> String {
+    format!("{} = {}", o.key, o.default_text())
+}
+
 /// The `help("method")` page of a sampler: how to call it, what it is, its own options with
 /// their defaults; `None` when `name` is not a sampler.
 fn sampler_page(name: &str) -> Option<String> {
@@ -186,11 +191,10 @@ fn sampler_page(name: &str) -> Option<String> {
     if s.options.is_empty() {
         page.push_str("\n\nNo options of its own; help(\"sample\") lists the common ones.");
     } else {
-        let width = s.options.iter().map(|o| o.key.len() + 3 + o.default_text().len()).max().unwrap_or(0);
+        let width = s.options.iter().map(|o| key_and_default(o).len()).max().unwrap_or(0);
         page.push_str("\n\nIts own options = default (help(\"sample\") lists the common ones):");
         for o in s.options {
-            let key = format!("{} = {}", o.key, o.default_text());
-            page.push_str(&format!("\n  {key:<width$}  {}", o.doc));
+            page.push_str(&format!("\n  {:<width$}  {}", key_and_default(o), o.doc));
         }
     }
     Some(page)
@@ -246,14 +250,12 @@ impl Catalog {
         let Some(form) = self.entries.get_mut("sample").and_then(|e| e.forms.first_mut()) else { return };
         let samplers = crate::diffusion::samplers::SAMPLERS;
         let width = samplers.iter().map(|s| s.name.len()).max().unwrap_or(0);
-        let key_width = samplers.iter().flat_map(|s| s.options).map(|o| o.key.len() + 3 + o.default_text().len());
-        let key_width = key_width.max().unwrap_or(0);
+        let key_width = samplers.iter().flat_map(|s| s.options).map(|o| key_and_default(o).len()).max().unwrap_or(0);
         let mut lines = vec![];
         for s in samplers {
             lines.push(format!("  {:<width$}  {}", s.name, s.summary));
             for o in s.options {
-                let key = format!("{} = {}", o.key, o.default_text());
-                lines.push(format!("  {:<width$}    {key:<key_width$}  {}", "", o.doc));
+                lines.push(format!("  {:<width$}    {:<key_width$}  {}", "", key_and_default(o), o.doc));
             }
         }
         form.doc.push_str(&format!("\n\nMethods, with their own options = default:\n{}", lines.join("\n")));

@@ -83,13 +83,13 @@ pub fn rm_parallel(run: &mut Run, x: Tensor, sigmas: &[f64], p: &Params) -> Resu
     let mut start = 0;
     while start + 1 < times.len() {
         let end = if equal { start + 1 } else { (start + parts).min(times.len() - 1) };
-        y = if equal {
+        let (cuts, weights) = if equal {
             let (t0, t1) = (times[start], times[end]);
-            let cuts: Vec<f64> = (0..=parts).map(|r| t0 + (t1 - t0) * r as f64 / parts as f64).collect();
-            window(run, &y, &cuts, rounds, Weights::Exponential)?
+            ((0..=parts).map(|r| t0 + (t1 - t0) * r as f64 / parts as f64).collect(), Weights::Exponential)
         } else {
-            window(run, &y, &times[start..=end], rounds, Weights::Midpoint)?
+            (times[start..=end].to_vec(), Weights::Midpoint)
         };
+        y = window(run, &y, &cuts, rounds, weights)?;
         run.add_rounds(1 + rounds);
         let x_now = Tensor::from_candle((&y * times[end].exp())?);
         run.step(end - 1, sigmas[start], sigmas[end], &x_now, &x_now)?;
