@@ -91,9 +91,13 @@ pub fn human(bytes: u128) -> String {
     }
 }
 
-/// The number of elements of `dims`, or an error when the product overflows.
+/// The number of elements of `dims`, or an error when the product overflows. The product
+/// of the dimensions other than 0 must fit as well: candle multiplies dimensions in either
+/// order (element counts from the first, strides from the last), so `[2, 0, 2³², 2³²]`,
+/// which holds nothing, is refused too.
 pub fn elements(dims: &[usize]) -> Result<usize> {
-    dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).ok_or_else(|| {
+    let nonzero = dims.iter().filter(|&&d| d > 0).try_fold(1usize, |n, &d| n.checked_mul(d));
+    nonzero.map(|n| if dims.contains(&0) { 0 } else { n }).ok_or_else(|| {
         let shown: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
         Error::new(format!("the shape [{}] has more elements than memory can address", shown.join(", ")))
     })
@@ -154,7 +158,9 @@ mod tests {
     fn overflowing_and_huge_shapes_are_errors() {
         let wrap = elements(&[4294967296, 4294967296]).unwrap_err();
         assert_eq!(wrap.message(), "the shape [4294967296, 4294967296] has more elements than memory can address");
-        assert_eq!(elements(&[2, 0, usize::MAX]).unwrap(), 0);
+        assert_eq!(elements(&[2, 0, 1 << 40]).unwrap(), 0);
+        assert!(elements(&[2, 0, usize::MAX]).is_err());
+        assert!(elements(&[2, 0, 4294967296, 4294967296]).is_err());
         let huge = check_shape(&[1_000_000_000_000_000_000], 4).unwrap_err();
         assert!(huge
             .message()

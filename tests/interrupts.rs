@@ -1,6 +1,6 @@
 //! Ctrl-C stops long native work within a second: each script prints `ready`, starts one
-//! long call into Rust (a sleep, a huge draw, a product of large matrices, a data set, an
-//! import with a long top level), gets SIGINT a moment later and must exit with 130.
+//! long call into Rust (a sleep, a huge draw, a product of large matrices, UNet training, a
+//! data set, an import with a long top level), gets SIGINT a moment later and must exit with 130.
 
 mod common;
 
@@ -71,6 +71,16 @@ fn sleep_of_any_number_type_stops() {
 fn huge_draws_and_products_stop() {
     assert_stops("print(\"ready\"); let x = randn([200000000]);", &[]);
     assert_stops("let a = randn([5000, 5000]); print(\"ready\"); let b = a @ a; let c = b @ b;", &[]);
+}
+
+#[test]
+fn training_a_unet_stops() {
+    assert_stops(
+        "let net = unet(#{ image: [1, 28, 28], channels: 32 }); let opt = adamw(net.params(), #{ lr: 1e-4 });\n\
+         let x = randn([128, 1, 28, 28]); print(\"ready\");\n\
+         loop { opt.step(diffusion_loss(net, vp_cosine(), x)); }",
+        &[],
+    );
 }
 
 #[test]

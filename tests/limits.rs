@@ -55,6 +55,19 @@ fn sizes_over_the_budget_are_errors_naming_the_size_and_the_limit() {
 }
 
 #[test]
+fn rhai_values_doubled_by_its_own_operators_stop_at_a_sixteenth_of_the_budget() {
+    // 1 GB budget: strings stop past 64 MiB, arrays past 4 Mi values of 16 bytes
+    let string = "a string grew past 67,108,864 bytes, 1/16 of the memory limit of 1.0 GB";
+    let array = "an array grew past 4,194,304 values, 1/16 of the memory limit of 1.0 GB";
+    assert_error("let s = \"x\"; loop { s += s; }", string);
+    assert_error("let s = \"x\"; loop { s = s + s; }", string);
+    assert_error("let s = \"x\"; loop { s = `${s}${s}`; }", string);
+    assert_error("let a = [1]; loop { a += a; }", array);
+    assert_error("let a = [1]; loop { a = a + a; }", array);
+    assert_error("let m = #{ a: 1 }; let n = 0; loop { n += 1; m[`k${n}`] = m; }", "an object map grew past");
+}
+
+#[test]
 fn the_limit_is_set_by_the_option_or_the_environment() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.rhai");

@@ -92,9 +92,26 @@ pub fn load_network(path: &Path, device: &Device) -> Result<Network> {
     let saved = crate::tensor::rng::with_rng(|rng| rng.clone());
     let built = Network::new(arch, &Placement { dtype, device: device.clone() });
     crate::tensor::rng::with_rng(|rng| *rng = saved);
-    let mut net = built?;
+    let mut net = built.map_err(|e| e.context(path.display()))?;
     net.store_mut().load(&contents.tensors).map_err(|e| e.context(path.display()))?;
     Ok(net)
+}
+
+/// Loads the weights of a network saved by [`save_network`] into `net`, whose architecture
+/// must be the saved one (how a network composed in a script is restored).
+pub fn load_weights(net: &mut Network, path: &Path) -> Result<()> {
+    let contents = read(path, &net.device())?;
+    let saved = contents.metadata.get(ARCH_KEY).map(|json| serde_json::from_str::<Architecture>(json));
+    match saved {
+        Some(Ok(arch)) if &arch == net.architecture() => {}
+        Some(Ok(_)) => crate::bail!(
+            "{}: the file holds another architecture than this network's ({})",
+            path.display(),
+            net.describe().lines().next().unwrap_or_default()
+        ),
+        _ => crate::bail!("{}: not a network saved by net.save(path)", path.display()),
+    }
+    net.store_mut().load(&contents.tensors).map_err(|e| e.context(path.display()))
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 //! [`Network::deep_copy`] makes an independent network.
 
 use super::classifier::{ClassifierConfig, ClassifierInput};
+use super::composed::{ComposedConfig, Forward};
 use super::embed::TimeInput;
+use super::layer::value::Layer;
 use super::mlp::MlpConfig;
 use super::params::ParamStore;
 use super::unet::UnetConfig;
@@ -12,7 +14,7 @@ use crate::error::Result;
 use crate::tensor::{create::Placement, device::device_name, DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Every kind of network difflab builds, with its configuration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -24,6 +26,8 @@ pub enum Architecture {
     Unet(UnetConfig),
     /// A noise-level classifier.
     Classifier(ClassifierConfig),
+    /// Layers composed in a script, with a forward function written there.
+    Composed(ComposedConfig),
 }
 
 /// An architecture with its parameters.
@@ -32,6 +36,10 @@ pub struct Network {
     arch: Architecture,
     store: ParamStore,
     training: Arc<AtomicBool>,
+    /// A composed network's forward function.
+    forward_fn: Option<Forward>,
+    /// The example shape of the first input a composed network saw.
+    seen_input: Arc<OnceLock<Vec<usize>>>,
 }
 
 impl Network {
@@ -42,8 +50,47 @@ impl Network {
             Architecture::Mlp(c) => c.init(&mut store, at)?,
             Architecture::Unet(c) => c.init(&mut store, at)?,
             Architecture::Classifier(c) => c.init(&mut store, at)?,
+            Architecture::Composed(_) => crate::bail!(
+                "a network composed in a script is rebuilt by its script: run network(layers, forward) again, then net.load_weights(path)"
+            ),
         }
-        Ok(Self { arch, store, training: Arc::new(AtomicBool::new(true)) })
+        Ok(Self::assemble(arch, store, None))
+    }
+
+    /// A network of the `layers` (by key) with the forward function `forward`, its parameters
+    /// shared with the layers and named `key.name`.
+    pub fn composed(config: ComposedConfig, layers: &[(String, Layer)], forward: Forward) -> Result<Self> {
+        let mut store = ParamStore::new();
+        for (key, layer) in layers {
+            store.extend_prefixed(key, &layer.own_store());
+        }
+        let placement = |p: &(String, candle_core::Var)| (p.1.as_tensor().device().location(), p.1.as_tensor().dtype());
+        let params = store.params();
+        if let Some(other) = params.iter().find(|p| placement(p) != placement(&params[0])) {
+            crate::bail!(
+                "the layers' weights must share one device and dtype: `{}` is {:?} but `{}` is {:?}",
+                params[0].0,
+                placement(&params[0]),
+                other.0,
+                placement(other)
+            );
+        }
+        Ok(Self::assemble(Architecture::Composed(config), store, Some(forward)))
+    }
+
+    fn assemble(arch: Architecture, store: ParamStore, forward_fn: Option<Forward>) -> Self {
+        Self { arch, store, training: Arc::new(AtomicBool::new(true)), forward_fn, seen_input: Arc::default() }
+    }
+
+    /// A copy of this network's kind with another store and a mode of its own.
+    fn with_store(&self, store: ParamStore) -> Self {
+        Self {
+            arch: self.arch.clone(),
+            store,
+            training: self.fresh_mode(),
+            forward_fn: self.forward_fn.clone(),
+            seen_input: self.seen_input.clone(),
+        }
     }
 
     /// The architecture.
@@ -72,17 +119,22 @@ impl Network {
             Architecture::Mlp(c) => Some(c.time_embed),
             Architecture::Unet(c) => Some(c.time_embed),
             Architecture::Classifier(_) => None,
+            Architecture::Composed(c) => (c.inputs == 2).then_some(c.time_embed),
         }
     }
 
     /// Whether this network is a classifier (one input) rather than a denoiser.
     pub fn is_classifier(&self) -> bool {
-        matches!(self.arch, Architecture::Classifier(_))
+        self.time_input().is_none()
     }
 
-    /// The shape of one input example (without the batch dimension).
+    /// The shape of one input example (without the batch dimension); for a composed network,
+    /// as given or as first seen (empty before its first call).
     pub fn input_shape(&self) -> Vec<usize> {
         match &self.arch {
+            Architecture::Composed(c) => {
+                c.input_shape.clone().or_else(|| self.seen_input.get().cloned()).unwrap_or_default()
+            }
             Architecture::Mlp(c) => vec![c.dim],
             Architecture::Unet(c) => c.image.to_vec(),
             Architecture::Classifier(c) => match &c.input {
@@ -114,6 +166,13 @@ impl Network {
             Architecture::Mlp(cfg) => cfg.forward(&self.store, &xs, &cs)?,
             Architecture::Unet(cfg) => cfg.forward(&self.store, &xs, &cs, self.is_training())?,
             Architecture::Classifier(_) => crate::bail!("a classifier takes one input: clf.forward(x)"),
+            Architecture::Composed(cfg) if cfg.inputs == 2 => {
+                let c = super::layers::per_example(&cs, xs.dim(0).unwrap_or(1), xs.dtype())?;
+                self.call_composed(cfg, vec![Tensor::from_candle(xs), Tensor::from_candle(c)])?.into_candle()
+            }
+            Architecture::Composed(_) => {
+                crate::bail!("this network's forward function takes one input: net.forward(x)")
+            }
         };
         Ok(Tensor::from_candle(out.to_dtype(out_dtype(x))?))
     }
@@ -147,8 +206,27 @@ impl Network {
             Architecture::Classifier(cfg) => {
                 Ok(Tensor::from_candle(cfg.forward(&self.store, &xs)?.to_dtype(out_dtype(x))?))
             }
+            Architecture::Composed(cfg) if cfg.inputs == 1 => {
+                let out = self.call_composed(cfg, vec![Tensor::from_candle(xs)])?;
+                Ok(Tensor::from_candle(out.candle().to_dtype(out_dtype(x))?))
+            }
             _ => crate::bail!("a denoiser takes two inputs: net.forward(x, t)"),
         }
+    }
+
+    /// Runs a composed network's forward function on `inputs`, checking what the script's
+    /// function returned.
+    fn call_composed(&self, cfg: &ComposedConfig, inputs: Vec<Tensor>) -> Result<Tensor> {
+        let Some(forward) = &self.forward_fn else { crate::bail!("this composed network has no forward function") };
+        let example = inputs[0].dims().get(1..).map(<[usize]>::to_vec).unwrap_or_default();
+        if let Some(want) = &cfg.input_shape {
+            if &example != want {
+                crate::bail!("the network takes examples of shape {want:?}, got input {:?}", inputs[0].dims());
+            }
+        }
+        let _ = self.seen_input.set(example);
+        let out = forward.0.call(cfg.bind(&self.store, &self.training), inputs)?;
+        Ok(out)
     }
 
     /// The trainable parameters as tensors.
@@ -163,16 +241,12 @@ impl Network {
 
     /// An independent copy with the same weights (a student from a teacher).
     pub fn deep_copy(&self) -> Result<Self> {
-        Ok(Self { arch: self.arch.clone(), store: self.store.deep_copy()?, training: self.fresh_mode() })
+        Ok(self.with_store(self.store.deep_copy()?))
     }
 
     /// A copy on `device` (weights are copied; the original stays where it is).
     pub fn to_device(&self, device: &Device) -> Result<Self> {
-        Ok(Self {
-            arch: self.arch.clone(),
-            store: self.store.converted(device, self.store.dtype())?,
-            training: self.fresh_mode(),
-        })
+        Ok(self.with_store(self.store.converted(device, self.store.dtype())?))
     }
 
     /// A copy with float parameters in `dtype`.
@@ -180,11 +254,7 @@ impl Network {
         if !dtype.is_float() {
             crate::bail!("network weights must be floats, not {}", dtype.as_str());
         }
-        Ok(Self {
-            arch: self.arch.clone(),
-            store: self.store.converted(&self.store.device(), dtype)?,
-            training: self.fresh_mode(),
-        })
+        Ok(self.with_store(self.store.converted(&self.store.device(), dtype)?))
     }
 
     /// Switches dropout on (training) or off (evaluation), for every clone of this network.
@@ -228,14 +298,22 @@ impl Network {
                 ClassifierInput::Vector { dim, hidden, .. } => format!("classifier({dim} → {hidden:?} → {} classes)", c.classes),
                 ClassifierInput::Image { image } => format!("classifier(image {image:?} → {} classes)", c.classes),
             },
+            Architecture::Composed(c) => {
+                let keys: Vec<&str> = c.layers.iter().map(|(k, _)| k.as_str()).collect();
+                format!("network({})", keys.join(", "))
+            }
         };
         let mode = if self.is_training() { "train" } else { "eval" };
-        format!(
+        let line = format!(
             "{what}: {} parameters, {} on {}, {mode} mode",
             group_digits(self.param_count()),
             self.store.dtype().as_str(),
             device_name(&self.store.device())
-        )
+        );
+        match &self.arch {
+            Architecture::Composed(c) => format!("{line}\n{}", c.summary(&self.store)),
+            _ => line,
+        }
     }
 }
 

@@ -134,6 +134,27 @@ impl ParamStore {
         self.params.first().map_or(DType::F32, |(_, v)| v.as_tensor().dtype())
     }
 
+    /// The entries under `prefix.` with the prefix taken off (every entry for an empty
+    /// prefix), sharing their storage with this store.
+    pub fn with_prefix(&self, prefix: &str) -> Self {
+        if prefix.is_empty() {
+            return self.clone();
+        }
+        let head = format!("{prefix}.");
+        let strip = |n: &String| n.strip_prefix(&head).map(str::to_string);
+        Self {
+            params: self.params.iter().filter_map(|(n, v)| Some((strip(n)?, v.clone()))).collect(),
+            buffers: self.buffers.iter().filter_map(|(n, t)| Some((strip(n)?, t.clone()))).collect(),
+        }
+    }
+
+    /// Adds every entry of `other` under `prefix.`, sharing its storage.
+    pub fn extend_prefixed(&mut self, prefix: &str, other: &ParamStore) {
+        let named = |n: &String| super::layer::spec::child(prefix, n);
+        self.params.extend(other.params.iter().map(|(n, v)| (named(n), v.clone())));
+        self.buffers.extend(other.buffers.iter().map(|(n, t)| (named(n), t.clone())));
+    }
+
     /// An independent copy: new storage, same values.
     pub fn deep_copy(&self) -> Result<Self> {
         self.map(|t| Ok(t.copy()?))

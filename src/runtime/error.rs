@@ -83,6 +83,7 @@ pub fn from_error(label: &str, err: crate::Error, pos: Position) -> Box<EvalAltR
 /// and a panic inside it is reported as an error instead of ending the process.
 pub fn guard<T>(ctx: &NativeCallContext, body: impl FnOnce() -> crate::Result<T>) -> RhaiResult<T> {
     let label = builtin_label(ctx.fn_name());
+    let _entered = super::call_context::enter(ctx);
     match catch_panics(body) {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(err)) => Err(from_error(&label, err, ctx.call_position())),
@@ -240,6 +241,7 @@ impl ScriptError {
                     super::script_thread::MAX_CALL_LEVELS
                 ),
             ),
+            EvalAltResult::ErrorDataTooLarge(what, _) => (ErrorKind::Runtime, super::sized::too_large(&what)),
             EvalAltResult::ErrorRuntime(value, _) => (ErrorKind::Runtime, value.to_string()),
             EvalAltResult::ErrorFunctionNotFound(signature, _) => (ErrorKind::Runtime, explain_missing(&signature)),
             EvalAltResult::ErrorParsing(kind, _) => (ErrorKind::Syntax, kind.to_string()),

@@ -3,6 +3,7 @@
 //! the shipped stdlib modules, and interruption.
 
 pub mod api;
+pub mod call_context;
 pub mod complete;
 pub mod convert;
 pub mod display;

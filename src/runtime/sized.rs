@@ -60,6 +60,7 @@ fn blob(ctx: NativeCallContext, len: INT, value: INT) -> RhaiResult<Blob> {
 /// (`+=` on strings and arrays, and `+` on strings, stay Rhai's: its built-in operators cannot
 /// be replaced without slowing all arithmetic.)
 pub fn register(engine: &mut Engine) {
+    set_value_limits(engine);
     engine.register_fn("append", append);
     engine.register_fn("+", concat);
     engine.register_fn("pad", pad_array);
@@ -71,6 +72,45 @@ pub fn register(engine: &mut Engine) {
     });
     engine.register_fn("blob", |ctx: NativeCallContext, len: INT| blob(ctx, len, 0));
     engine.register_fn("blob", blob);
+}
+
+/// The share of the memory limit one Rhai string, array or map may take.
+const VALUE_SHARE: u64 = 16;
+
+/// Bytes an object map's entry takes at least (key, value, tree node).
+const MAP_ENTRY_BYTES: u64 = 64;
+
+/// Rhai's own size limits, from the memory budget: a string may hold 1/16 of it in
+/// bytes, an array (with the arrays nested in it) 1/16 of it in 16-byte values, a map
+/// the same in entries. Rhai's built-in operators (`s += s`, `a += a`, `s + s`,
+/// `` `${s}${s}` ``) bypass the registered functions above, and these limits are what
+/// stops them; the 1/16 leaves room for the copy an operator makes while growing.
+/// The price: with any limit set, Rhai measures an array again after each change to
+/// it, so pushing n values one by one costs O(n²) (100,000 pushes take about 3 s);
+/// large numeric data belongs in tensors.
+fn set_value_limits(engine: &mut Engine) {
+    let share = crate::memory::limit() / VALUE_SHARE;
+    let count = |bytes_each: u64| usize::try_from(share / bytes_each).unwrap_or(usize::MAX).max(1);
+    engine.set_max_string_size(count(1));
+    engine.set_max_array_size(count(std::mem::size_of::<Dynamic>() as u64));
+    engine.set_max_map_size(count(MAP_ENTRY_BYTES));
+}
+
+/// The message for a Rhai value over its size limit; `what` is Rhai's
+/// "Length of string", "Size of array/BLOB" or "Size of object map".
+pub fn too_large(what: &str) -> String {
+    let share = crate::memory::limit() / VALUE_SHARE;
+    let (value, unit, bytes_each) = match what {
+        w if w.contains("string") => ("a string", "bytes", 1),
+        w if w.contains("map") => ("an object map", "entries", MAP_ENTRY_BYTES),
+        _ => ("an array", "values", std::mem::size_of::<Dynamic>() as u64),
+    };
+    format!(
+        "{value} grew past {} {unit}, 1/{VALUE_SHARE} of the memory limit of {} (set --max-memory or {} to change it); keep large data in tensors",
+        crate::nn::network::group_digits((share / bytes_each) as usize),
+        crate::memory::human(crate::memory::limit() as u128),
+        crate::memory::ENV
+    )
 }
 
 #[cfg(test)]

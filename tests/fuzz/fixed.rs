@@ -411,11 +411,8 @@ fn sigmas(methods: &[String]) -> Vec<Case> {
     cases_of("fixed/degenerate", &[MIX], &parts, 8)
 }
 
-/// The engine's own limits: strings and arrays grown without bound.
-/// Rhai's own built-ins that allocate what a script asks. Not covered: a string or array
-/// doubled in a loop with `+=` (or a string with `+`) grows through Rhai's built-in operators,
-/// which only the engine's own size limits could check, and those walk every array after each
-/// `push`.
+/// The engine's own limits: strings, arrays and maps grown without bound, through
+/// Rhai's own built-ins and its built-in operators (`+=`, `+`, interpolation).
 fn engine_limits() -> Vec<Case> {
     let parts = own(&[
         ("array.pad", "let a = []; a.pad(1000000000000, 0); print(a.len());"),
@@ -427,6 +424,12 @@ fn engine_limits() -> Vec<Case> {
         ("long-string-help", "print(help(fz_long));"),
         ("long-string-device", "print(device(fz_long));"),
         ("split", "print(\"\".split(\"\").len());"),
+        ("string+=", "let s = \"x\"; loop { s += s; }"),
+        ("string+", "let s = \"x\"; loop { s = s + s; }"),
+        ("interpolation", "let s = \"x\"; loop { s = `${s}${s}${s}`; }"),
+        ("array+=", "let a = [1]; loop { a += a; }"),
+        ("array-push", "let a = [\"x\"]; loop { a.push(a); }"),
+        ("map-doubling", "let m = #{ a: 1 }; let n = 0; loop { n += 1; m[`k${n}`] = m; }"),
     ]);
     cases_of("fixed/engine-limits", &[LONG_STRING], &parts, 4)
 }

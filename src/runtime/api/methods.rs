@@ -61,6 +61,12 @@ fn noise_model(v: &Dynamic, o: &CheckedOptions) -> crate::Result<Box<dyn NoiseMo
     if let Some(net) = v.read_lock::<Network>() {
         let classes = match net.architecture() {
             crate::nn::network::Architecture::Classifier(c) => c.classes,
+            crate::nn::network::Architecture::Composed(_) if net.is_classifier() => {
+                if o.opt_value("m").is_none() && o.opt_value("levels").is_none() {
+                    crate::bail!("a classifier composed in a script needs `m` (its number of classes) or `levels`");
+                }
+                0
+            }
             _ => crate::bail!(
                 "the noise model must be a classifier (classifier(...)) or a mixture, got a denoiser network"
             ),

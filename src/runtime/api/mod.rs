@@ -9,6 +9,7 @@ pub mod create;
 pub mod data;
 pub mod diffusion;
 pub mod files;
+pub mod layers;
 pub mod math;
 pub mod methods;
 pub mod metrics;
@@ -55,6 +56,7 @@ pub const GROUPS: &[Group] = &[
     Group { name: "autograd", module: autograd::module },
     Group { name: "optimizers", module: optim::module },
     Group { name: "networks", module: nn::module },
+    Group { name: "layers", module: layers::module },
     Group { name: "training", module: training::module },
     Group { name: "schedules and losses", module: diffusion::module },
     Group { name: "sampling", module: sample::module },
@@ -71,6 +73,7 @@ pub fn option_keys(function: &str) -> Vec<&'static str> {
         create::OPTIONS,
         optim::OPTIONS,
         nn::OPTIONS,
+        layers::OPTIONS,
         training::OPTIONS,
         diffusion::OPTIONS,
         data::OPTIONS,
@@ -101,6 +104,7 @@ pub fn register_types(engine: &mut Engine) {
     engine.register_type_with_name::<crate::tensor::Tensor>("Tensor");
     engine.register_type_with_name::<shared::Shared<crate::nn::optim::Optimizer>>("Optimizer");
     engine.register_type_with_name::<crate::nn::network::Network>("Network");
+    engine.register_type_with_name::<crate::nn::layer::value::Layer>("Layer");
     engine.register_type_with_name::<shared::Shared<crate::nn::ema::Ema>>("Ema");
     engine.register_type_with_name::<crate::diffusion::schedule::Schedule>("Schedule");
     engine.register_type_with_name::<crate::diffusion::mixture::Mixture>("Mixture");

@@ -160,6 +160,7 @@ pub fn with_denoiser<T>(
 ) -> RhaiResult<T> {
     let label = crate::runtime::error::builtin_label(ctx.fn_name());
     let pos = ctx.call_position();
+    let _entered = crate::runtime::call_context::enter(ctx);
     match den {
         ScriptDenoiser::Native(d) => crate::runtime::error::catch_panics(|| f(d.as_ref()))
             .map_err(|p| {

@@ -1,0 +1,423 @@
+//! The layer types a script composes networks from, as serialisable descriptions: what
+//! parameters each creates (PyTorch's default initialisation, drawn from the seeded
+//! generator) and how it maps an input to an output. Weights of dense layers are stored
+//! `[in, out]` (`x @ W`), as difflab's built-in networks store them.
+
+use super::super::layers::{self, Act};
+use super::super::params::{Init, ParamStore};
+use crate::error::Result;
+use crate::tensor::create::Placement;
+use candle_core::{Tensor, D};
+use serde::{Deserialize, Serialize};
+
+/// One layer: its kind and sizes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "layer", rename_all = "snake_case")]
+pub enum LayerSpec {
+    /// `x @ W + b` over the last dimension.
+    Linear {
+        /// Input features.
+        inputs: usize,
+        /// Output features.
+        outputs: usize,
+        /// Whether the layer adds a bias.
+        bias: bool,
+    },
+    /// A 2-D convolution of `[N, C, H, W]` images.
+    Conv2d {
+        /// Input channels.
+        inputs: usize,
+        /// Output channels.
+        outputs: usize,
+        /// The kernel's height and width.
+        kernel: usize,
+        /// The step between windows.
+        stride: usize,
+        /// Zeros added on each side.
+        padding: usize,
+        /// Channel groups (inputs and outputs each split into this many).
+        groups: usize,
+    },
+    /// Group normalisation of `[N, C, ...]` (Wu & He 2018) with a per-channel scale and shift.
+    GroupNorm {
+        /// Channel groups.
+        groups: usize,
+        /// Channels.
+        channels: usize,
+    },
+    /// Layer normalisation over the last dimension (Ba et al. 2016).
+    LayerNorm {
+        /// The size of the last dimension.
+        features: usize,
+    },
+    /// Inverted dropout in training mode, the identity in evaluation mode.
+    Dropout {
+        /// The probability of zeroing an element.
+        p: f64,
+    },
+    /// A table of `count` learned vectors, looked up by integer index.
+    Embedding {
+        /// Table rows.
+        count: usize,
+        /// Width of each vector.
+        features: usize,
+    },
+    /// The fixed sinusoidal embedding of scalars (Vaswani et al. 2017).
+    Sinusoidal {
+        /// Output features (even).
+        features: usize,
+    },
+    /// Random Fourier features `[sin(2π x B), cos(2π x B)]` with a fixed Gaussian `B`
+    /// (Tancik et al. 2020; the Gaussian Fourier projection of Song et al. 2021).
+    Fourier {
+        /// Input features (1 for scalars given as `[N]`).
+        inputs: usize,
+        /// Frequencies (the output has twice as many features).
+        features: usize,
+        /// Standard deviation of the frequencies.
+        scale: f64,
+    },
+    /// Multi-head self-attention over tokens `[N, L, D]` or over the pixels of `[N, D, H, W]`.
+    Attention {
+        /// Features per token (channels of an image).
+        features: usize,
+        /// Heads (must divide `features`).
+        heads: usize,
+    },
+    /// Nearest-neighbour upsampling of `[N, C, H, W]` by an integer factor.
+    Upsample {
+        /// The factor.
+        factor: usize,
+    },
+    /// An elementwise activation.
+    Activation {
+        /// Which one.
+        act: Act,
+    },
+    /// Layers applied in order.
+    Sequential {
+        /// The layers.
+        layers: Vec<LayerSpec>,
+    },
+    /// `x + layer(x)`.
+    Residual {
+        /// The inner layer.
+        inner: Box<LayerSpec>,
+    },
+}
+
+/// The largest size (features, channels, table rows) a layer may take.
+pub const MAX_SIZE: usize = 1 << 24;
+
+fn positive(what: &str, value: usize) -> Result<()> {
+    if value == 0 || value > MAX_SIZE {
+        crate::bail!("{what} must be from 1 to {MAX_SIZE}, got {value}");
+    }
+    Ok(())
+}
+
+/// `prefix.name`, or `name` at the top.
+pub fn child(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+impl LayerSpec {
+    /// Checks the sizes.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            LayerSpec::Linear { inputs, outputs, .. } => {
+                positive("linear's inputs", *inputs)?;
+                positive("linear's outputs", *outputs)
+            }
+            LayerSpec::Conv2d { inputs, outputs, kernel, stride, groups, padding } => {
+                positive("conv2d's inputs", *inputs)?;
+                positive("conv2d's outputs", *outputs)?;
+                positive("conv2d's kernel", *kernel)?;
+                positive("conv2d's stride", *stride)?;
+                positive("conv2d's groups", *groups)?;
+                if *padding > MAX_SIZE {
+                    crate::bail!("conv2d's padding must be at most {MAX_SIZE}, got {padding}");
+                }
+                if inputs % groups != 0 || outputs % groups != 0 {
+                    crate::bail!(
+                        "conv2d's groups ({groups}) must divide its inputs ({inputs}) and outputs ({outputs})"
+                    );
+                }
+                Ok(())
+            }
+            LayerSpec::GroupNorm { groups, channels } => {
+                positive("group_norm's groups", *groups)?;
+                positive("group_norm's channels", *channels)?;
+                if channels % groups != 0 {
+                    crate::bail!("group_norm's groups ({groups}) must divide its channels ({channels})");
+                }
+                Ok(())
+            }
+            LayerSpec::LayerNorm { features } => positive("layer_norm's features", *features),
+            LayerSpec::Dropout { p } => {
+                if !(0.0..1.0).contains(p) {
+                    crate::bail!("dropout's p must be in [0, 1), got {p}");
+                }
+                Ok(())
+            }
+            LayerSpec::Embedding { count, features } => {
+                positive("embedding's count", *count)?;
+                positive("embedding's features", *features)
+            }
+            LayerSpec::Sinusoidal { features } => {
+                positive("sinusoidal_embedding's features", *features)?;
+                if features % 2 != 0 {
+                    crate::bail!("sinusoidal_embedding's features must be even, got {features}");
+                }
+                Ok(())
+            }
+            LayerSpec::Fourier { inputs, features, scale } => {
+                positive("fourier_embedding's inputs", *inputs)?;
+                positive("fourier_embedding's features", *features)?;
+                if !scale.is_finite() || *scale <= 0.0 {
+                    crate::bail!("fourier_embedding's scale must be a positive number, got {scale}");
+                }
+                Ok(())
+            }
+            LayerSpec::Attention { features, heads } => {
+                positive("attention's features", *features)?;
+                positive("attention's heads", *heads)?;
+                if features % heads != 0 {
+                    crate::bail!("attention's heads ({heads}) must divide its features ({features})");
+                }
+                Ok(())
+            }
+            LayerSpec::Upsample { factor } => positive("upsample's factor", *factor),
+            LayerSpec::Activation { .. } => Ok(()),
+            LayerSpec::Sequential { layers } => layers.iter().try_for_each(LayerSpec::validate),
+            LayerSpec::Residual { inner } => inner.validate(),
+        }
+    }
+
+    /// The layer as a script writes it: `linear(34 -> 256)`.
+    pub fn signature(&self) -> String {
+        match self {
+            LayerSpec::Linear { inputs, outputs, bias } => {
+                format!("linear({inputs} -> {outputs}{})", if *bias { "" } else { ", no bias" })
+            }
+            LayerSpec::Conv2d { inputs, outputs, kernel, stride, padding, groups } => format!(
+                "conv2d({inputs} -> {outputs}, {kernel}x{kernel}, stride {stride}, padding {padding}{})",
+                if *groups > 1 { format!(", groups {groups}") } else { String::new() }
+            ),
+            LayerSpec::GroupNorm { groups, channels } => format!("group_norm({groups} groups, {channels} channels)"),
+            LayerSpec::LayerNorm { features } => format!("layer_norm({features})"),
+            LayerSpec::Dropout { p } => format!("dropout({p})"),
+            LayerSpec::Embedding { count, features } => format!("embedding({count} x {features})"),
+            LayerSpec::Sinusoidal { features } => format!("sinusoidal_embedding({features})"),
+            LayerSpec::Fourier { inputs, features, scale } => {
+                format!("fourier_embedding({inputs} -> {}, scale {scale})", 2 * features)
+            }
+            LayerSpec::Attention { features, heads } => format!("attention({features} features, {heads} heads)"),
+            LayerSpec::Upsample { factor } => format!("upsample(x{factor})"),
+            LayerSpec::Activation { act } => format!("{}()", act.name()),
+            LayerSpec::Sequential { layers } => format!("sequential({} layers)", layers.len()),
+            LayerSpec::Residual { inner } => format!("residual({})", inner.signature()),
+        }
+    }
+
+    /// The sublayers and the names their parameters sit under.
+    pub fn children(&self) -> Vec<(String, &LayerSpec)> {
+        match self {
+            LayerSpec::Sequential { layers } => layers.iter().enumerate().map(|(i, l)| (i.to_string(), l)).collect(),
+            LayerSpec::Residual { inner } => vec![("inner".to_string(), &**inner)],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Creates the layer's parameters (and buffers) in `store` under `prefix`.
+    pub fn init(&self, store: &mut ParamStore, prefix: &str, at: &Placement) -> Result<()> {
+        let name = |n: &str| child(prefix, n);
+        match self {
+            LayerSpec::Linear { inputs, outputs, bias } => {
+                // PyTorch's nn.Linear: weight and bias U(−1/√in, 1/√in)
+                store.param(name("weight"), &[*inputs, *outputs], Init::fan_in(*inputs), at)?;
+                if *bias {
+                    store.param(name("bias"), &[*outputs], Init::fan_in(*inputs), at)?;
+                }
+            }
+            LayerSpec::Conv2d { inputs, outputs, kernel, groups, .. } => {
+                let fan_in = inputs / groups * kernel * kernel;
+                store.param(
+                    name("weight"),
+                    &[*outputs, inputs / groups, *kernel, *kernel],
+                    Init::fan_in(fan_in),
+                    at,
+                )?;
+                store.param(name("bias"), &[*outputs], Init::fan_in(fan_in), at)?;
+            }
+            LayerSpec::GroupNorm { channels: features, .. } | LayerSpec::LayerNorm { features } => {
+                store.param(name("weight"), &[*features], Init::Ones, at)?;
+                store.param(name("bias"), &[*features], Init::Zeros, at)?;
+            }
+            LayerSpec::Embedding { count, features } => {
+                // PyTorch's nn.Embedding: N(0, 1)
+                store.param(name("weight"), &[*count, *features], Init::Normal(1.0), at)?;
+            }
+            LayerSpec::Fourier { inputs, features, scale } => {
+                let b = crate::tensor::rng::normal(inputs * features)?.into_iter().map(|v| v * scale).collect();
+                store.buffer(name("B"), crate::tensor::create::from_f64(b, &[*inputs, *features], at)?);
+            }
+            LayerSpec::Attention { features, .. } => {
+                // PyTorch's nn.MultiheadAttention: Xavier-uniform input projection, zero biases
+                let xavier = (6.0 / (4 * features) as f64).sqrt();
+                store.param(name("qkv.weight"), &[*features, 3 * features], Init::Uniform(xavier), at)?;
+                store.param(name("qkv.bias"), &[3 * features], Init::Zeros, at)?;
+                store.param(name("out.weight"), &[*features, *features], Init::fan_in(*features), at)?;
+                store.param(name("out.bias"), &[*features], Init::Zeros, at)?;
+            }
+            LayerSpec::Sequential { .. } | LayerSpec::Residual { .. } => {
+                for (sub, layer) in self.children() {
+                    layer.init(store, &name(&sub), at)?;
+                }
+            }
+            LayerSpec::Dropout { .. }
+            | LayerSpec::Sinusoidal { .. }
+            | LayerSpec::Upsample { .. }
+            | LayerSpec::Activation { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// The layer's output for `x`, reading its parameters from `store` under `prefix`.
+    pub fn forward(&self, store: &ParamStore, prefix: &str, x: &Tensor, training: bool) -> Result<Tensor> {
+        self.forward_unchecked(store, prefix, x, training).map_err(|e| e.context(self.signature()))
+    }
+
+    fn forward_unchecked(&self, store: &ParamStore, prefix: &str, x: &Tensor, training: bool) -> Result<Tensor> {
+        let get = |n: &str| store.get(&child(prefix, n));
+        match self {
+            LayerSpec::Linear { inputs, bias, .. } => {
+                self.expect(x.rank() >= 1 && x.dim(D::Minus1)? == *inputs, x, &format!("[..., {inputs}]"))?;
+                let w = get("weight")?;
+                match bias {
+                    true => layers::linear(x, &w, &get("bias")?),
+                    false if x.rank() == 2 => Ok(x.matmul(&w)?),
+                    false => Ok(x.broadcast_matmul(&w)?),
+                }
+            }
+            LayerSpec::Conv2d { inputs, outputs, kernel, stride, padding, groups } => {
+                self.expect(x.rank() == 4 && x.dim(1)? == *inputs, x, &format!("[N, {inputs}, H, W]"))?;
+                let side = |d: usize| (d + 2 * padding).checked_sub(*kernel).map(|span| span / stride + 1);
+                let (Some(h), Some(w)) = (side(x.dim(2)?), side(x.dim(3)?)) else {
+                    crate::bail!("the {kernel}x{kernel} kernel is larger than the padded input {:?}", x.dims());
+                };
+                crate::memory::check_shape(&[x.dim(0)?, *outputs, h, w], x.dtype().size_in_bytes())?;
+                let (w, b) = (get("weight")?, get("bias")?);
+                if *groups == 1 {
+                    return layers::conv2d(x, &w, &b, *stride, *padding);
+                }
+                let y = x.conv2d(&w, *padding, *stride, 1, *groups)?;
+                Ok(y.broadcast_add(&b.reshape((1, b.elem_count(), 1, 1))?)?)
+            }
+            LayerSpec::GroupNorm { groups, channels } => {
+                self.expect(x.rank() >= 2 && x.dim(1)? == *channels, x, &format!("[N, {channels}, ...]"))?;
+                let as_image = x.reshape((x.dim(0)?, *channels, x.elem_count() / (x.dim(0)? * channels).max(1), 1))?;
+                Ok(layers::group_norm(&as_image, *groups, &get("weight")?, &get("bias")?)?.reshape(x.dims())?)
+            }
+            LayerSpec::LayerNorm { features } => {
+                self.expect(x.rank() >= 1 && x.dim(D::Minus1)? == *features, x, &format!("[..., {features}]"))?;
+                let mean = x.mean_keepdim(D::Minus1)?;
+                let centered = x.broadcast_sub(&mean)?;
+                let var = centered.sqr()?.mean_keepdim(D::Minus1)?;
+                let normed = centered.broadcast_div(&(var + LAYER_NORM_EPS)?.sqrt()?)?;
+                Ok(normed.broadcast_mul(&get("weight")?)?.broadcast_add(&get("bias")?)?)
+            }
+            LayerSpec::Dropout { p } => match training {
+                true => layers::dropout(x, *p),
+                false => Ok(x.clone()),
+            },
+            LayerSpec::Embedding { count, features } => {
+                if x.dtype().is_float() {
+                    crate::bail!("takes integer indices, got {:?}", x.dtype());
+                }
+                crate::memory::check_shape(&[x.elem_count(), *features], 4)?;
+                let flat = x.flatten_all()?.to_dtype(candle_core::DType::I64)?;
+                if x.elem_count() > 0 {
+                    let (lo, hi) = (flat.min(0)?.to_scalar::<i64>()?, flat.max(0)?.to_scalar::<i64>()?);
+                    if lo < 0 || hi >= *count as i64 {
+                        crate::bail!("indices must be in 0..{count}, got values from {lo} to {hi}");
+                    }
+                }
+                let rows = get("weight")?.index_select(&flat.to_dtype(candle_core::DType::U32)?, 0)?;
+                let mut shape = x.dims().to_vec();
+                shape.push(rows.dim(1)?);
+                Ok(rows.reshape(shape)?)
+            }
+            LayerSpec::Sinusoidal { features } => {
+                self.expect(x.rank() == 1 || (x.rank() == 2 && x.dim(1)? == 1), x, "[N] or [N, 1]")?;
+                layers::sinusoidal(&x.flatten_all()?, *features)
+            }
+            LayerSpec::Fourier { inputs, .. } => {
+                let rows = match (x.rank(), *inputs) {
+                    (1, 1) => x.reshape((x.elem_count(), 1))?,
+                    (2, _) if x.dim(1)? == *inputs => x.clone(),
+                    _ => crate::bail!("expected [N, {inputs}], got input {:?}", x.dims()),
+                };
+                let b = get("B")?.to_dtype(x.dtype())?;
+                let proj = (rows.matmul(&b)? * std::f64::consts::TAU)?;
+                Ok(Tensor::cat(&[proj.sin()?, proj.cos()?], 1)?)
+            }
+            LayerSpec::Attention { features, heads } => {
+                let tokens = x.rank() == 3 && x.dim(2)? == *features;
+                let image = x.rank() == 4 && x.dim(1)? == *features;
+                self.expect(tokens || image, x, &format!("[N, L, {features}] or [N, {features}, H, W]"))?;
+                let length = x.elem_count() / (x.dim(0)? * features).max(1);
+                // the attention weights: [N·heads, L, L]
+                crate::memory::check_shape(&[x.dim(0)?, *heads, length, length], x.dtype().size_in_bytes())?;
+                let weights = super::attention::Weights {
+                    qkv: (get("qkv.weight")?, get("qkv.bias")?),
+                    out: (get("out.weight")?, get("out.bias")?),
+                    heads: *heads,
+                };
+                match tokens {
+                    true => super::attention::tokens(x, &weights),
+                    false => super::attention::pixels(x, &weights),
+                }
+            }
+            LayerSpec::Upsample { factor } => {
+                self.expect(x.rank() == 4, x, "[N, C, H, W]")?;
+                let (n, c, h, w) = x.dims4()?;
+                let size =
+                    |d: usize| d.checked_mul(*factor).ok_or_else(|| crate::Error::new("the output size overflows"));
+                let (h, w) = (size(h)?, size(w)?);
+                crate::memory::check_shape(&[n, c, h, w], x.dtype().size_in_bytes())?;
+                Ok(x.upsample_nearest2d(h, w)?)
+            }
+            LayerSpec::Activation { act } => act.apply(x),
+            LayerSpec::Sequential { .. } => {
+                let mut h = x.clone();
+                for (sub, layer) in self.children() {
+                    h = layer.forward(store, &child(prefix, &sub), &h, training)?;
+                }
+                Ok(h)
+            }
+            LayerSpec::Residual { inner } => {
+                let y = inner.forward(store, &child(prefix, "inner"), x, training)?;
+                if y.dims() != x.dims() {
+                    crate::bail!("the inner layer gives {:?}, which cannot be added to its input", y.dims());
+                }
+                Ok((x + y)?)
+            }
+        }
+    }
+
+    /// An error naming the input shape expected when `ok` is false.
+    fn expect(&self, ok: bool, x: &Tensor, expected: &str) -> Result<()> {
+        if !ok {
+            crate::bail!("expected {expected}, got input {:?}", x.dims());
+        }
+        Ok(())
+    }
+}
+
+/// The ε of [`LayerSpec::LayerNorm`], PyTorch's default.
+pub const LAYER_NORM_EPS: f64 = 1e-5;
