@@ -108,8 +108,11 @@ pub fn distill_loss(
     opts: &DistillOptions,
 ) -> Result<Tensor> {
     let n = opts.steps;
-    if n == 0 {
-        crate::bail!("steps (the student's N) must be at least 1");
+    if n == 0 || n > crate::diffusion::timesteps::MAX_STEPS {
+        crate::bail!(
+            "steps (the student's N) must be between 1 and {}, got {n}",
+            crate::diffusion::timesteps::MAX_STEPS
+        );
     }
     if x0.rank() < 2 || x0.dims()[0] == 0 {
         crate::bail!("x0 must be a batch [N, ...] with N >= 1, got shape {:?}", x0.dims());

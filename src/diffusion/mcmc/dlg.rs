@@ -106,6 +106,9 @@ pub fn dlg(run: &mut Run, model: &dyn NoiseModel, dims: &[usize], opts: &DlgOpti
     if opts.chains == 0 || opts.n_skip == 0 || opts.iterations < opts.n_skip {
         crate::bail!("need chains >= 1, n_skip >= 1 and iterations >= n_skip");
     }
+    // the σ trace keeps every chain's level after every iteration
+    crate::memory::check(opts.iterations.saturating_mul(opts.chains), 8)
+        .map_err(|e| e.context(format!("the σ trace of {} iterations × {} chains", opts.iterations, opts.chains)))?;
     let levels = model.levels().to_vec();
     let sigma_max = *levels.last().expect("at least two levels");
     let c = opts.chains;
