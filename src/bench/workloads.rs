@@ -39,6 +39,7 @@ pub struct Workload {
 /// Every workload.
 pub const WORKLOADS: &[Workload] = &[
     Workload { name: "train_mlp", unit: "steps/s", summary: "swirl MLP (Fourier features, 3×256, SiLU), ε-loss on VP cosine, AdamW", reference: true },
+    Workload { name: "train_mlp_composed", unit: "× train_mlp's speed", summary: "train_mlp with the MLP composed in the script from layers (Fourier features, 3×256, SiLU) vs the built-in mlp", reference: false },
     Workload { name: "sample_mlp", unit: "points·steps/s", summary: "the swirl MLP sampled with Heun", reference: true },
     Workload { name: "train_unet", unit: "steps/s", summary: "a UNet (32 channels, mults [1, 2]) on 1×16×16 images, ε-loss, AdamW", reference: true },
     Workload { name: "sample_unet", unit: "images/s", summary: "that UNet sampled with Heun", reference: true },
@@ -57,6 +58,7 @@ pub fn workload(name: &str) -> Result<&'static Workload> {
 /// The cases run on a CPU (the issue's sizes).
 pub const CPU_CASES: &[Case] = &[
     Case { name: "train_mlp", size: 1024, steps: 0 },
+    Case { name: "train_mlp_composed", size: 1024, steps: 0 },
     Case { name: "sample_mlp", size: 10_000, steps: 50 },
     Case { name: "train_unet", size: 128, steps: 0 },
     Case { name: "sample_unet", size: 128, steps: 20 },
@@ -68,6 +70,7 @@ pub const CPU_CASES: &[Case] = &[
 pub const GPU_CASES: &[Case] = &[
     Case { name: "train_mlp", size: 4096, steps: 0 },
     Case { name: "train_mlp", size: 65_536, steps: 0 },
+    Case { name: "train_mlp_composed", size: 4096, steps: 0 },
     Case { name: "sample_mlp", size: 1_000_000, steps: 50 },
     Case { name: "train_unet", size: 128, steps: 0 },
     Case { name: "sample_unet", size: 128, steps: 20 },
@@ -76,6 +79,15 @@ pub const GPU_CASES: &[Case] = &[
 ];
 
 const MLP: &str = r#"let net = mlp(#{ dim: 2, hidden: [256, 256, 256], fourier: 16 });
+let sched = vp_cosine();"#;
+/// The swirl MLP's shape composed from layers: Fourier features of `x` and a sinusoidal time
+/// embedding through two dense layers, joined at the input of three SiLU layers of 256.
+const MLP_COMPOSED: &str = r#"let layers = #{
+    xf: fourier_embedding(#{ inputs: 2, features: 16 }),
+    time: sequential([sinusoidal_embedding(64), linear(64, 64), silu(), linear(64, 64)]),
+    body: sequential([linear(2 + 32 + 64, 256), silu(), linear(256, 256), silu(), linear(256, 256), silu(), linear(256, 2)]),
+};
+let net = network(layers, |m, x, t| m.body.forward(cat([x, m.xf.forward(x), m.time.forward(t * 1000.0)], 1)));
 let sched = vp_cosine();"#;
 const UNET: &str = r#"let net = unet(#{ image: [1, 16, 16] });
 let sched = vp_cosine();"#;
@@ -97,6 +109,11 @@ fn script(case: &Case) -> Result<(String, String)> {
     };
     Ok(match case.name {
         "train_mlp" | "script_overhead" => train(MLP, "swirl(100000)"),
+        "train_mlp_composed" => {
+            let (setup, body) = train(MLP_COMPOSED, "swirl(100000)");
+            let builtin = MLP.replace("let net", "let builtin").replace("let sched = vp_cosine();", "");
+            (format!("{setup}\n{builtin}\nlet builtin_opt = adamw(builtin, #{{ lr: 1e-3, weight_decay: 0.0 }});"), body)
+        }
         "sample_mlp" => sample(MLP),
         "train_unet" => train(UNET, "randn([4096, 1, 16, 16])"),
         "sample_unet" => sample(UNET),
@@ -161,6 +178,13 @@ pub fn run_case(case: &Case, seconds: f64) -> Result<f64> {
                 bench.rate(&format!("sample(den, #{{ method: \"rm\", steps: 50, n: {} }});", case.size), seconds)?;
             Ok(rate / rm)
         }
+        "train_mlp_composed" => {
+            let builtin = format!(
+                "builtin_opt.step(diffusion_loss(builtin, sched, data.batch({}), #{{ pred: \"eps\" }}));",
+                case.size
+            );
+            Ok(rate / bench.rate(&builtin, seconds)?)
+        }
         "script_overhead" => Ok(rate / rust_training_rate(&bench, case.size, seconds)?),
         _ => Ok(rate),
     }
@@ -193,7 +217,7 @@ mod tests {
             assert!(workload(case.name).is_ok(), "{}", case.name);
             assert!(script(case).is_ok(), "{}", case.name);
         }
-        assert!(workload("train_gan").unwrap_err().message().contains("train_mlp, sample_mlp"));
+        assert!(workload("train_gan").unwrap_err().message().contains("train_mlp, train_mlp_composed, sample_mlp"));
     }
 
     #[test]
@@ -202,5 +226,7 @@ mod tests {
         assert!(rate > 0.0 && rate.is_finite());
         let overhead = run_case(&Case { name: "script_overhead", size: 16, steps: 0 }, 0.01).unwrap();
         assert!(overhead > 0.05 && overhead < 20.0, "Rhai / Rust {overhead}");
+        let composed = run_case(&Case { name: "train_mlp_composed", size: 16, steps: 0 }, 0.01).unwrap();
+        assert!(composed > 0.05 && composed < 20.0, "composed / built-in {composed}");
     }
 }

@@ -133,8 +133,8 @@ impl Denoiser for NetworkDenoiser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::act::Act;
     use crate::nn::embed::TimeInput;
-    use crate::nn::layers::Act;
     use crate::nn::mlp::MlpConfig;
     use crate::nn::network::Architecture;
     use crate::tensor::create::{randn, Placement};

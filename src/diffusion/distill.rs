@@ -151,8 +151,8 @@ pub fn distill_loss(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::act::Act;
     use crate::nn::embed::TimeInput;
-    use crate::nn::layers::Act;
     use crate::nn::mlp::MlpConfig;
     use crate::nn::network::Architecture;
     use crate::tensor::DType;

@@ -222,7 +222,7 @@ pub fn diffusion_loss(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::layers::Act;
+    use crate::nn::act::Act;
     use crate::nn::mlp::MlpConfig;
     use crate::nn::network::Architecture;
     use crate::tensor::create::{randn, Placement};

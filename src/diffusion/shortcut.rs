@@ -153,8 +153,8 @@ pub fn shortcut_loss(net: &Network, sched: &Schedule, x0: &Tensor, opts: &Shortc
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::act::Act;
     use crate::nn::embed::TimeInput;
-    use crate::nn::layers::Act;
     use crate::nn::mlp::MlpConfig;
     use crate::nn::network::Architecture;
 

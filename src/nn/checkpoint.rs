@@ -117,8 +117,8 @@ pub fn load_weights(net: &mut Network, path: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::act::Act;
     use crate::nn::embed::TimeInput;
-    use crate::nn::layers::Act;
     use crate::nn::mlp::MlpConfig;
     use crate::tensor::create::randn;
 

@@ -3,8 +3,10 @@
 //! convolutions with 32/64/128/256 channels, global average pooling and a
 //! linear head.
 
+use super::act::Act;
 use super::embed::fourier_features;
-use super::layers::{conv2d, linear, Act};
+use super::layer::conv::Conv2d;
+use super::layer::linear::Linear;
 use super::params::{Init, ParamStore};
 use crate::error::Result;
 use crate::tensor::{create::Placement, rng};
@@ -73,8 +75,7 @@ impl ClassifierConfig {
                 }
                 let mut width = dim + 2 * fourier;
                 for (i, &h) in hidden.iter().enumerate() {
-                    store.param(format!("layers.{i}.weight"), &[width, h], Init::fan_in(width), at)?;
-                    store.param(format!("layers.{i}.bias"), &[h], Init::fan_in(width), at)?;
+                    Linear::init(store, &format!("layers.{i}"), (width, h), Some(Init::fan_in(width)), at)?;
                     width = h;
                 }
                 width
@@ -82,16 +83,13 @@ impl ClassifierConfig {
             ClassifierInput::Image { image } => {
                 let mut cin = image[0];
                 for (i, &cout) in IMAGE_CHANNELS.iter().enumerate() {
-                    let init = Init::fan_in(cin * 9);
-                    store.param(format!("convs.{i}.weight"), &[cout, cin, 3, 3], init, at)?;
-                    store.param(format!("convs.{i}.bias"), &[cout], init, at)?;
+                    Conv2d::init(store, &format!("convs.{i}"), (cin, cout, 3), 1, at)?;
                     cin = cout;
                 }
                 cin
             }
         };
-        store.param("head.weight", &[width, self.classes], Init::fan_in(width), at)?;
-        store.param("head.bias", &[self.classes], Init::Zeros, at)
+        Linear::init(store, "head", (width, self.classes), Some(Init::Zeros), at)
     }
 
     /// The logits `[N, classes]`.
@@ -103,11 +101,7 @@ impl ClassifierConfig {
                 }
                 let mut h = if *fourier > 0 { fourier_features(x, &store.get("fourier.B")?)? } else { x.clone() };
                 for i in 0..hidden.len() {
-                    h = act.apply(&linear(
-                        &h,
-                        &store.get(&format!("layers.{i}.weight"))?,
-                        &store.get(&format!("layers.{i}.bias"))?,
-                    )?)?;
+                    h = act.apply(&Linear::at(store, &format!("layers.{i}"))?.forward(&h)?)?;
                 }
                 h
             }
@@ -124,12 +118,11 @@ impl ClassifierConfig {
                 let mut h = x.clone();
                 for i in 0..IMAGE_CHANNELS.len() {
                     let stride = if h.dim(2)? >= 2 && h.dim(3)? >= 2 { 2 } else { 1 };
-                    let w = store.get(&format!("convs.{i}.weight"))?;
-                    h = conv2d(&h, &w, &store.get(&format!("convs.{i}.bias"))?, stride, 1)?.silu()?;
+                    h = Conv2d::at(store, &format!("convs.{i}"), stride, 1)?.forward(&h)?.silu()?;
                 }
                 h.mean(3)?.mean(2)?
             }
         };
-        linear(&features, &store.get("head.weight")?, &store.get("head.bias")?)
+        Linear::at(store, "head")?.forward(&features)
     }
 }

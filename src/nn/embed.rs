@@ -1,8 +1,8 @@
 //! How networks see their inputs: the noise level, embedded as a function of
 //! diffusion time `t` or of `log σ`, and random Fourier features of `x`.
 
-use super::fast_math::sin_cos;
-use super::layers::{linear, sinusoidal};
+use super::functional::sinusoidal;
+use super::layer::linear::Linear;
 use super::params::{Init, ParamStore};
 use crate::error::Result;
 use crate::tensor::create::Placement;
@@ -57,18 +57,15 @@ impl TimeInput {
 /// Creates the parameters of a time embedding: a `freq_dim` sinusoid → dense
 /// to `dim` → SiLU → dense.
 pub fn init_time_mlp(store: &mut ParamStore, prefix: &str, freq_dim: usize, dim: usize, at: &Placement) -> Result<()> {
-    store.param(format!("{prefix}.0.weight"), &[freq_dim, dim], Init::fan_in(freq_dim), at)?;
-    store.param(format!("{prefix}.0.bias"), &[dim], Init::fan_in(freq_dim), at)?;
-    store.param(format!("{prefix}.1.weight"), &[dim, dim], Init::fan_in(dim), at)?;
-    store.param(format!("{prefix}.1.bias"), &[dim], Init::fan_in(dim), at)?;
-    Ok(())
+    Linear::init(store, &format!("{prefix}.0"), (freq_dim, dim), Some(Init::fan_in(freq_dim)), at)?;
+    Linear::init(store, &format!("{prefix}.1"), (dim, dim), Some(Init::fan_in(dim)), at)
 }
 
 /// The embedding `[N, dim]` of noise levels `c` (`[N]`), from a `freq_dim` sinusoid.
 pub fn time_mlp(store: &ParamStore, prefix: &str, input: TimeInput, c: &Tensor, freq_dim: usize) -> Result<Tensor> {
     let s = sinusoidal(&input.embed_input(c)?, freq_dim)?;
-    let h = linear(&s, &store.get(&format!("{prefix}.0.weight"))?, &store.get(&format!("{prefix}.0.bias"))?)?.silu()?;
-    linear(&h, &store.get(&format!("{prefix}.1.weight"))?, &store.get(&format!("{prefix}.1.bias"))?)
+    let h = Linear::at(store, &format!("{prefix}.0"))?.forward(&s)?.silu()?;
+    Linear::at(store, &format!("{prefix}.1"))?.forward(&h)
 }
 
 /// Random Fourier features (Tancik et al. 2020): `[x, sin(2π x B), cos(2π x B)]`
@@ -76,36 +73,6 @@ pub fn time_mlp(store: &ParamStore, prefix: &str, input: TimeInput, c: &Tensor, 
 pub fn fourier_features(x: &Tensor, b: &Tensor) -> Result<Tensor> {
     let proj = (x.matmul(b)? * (2.0 * std::f64::consts::PI))?;
     Ok(Tensor::cat(&[x.clone(), proj.sin()?, proj.cos()?], 1)?)
-}
-
-/// [`fourier_features`] of one row `x` (`dim` values) into `row` (`dim + 2·count` values),
-/// on the host, with `b` the row-major `[dim, count]` frequencies.
-pub fn fourier_features_row(row: &mut [f32], x: &[f32], b: &[f32]) {
-    let d = x.len();
-    let f = b.len() / d.max(1);
-    row[..d].copy_from_slice(x);
-    for j in 0..f {
-        let proj: f32 = (0..d).map(|k| x[k] * b[k * f + j]).sum();
-        let (s, c) = sin_cos(proj * std::f32::consts::TAU);
-        row[d + j] = s;
-        row[d + f + j] = c;
-    }
-}
-
-/// The frequencies of a `dim`-wide [`sinusoidal`] embedding.
-pub fn sinusoidal_freqs(dim: usize) -> Vec<f32> {
-    let half = dim / 2;
-    (0..half).map(|i| (-(10000f64.ln()) * i as f64 / half as f64).exp() as f32).collect()
-}
-
-/// [`sinusoidal`] of one host value `e` into `row` (`2·freqs.len()` values): cosines, then sines.
-pub fn sinusoidal_row(row: &mut [f32], e: f32, freqs: &[f32]) {
-    let half = freqs.len();
-    for (i, f) in freqs.iter().enumerate() {
-        let (s, c) = sin_cos(e * f);
-        row[i] = c;
-        row[half + i] = s;
-    }
 }
 
 #[cfg(test)]

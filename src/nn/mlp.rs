@@ -3,9 +3,13 @@
 //! a sinusoidal embedding of the noise level added into every hidden layer,
 //! and a dense output.
 
+use super::act::Act;
+use super::cpu::elementwise::bias_act;
+use super::cpu::mlp_weights::MlpWeights;
+use super::cpu::{mlp_sample, mlp_train};
 use super::embed::{fourier_features, init_time_mlp, time_mlp, TimeInput};
-use super::fused_act::bias_act;
-use super::layers::{linear, per_example, Act};
+use super::functional::per_example;
+use super::layer::linear::Linear;
 use super::params::{Init, ParamStore};
 use crate::error::Result;
 use crate::tensor::{create::Placement, rng};
@@ -70,14 +74,11 @@ impl MlpConfig {
         init_time_mlp(store, "time", self.time_dim, self.time_dim, at)?;
         let mut width = self.dim + 2 * self.fourier;
         for (i, &h) in self.hidden.iter().enumerate() {
-            store.param(format!("layers.{i}.weight"), &[width, h], Init::fan_in(width), at)?;
-            store.param(format!("layers.{i}.bias"), &[h], Init::fan_in(width), at)?;
+            Linear::init(store, &format!("layers.{i}"), (width, h), Some(Init::fan_in(width)), at)?;
             store.param(format!("layers.{i}.time"), &[self.time_dim, h], Init::fan_in(self.time_dim), at)?;
             width = h;
         }
-        store.param("out.weight", &[width, self.out], Init::fan_in(width), at)?;
-        store.param("out.bias", &[self.out], Init::Zeros, at)?;
-        Ok(())
+        Linear::init(store, "out", (width, self.out), Some(Init::Zeros), at)
     }
 
     /// The output `[N, out]` for inputs `x` (`[N, dim]`) at noise levels `c`.
@@ -89,10 +90,45 @@ impl MlpConfig {
             crate::bail!("the MLP takes [N, {}] inputs, got [{n}, {d}]", self.dim);
         }
         let c = per_example(c, n, x.dtype())?;
-        if super::mlp_autograd::applies(self, store, x, &c) {
-            return super::mlp_autograd::forward(self, store, x, &c);
+        let weights = self.weights(store)?;
+        if weights.applies(x) && !c.track_op() {
+            return mlp_train::forward(&weights, x, &self.time_embed.embed_input(&c)?);
         }
         self.forward_tensors(store, x, &c)
+    }
+
+    /// The output for inputs `x` (`[N, dim]`, no gradient wanted) all at noise level `c`
+    /// through the fused sampling kernel, or `None` where it does not apply.
+    pub fn forward_fused_at_level(&self, store: &ParamStore, x: &Tensor, c: f64) -> Result<Option<Tensor>> {
+        let weights = self.weights(store)?;
+        if x.track_op() || !weights.applies(x) {
+            return Ok(None);
+        }
+        let c = Tensor::new(&[c as f32], x.device())?;
+        let temb = time_mlp(store, "time", self.time_embed, &c, self.time_dim)?;
+        Ok(Some(mlp_sample::forward(&weights, x, &temb)?))
+    }
+
+    /// The weights as the fused kernels take them.
+    fn weights(&self, store: &ParamStore) -> Result<MlpWeights> {
+        let hidden = (0..self.hidden.len())
+            .map(|i| {
+                let get = |name: &str| store.get(&format!("layers.{i}.{name}"));
+                Ok([get("weight")?, get("bias")?, get("time")?])
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(MlpWeights {
+            act: self.act,
+            time: [
+                store.get("time.0.weight")?,
+                store.get("time.0.bias")?,
+                store.get("time.1.weight")?,
+                store.get("time.1.bias")?,
+            ],
+            fourier: if self.fourier > 0 { Some(store.get("fourier.B")?) } else { None },
+            hidden,
+            out: [store.get("out.weight")?, store.get("out.bias")?],
+        })
     }
 
     /// [`MlpConfig::forward`] as candle tensor ops, for levels `c` already one per example.
@@ -104,6 +140,104 @@ impl MlpConfig {
             let cond = temb.matmul(&store.get(&format!("layers.{i}.time"))?)?;
             h = bias_act(&pre, &cond, &store.get(&format!("layers.{i}.bias"))?, self.act)?;
         }
-        linear(&h, &store.get("out.weight")?, &store.get("out.bias")?)
+        Linear::at(store, "out")?.forward(&h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::network::{Architecture, Network};
+    use crate::nn::op_testing::assert_close;
+    use candle_core::{DType, Device, Var};
+
+    fn network(cfg: &MlpConfig) -> Network {
+        Network::new(Architecture::Mlp(cfg.clone()), &Placement { dtype: DType::F32, device: Device::Cpu }).unwrap()
+    }
+
+    fn shape(act: Act, fourier: usize, time_embed: TimeInput) -> MlpConfig {
+        MlpConfig { dim: 3, hidden: vec![64, 48], act, fourier, fourier_scale: 1.0, time_embed, time_dim: 32, out: 3 }
+    }
+
+    /// The fused training op's value and every gradient against the tensor form, for a batch
+    /// of several blocks.
+    #[test]
+    fn the_training_kernel_equals_the_tensor_form() {
+        crate::tensor::rng::seed(9);
+        for (act, fourier, input, n) in [(Act::Silu, 16, TimeInput::T, 700), (Act::Relu, 0, TimeInput::LogSigma, 40)] {
+            let cfg = shape(act, fourier, input);
+            let net = network(&cfg);
+            let store = net.store();
+            let x = Var::from_tensor(&Tensor::randn(0f32, 1.5, (n, 3), &Device::Cpu).unwrap()).unwrap();
+            let c = (Tensor::rand(0.05f32, 1.0, n, &Device::Cpu).unwrap()).contiguous().unwrap();
+            assert!(cfg.weights(store).unwrap().applies(&x));
+            let weights = Tensor::randn(0f32, 1.0, (n, 3), &Device::Cpu).unwrap();
+            let fused = cfg.forward(store, &x, &c).unwrap();
+            let plain = cfg.forward_tensors(store, &x, &c).unwrap();
+            let close = |a: &Tensor, b: &Tensor, what: &str| assert_close(a, b, 3e-5, &format!("{act:?} {what}"));
+            close(&fused, &plain, "value");
+            let gf = (fused * &weights).unwrap().sum_all().unwrap().backward().unwrap();
+            let gp = (plain * &weights).unwrap().sum_all().unwrap().backward().unwrap();
+            close(gf.get(&x).unwrap(), gp.get(&x).unwrap(), "d x");
+            for (name, v) in store.params() {
+                close(gf.get(v).unwrap(), gp.get(v).unwrap(), name);
+            }
+        }
+    }
+
+    /// The blocks depend on the batch size only, so the gradient is the same bit for bit on one
+    /// thread and on several.
+    #[test]
+    fn training_gradients_do_not_depend_on_the_thread_count() {
+        crate::tensor::rng::seed(2);
+        let cfg = MlpConfig {
+            dim: 2,
+            hidden: vec![32, 32],
+            fourier: 4,
+            time_dim: 16,
+            out: 2,
+            ..shape(Act::Silu, 0, TimeInput::T)
+        };
+        let net = network(&cfg);
+        let x = Tensor::randn(0f32, 1.0, (1000, 2), &Device::Cpu).unwrap();
+        let c = Tensor::rand(0f32, 1.0, 1000, &Device::Cpu).unwrap();
+        let grads = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                let g = cfg.forward(net.store(), &x, &c).unwrap().sqr().unwrap().sum_all().unwrap().backward().unwrap();
+                net.store()
+                    .params()
+                    .iter()
+                    .map(|(_, v)| g.get(v).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap())
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(grads(1), grads(3));
+    }
+
+    /// The fused sampling forward at one level equals the tensor form; other activations and
+    /// dtypes take the tensor form.
+    #[test]
+    fn the_sampling_kernel_equals_the_tensor_form() {
+        crate::tensor::rng::seed(4);
+        for (act, fourier, input) in [(Act::Silu, 16, TimeInput::T), (Act::Relu, 0, TimeInput::LogSigma)] {
+            let cfg = shape(act, fourier, input);
+            let net = network(&cfg);
+            let x = (Tensor::randn(0f32, 1.5, (700, 3), &Device::Cpu).unwrap()).contiguous().unwrap();
+            let c = 0.37;
+            let fused = cfg.forward_fused_at_level(net.store(), &x, c).unwrap().unwrap();
+            let level = Tensor::new(&[c as f32], &Device::Cpu).unwrap();
+            let plain = cfg.forward_tensors(net.store(), &x, &per_example(&level, 700, DType::F32).unwrap()).unwrap();
+            let diff = (fused - &plain).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+            let scale = plain.abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+            assert!(diff <= 2e-5 * scale.max(1.0), "{act:?}: max difference {diff} at scale {scale}");
+        }
+        let gelu = MlpConfig { dim: 2, hidden: vec![8], time_dim: 4, out: 2, ..shape(Act::Gelu, 0, TimeInput::T) };
+        let x = Tensor::zeros((1, 2), DType::F32, &Device::Cpu).unwrap();
+        assert!(gelu.forward_fused_at_level(network(&gelu).store(), &x, 0.5).unwrap().is_none());
+        let silu = MlpConfig { act: Act::Silu, ..gelu };
+        assert!(silu.forward_fused_at_level(network(&silu).store(), &x, 0.5).unwrap().is_some());
+        let wide = Tensor::zeros((1, 3), DType::F32, &Device::Cpu).unwrap();
+        assert!(silu.forward_fused_at_level(network(&silu).store(), &wide, 0.5).unwrap().is_none());
     }
 }

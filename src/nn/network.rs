@@ -8,7 +8,7 @@ use super::composed::{ComposedConfig, Forward};
 use super::embed::TimeInput;
 use super::layer::value::Layer;
 use super::mlp::MlpConfig;
-use super::params::ParamStore;
+use super::params::{group_digits, ParamStore};
 use super::unet::UnetConfig;
 use crate::error::Result;
 use crate::tensor::{create::Placement, device::device_name, DType, Device, Tensor};
@@ -167,7 +167,7 @@ impl Network {
             Architecture::Unet(cfg) => cfg.forward(&self.store, &xs, &cs, self.is_training())?,
             Architecture::Classifier(_) => crate::bail!("a classifier takes one input: clf.forward(x)"),
             Architecture::Composed(cfg) if cfg.inputs == 2 => {
-                let c = super::layers::per_example(&cs, xs.dim(0).unwrap_or(1), xs.dtype())?;
+                let c = super::functional::per_example(&cs, xs.dim(0).unwrap_or(1), xs.dtype())?;
                 self.call_composed(cfg, vec![Tensor::from_candle(xs), Tensor::from_candle(c)])?.into_candle()
             }
             Architecture::Composed(_) => {
@@ -178,25 +178,24 @@ impl Network {
     }
 
     /// A denoiser's output for inputs `x` all at the noise level `c`, for sampling: the
-    /// same values as [`Network::forward`], through the fused CPU path of
-    /// [`super::mlp_inference`] where it applies (an `f32` MLP on the CPU whose input needs no
+    /// same values as [`Network::forward`], through the MLP's fused CPU path
+    /// ([`MlpConfig::forward_fused_at_level`]) where it applies (an `f32` MLP on the CPU whose input needs no
     /// gradient). The result then carries no gradient to the weights.
     pub fn forward_at_level(&self, x: &Tensor, c: f64) -> Result<Tensor> {
         let xs = self.prepare(x)?;
-        match &self.arch {
-            Architecture::Mlp(cfg) if !xs.track_op() && super::mlp_inference::applies(cfg, &xs) => {
-                let out = super::mlp_inference::forward(cfg, &self.store, &xs, c)?;
-                Ok(Tensor::from_candle(out.to_dtype(out_dtype(x))?))
+        if let Architecture::Mlp(cfg) = &self.arch {
+            if let Some(out) = cfg.forward_fused_at_level(&self.store, &xs, c)? {
+                return Ok(Tensor::from_candle(out.to_dtype(out_dtype(x))?));
             }
-            _ => self.forward(
-                x,
-                &crate::tensor::create::full(
-                    &[1],
-                    c,
-                    &crate::tensor::create::Placement { dtype: self.store.dtype(), device: self.store.device() },
-                )?,
-            ),
         }
+        self.forward(
+            x,
+            &crate::tensor::create::full(
+                &[1],
+                c,
+                &crate::tensor::create::Placement { dtype: self.store.dtype(), device: self.store.device() },
+            )?,
+        )
     }
 
     /// A classifier's logits for inputs `x`.
@@ -325,23 +324,10 @@ fn out_dtype(x: &Tensor) -> DType {
     }
 }
 
-/// `143362` → `143,362`.
-pub fn group_digits(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::layers::Act;
+    use crate::nn::act::Act;
     use crate::tensor::create::{randn, Placement};
 
     fn mlp() -> Architecture {

@@ -4,6 +4,7 @@
 //! and restored to resume training.
 
 use super::checkpoint;
+use super::cpu::adamw;
 use super::lr_schedule::LrSchedule;
 use crate::error::{Error, Result};
 use crate::tensor::{autograd::store_grads, Tensor};
@@ -26,6 +27,13 @@ pub struct AdamWConfig {
     pub eps: f64,
     /// decoupled weight decay
     pub weight_decay: f64,
+}
+
+impl AdamWConfig {
+    /// The constants the fused CPU update takes.
+    fn hyper(&self) -> adamw::Hyper {
+        adamw::Hyper { beta1: self.beta1, beta2: self.beta2, eps: self.eps, weight_decay: self.weight_decay }
+    }
 }
 
 impl Default for AdamWConfig {
@@ -192,7 +200,7 @@ impl Optimizer {
             let updated = match &mut self.rule {
                 Rule::AdamW { config: c, m, v } => {
                     if let Some((theta_new, m_new, v_new)) =
-                        super::adamw_cpu::update(&theta, &g, m[i].as_ref(), v[i].as_ref(), c, lr, t)?
+                        adamw::update(&theta, &g, m[i].as_ref(), v[i].as_ref(), &c.hyper(), lr, t)?
                     {
                         m[i] = Some(m_new);
                         v[i] = Some(v_new);

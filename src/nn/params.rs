@@ -150,7 +150,7 @@ impl ParamStore {
 
     /// Adds every entry of `other` under `prefix.`, sharing its storage.
     pub fn extend_prefixed(&mut self, prefix: &str, other: &ParamStore) {
-        let named = |n: &String| super::layer::spec::child(prefix, n);
+        let named = |n: &String| child(prefix, n);
         self.params.extend(other.params.iter().map(|(n, v)| (named(n), v.clone())));
         self.buffers.extend(other.buffers.iter().map(|(n, t)| (named(n), t.clone())));
     }
@@ -213,6 +213,28 @@ fn check_shape(name: &str, want: &[usize], got: &[usize]) -> Result<()> {
         crate::bail!("tensor `{name}` has shape {got:?} in the checkpoint, but the network needs {want:?}");
     }
     Ok(())
+}
+
+/// `prefix.name`, or `name` at the top.
+pub fn child(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+/// `143362` → `143,362`.
+pub fn group_digits(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -107,7 +107,7 @@ pub fn too_large(what: &str) -> String {
     };
     format!(
         "{value} grew past {} {unit}, 1/{VALUE_SHARE} of the memory limit of {} (set --max-memory or {} to change it); keep large data in tensors",
-        crate::nn::network::group_digits((share / bytes_each) as usize),
+        crate::nn::params::group_digits((share / bytes_each) as usize),
         crate::memory::human(crate::memory::limit() as u128),
         crate::memory::ENV
     )

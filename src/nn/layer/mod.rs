@@ -1,6 +1,11 @@
-//! Layers as values: the layer types scripts compose networks from ([`spec`]), a layer
-//! bound to its parameters ([`value`]), and self-attention ([`attention`]).
+//! Layers: each a struct over a parameter path with a `forward` ([`linear`], [`conv`],
+//! [`norm`], multi-head [`attention`]), which the built-in networks are made of; the layer
+//! types scripts compose networks from ([`spec`]), built on the same structs; and a layer
+//! bound to its parameters as a script value ([`value`]).
 
 pub mod attention;
+pub mod conv;
+pub mod linear;
+pub mod norm;
 pub mod spec;
 pub mod value;

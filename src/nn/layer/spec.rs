@@ -3,8 +3,13 @@
 //! generator) and how it maps an input to an output. Weights of dense layers are stored
 //! `[in, out]` (`x @ W`), as difflab's built-in networks store them.
 
-use super::super::layers::{self, Act};
-use super::super::params::{Init, ParamStore};
+use super::super::act::Act;
+use super::super::cpu::{dense, rows};
+use super::super::functional;
+use super::super::params::{child, Init, ParamStore};
+use super::conv::Conv2d;
+use super::linear::{DenseStack, Linear};
+use super::norm::{self, GroupNorm, LayerNorm};
 use crate::error::Result;
 use crate::tensor::create::Placement;
 use candle_core::{Tensor, D};
@@ -114,15 +119,6 @@ fn positive(what: &str, value: usize) -> Result<()> {
         crate::bail!("{what} must be from 1 to {MAX_SIZE}, got {value}");
     }
     Ok(())
-}
-
-/// `prefix.name`, or `name` at the top.
-pub fn child(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_string()
-    } else {
-        format!("{prefix}.{name}")
-    }
 }
 
 impl LayerSpec {
@@ -239,24 +235,13 @@ impl LayerSpec {
         match self {
             LayerSpec::Linear { inputs, outputs, bias } => {
                 // PyTorch's nn.Linear: weight and bias U(−1/√in, 1/√in)
-                store.param(name("weight"), &[*inputs, *outputs], Init::fan_in(*inputs), at)?;
-                if *bias {
-                    store.param(name("bias"), &[*outputs], Init::fan_in(*inputs), at)?;
-                }
+                Linear::init(store, prefix, (*inputs, *outputs), bias.then(|| Init::fan_in(*inputs)), at)?;
             }
             LayerSpec::Conv2d { inputs, outputs, kernel, groups, .. } => {
-                let fan_in = inputs / groups * kernel * kernel;
-                store.param(
-                    name("weight"),
-                    &[*outputs, inputs / groups, *kernel, *kernel],
-                    Init::fan_in(fan_in),
-                    at,
-                )?;
-                store.param(name("bias"), &[*outputs], Init::fan_in(fan_in), at)?;
+                Conv2d::init(store, prefix, (*inputs, *outputs, *kernel), *groups, at)?;
             }
             LayerSpec::GroupNorm { channels: features, .. } | LayerSpec::LayerNorm { features } => {
-                store.param(name("weight"), &[*features], Init::Ones, at)?;
-                store.param(name("bias"), &[*features], Init::Zeros, at)?;
+                norm::init(store, prefix, *features, at)?;
             }
             LayerSpec::Embedding { count, features } => {
                 // PyTorch's nn.Embedding: N(0, 1)
@@ -295,14 +280,9 @@ impl LayerSpec {
     fn forward_unchecked(&self, store: &ParamStore, prefix: &str, x: &Tensor, training: bool) -> Result<Tensor> {
         let get = |n: &str| store.get(&child(prefix, n));
         match self {
-            LayerSpec::Linear { inputs, bias, .. } => {
+            LayerSpec::Linear { inputs, .. } => {
                 self.expect(x.rank() >= 1 && x.dim(D::Minus1)? == *inputs, x, &format!("[..., {inputs}]"))?;
-                let w = get("weight")?;
-                match bias {
-                    true => layers::linear(x, &w, &get("bias")?),
-                    false if x.rank() == 2 => Ok(x.matmul(&w)?),
-                    false => Ok(x.broadcast_matmul(&w)?),
-                }
+                Linear::at(store, prefix)?.forward(x)
             }
             LayerSpec::Conv2d { inputs, outputs, kernel, stride, padding, groups } => {
                 self.expect(x.rank() == 4 && x.dim(1)? == *inputs, x, &format!("[N, {inputs}, H, W]"))?;
@@ -311,28 +291,19 @@ impl LayerSpec {
                     crate::bail!("the {kernel}x{kernel} kernel is larger than the padded input {:?}", x.dims());
                 };
                 crate::memory::check_shape(&[x.dim(0)?, *outputs, h, w], x.dtype().size_in_bytes())?;
-                let (w, b) = (get("weight")?, get("bias")?);
-                if *groups == 1 {
-                    return layers::conv2d(x, &w, &b, *stride, *padding);
-                }
-                let y = x.conv2d(&w, *padding, *stride, 1, *groups)?;
-                Ok(y.broadcast_add(&b.reshape((1, b.elem_count(), 1, 1))?)?)
+                Conv2d { groups: *groups, ..Conv2d::at(store, prefix, *stride, *padding)? }.forward(x)
             }
             LayerSpec::GroupNorm { groups, channels } => {
                 self.expect(x.rank() >= 2 && x.dim(1)? == *channels, x, &format!("[N, {channels}, ...]"))?;
                 let as_image = x.reshape((x.dim(0)?, *channels, x.elem_count() / (x.dim(0)? * channels).max(1), 1))?;
-                Ok(layers::group_norm(&as_image, *groups, &get("weight")?, &get("bias")?)?.reshape(x.dims())?)
+                Ok(GroupNorm::at(store, prefix, *groups)?.forward(&as_image)?.reshape(x.dims())?)
             }
             LayerSpec::LayerNorm { features } => {
                 self.expect(x.rank() >= 1 && x.dim(D::Minus1)? == *features, x, &format!("[..., {features}]"))?;
-                let mean = x.mean_keepdim(D::Minus1)?;
-                let centered = x.broadcast_sub(&mean)?;
-                let var = centered.sqr()?.mean_keepdim(D::Minus1)?;
-                let normed = centered.broadcast_div(&(var + LAYER_NORM_EPS)?.sqrt()?)?;
-                Ok(normed.broadcast_mul(&get("weight")?)?.broadcast_add(&get("bias")?)?)
+                LayerNorm::at(store, prefix)?.forward(x)
             }
             LayerSpec::Dropout { p } => match training {
-                true => layers::dropout(x, *p),
+                true => functional::dropout(x, *p),
                 false => Ok(x.clone()),
             },
             LayerSpec::Embedding { count, features } => {
@@ -354,16 +325,24 @@ impl LayerSpec {
             }
             LayerSpec::Sinusoidal { features } => {
                 self.expect(x.rank() == 1 || (x.rank() == 2 && x.dim(1)? == 1), x, "[N] or [N, 1]")?;
-                layers::sinusoidal(&x.flatten_all()?, *features)
+                crate::memory::check_shape(&[x.elem_count(), *features], x.dtype().size_in_bytes())?;
+                if rows::applies(x) {
+                    return rows::sinusoidal(x, *features);
+                }
+                functional::sinusoidal(&x.flatten_all()?, *features)
             }
-            LayerSpec::Fourier { inputs, .. } => {
-                let rows = match (x.rank(), *inputs) {
+            LayerSpec::Fourier { inputs, features, .. } => {
+                let rows_in = match (x.rank(), *inputs) {
                     (1, 1) => x.reshape((x.elem_count(), 1))?,
                     (2, _) if x.dim(1)? == *inputs => x.clone(),
                     _ => crate::bail!("expected [N, {inputs}], got input {:?}", x.dims()),
                 };
+                crate::memory::check_shape(&[rows_in.dim(0)?, 2 * features], x.dtype().size_in_bytes())?;
                 let b = get("B")?.to_dtype(x.dtype())?;
-                let proj = (rows.matmul(&b)? * std::f64::consts::TAU)?;
+                if rows::applies(&rows_in) {
+                    return rows::fourier(&rows_in, &b);
+                }
+                let proj = (rows_in.matmul(&b)? * std::f64::consts::TAU)?;
                 Ok(Tensor::cat(&[proj.sin()?, proj.cos()?], 1)?)
             }
             LayerSpec::Attention { features, heads } => {
@@ -393,10 +372,16 @@ impl LayerSpec {
                 Ok(x.upsample_nearest2d(h, w)?)
             }
             LayerSpec::Activation { act } => act.apply(x),
-            LayerSpec::Sequential { .. } => {
+            LayerSpec::Sequential { layers } => {
                 let mut h = x.clone();
-                for (sub, layer) in self.children() {
-                    h = layer.forward(store, &child(prefix, &sub), &h, training)?;
+                let mut i = 0;
+                while i < layers.len() {
+                    if let Some((y, taken)) = dense_run(&layers[i..], store, prefix, i, &h)? {
+                        (h, i) = (y, i + taken);
+                        continue;
+                    }
+                    h = layers[i].forward(store, &child(prefix, &i.to_string()), &h, training)?;
+                    i += 1;
                 }
                 Ok(h)
             }
@@ -419,5 +404,73 @@ impl LayerSpec {
     }
 }
 
-/// The ε of [`LayerSpec::LayerNorm`], PyTorch's default.
-pub const LAYER_NORM_EPS: f64 = 1e-5;
+/// The dense layers at the start of `layers` (the sublayers of a sequential from index
+/// `first` on), run on `x` as one [`DenseStack`] where that takes the fused CPU op: a run of
+/// `linear` layers, each optionally followed by an activation the kernel runs, of at least two
+/// layers in all. Gives the output and how many layers it took, or `None` for the plain path.
+fn dense_run(
+    layers: &[LayerSpec],
+    store: &ParamStore,
+    prefix: &str,
+    first: usize,
+    x: &Tensor,
+) -> Result<Option<(Tensor, usize)>> {
+    let (mut stack, mut taken) = (DenseStack { layers: Vec::new() }, 0);
+    while let Some(LayerSpec::Linear { .. }) = layers.get(taken) {
+        let linear = Linear::at(store, &child(prefix, &(first + taken).to_string()))?;
+        let act = match layers.get(taken + 1) {
+            Some(LayerSpec::Activation { act }) if dense::runs(*act) => Some(*act),
+            _ => None,
+        };
+        taken += 1 + usize::from(act.is_some());
+        stack.layers.push((linear, act));
+    }
+    if taken < 2 || !stack.fused(x) {
+        return Ok(None);
+    }
+    Ok(Some((stack.forward(x)?, taken)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::op_testing::assert_close;
+    use candle_core::{DType, Device};
+
+    /// A sequential of dense layers takes the fused op (with a layer norm between two runs) and
+    /// equals the same layers applied one by one, in value and in every gradient.
+    #[test]
+    fn a_dense_sequential_equals_its_layers_one_by_one() {
+        crate::tensor::rng::seed(5);
+        let linear = |inputs, outputs, bias| LayerSpec::Linear { inputs, outputs, bias };
+        let act = |act| LayerSpec::Activation { act };
+        let layers = vec![
+            linear(6, 32, true),
+            act(Act::Silu),
+            linear(32, 32, false),
+            act(Act::Relu),
+            LayerSpec::LayerNorm { features: 32 },
+            linear(32, 16, true),
+            act(Act::Gelu),
+            linear(16, 3, true),
+            act(Act::Silu),
+        ];
+        let seq = LayerSpec::Sequential { layers: layers.clone() };
+        let mut store = ParamStore::new();
+        seq.init(&mut store, "s", &Placement { dtype: DType::F32, device: Device::Cpu }).unwrap();
+        let x = Tensor::randn(0f32, 1.0, (300, 6), &Device::Cpu).unwrap();
+        assert!(dense_run(&layers, &store, "s", 0, &x).unwrap().is_some_and(|(_, taken)| taken == 4));
+        assert!(dense_run(&layers[5..], &store, "s", 5, &x.narrow(1, 0, 1).unwrap()).unwrap().is_none());
+        let fused = seq.forward(&store, "s", &x, true).unwrap();
+        let mut plain = x.clone();
+        for (i, layer) in layers.iter().enumerate() {
+            plain = layer.forward(&store, &format!("s.{i}"), &plain, true).unwrap();
+        }
+        assert_close(&fused, &plain, 3e-5, "value");
+        let gf = fused.sqr().unwrap().sum_all().unwrap().backward().unwrap();
+        let gp = plain.sqr().unwrap().sum_all().unwrap().backward().unwrap();
+        for (name, v) in store.params() {
+            assert_close(gf.get(v).unwrap(), gp.get(v).unwrap(), 3e-5, name);
+        }
+    }
+}

@@ -3,9 +3,9 @@
 //! a composed network hands its forward function read the network's store. Clones share
 //! parameters and mode, like object references in Python.
 
-use super::spec::{child, LayerSpec};
+use super::spec::LayerSpec;
 use crate::error::Result;
-use crate::nn::params::ParamStore;
+use crate::nn::params::{child, ParamStore};
 use crate::tensor::{create::Placement, Tensor};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -113,7 +113,7 @@ impl Layer {
 
     /// One line: the signature and the parameter count.
     pub fn describe(&self) -> String {
-        format!("{}: {} parameters", self.spec.signature(), crate::nn::network::group_digits(self.param_count()))
+        format!("{}: {} parameters", self.spec.signature(), crate::nn::params::group_digits(self.param_count()))
     }
 }
 
@@ -127,7 +127,7 @@ pub fn summary_rows(name: &str, spec: &LayerSpec, store: &ParamStore) -> Vec<[St
         false => Vec::new(),
     };
     let mut rows =
-        vec![[name.to_string(), spec.signature(), shapes.join(", "), crate::nn::network::group_digits(own.count())]];
+        vec![[name.to_string(), spec.signature(), shapes.join(", "), crate::nn::params::group_digits(own.count())]];
     for (sub, layer) in spec.children() {
         rows.extend(summary_rows(&child(name, &sub), layer, store));
     }

@@ -3,10 +3,10 @@
 //! `network(layers, forward)`, a network like the built-in ones whose forward pass is a
 //! script function.
 
+use crate::nn::act::Act;
 use crate::nn::composed::{ComposedConfig, ForwardFn};
 use crate::nn::layer::spec::LayerSpec;
 use crate::nn::layer::value::Layer;
-use crate::nn::layers::Act;
 use crate::runtime::call_context;
 use crate::runtime::convert::describe;
 use crate::runtime::options::CheckedOptions;

@@ -1,9 +1,9 @@
 //! Networks from scripts: `mlp`, `unet`, `classifier`, their forward pass,
 //! copies, devices, modes, and checkpoints.
 
+use crate::nn::act::Act;
 use crate::nn::classifier::{ClassifierConfig, ClassifierInput};
 use crate::nn::embed::TimeInput;
-use crate::nn::layers::Act;
 use crate::nn::mlp::MlpConfig;
 use crate::nn::network::{Architecture, Network};
 use crate::nn::unet::UnetConfig;

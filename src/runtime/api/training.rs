@@ -104,13 +104,13 @@ mod api {
     /// The mean cross-entropy of `logits` [N, C] against integer `labels` [N] (a differentiable scalar).
     #[rhai_fn(return_raw)]
     pub fn cross_entropy(ctx: NativeCallContext, logits: Tensor, labels: Tensor) -> RhaiResult<Tensor> {
-        guard(&ctx, || crate::nn::layers::cross_entropy(&logits, &labels))
+        guard(&ctx, || crate::nn::functional::cross_entropy(&logits, &labels))
     }
 
     /// The fraction of rows whose largest logit is at the label.
     #[rhai_fn(return_raw)]
     pub fn accuracy(ctx: NativeCallContext, logits: Tensor, labels: Tensor) -> RhaiResult<rhai::FLOAT> {
-        guard(&ctx, || crate::nn::layers::accuracy(&logits, &labels))
+        guard(&ctx, || crate::nn::functional::accuracy(&logits, &labels))
     }
 
     /// Starts a progress display for `total` steps: `let p = progress(1000, #{ label: "train" });`.

@@ -11,21 +11,27 @@
 //! summed over the blocks in a fixed order, so results do not depend on the thread count.
 //! Value and gradients equal the separate ops' to `f32` rounding.
 
-use super::conv_cpu::block_images;
-use super::cpu_gemm::{lane_sum, matmul_into, sum_in_order, View};
+use super::conv::block_images;
+use super::elementwise::{f32s, zeros};
 use super::fast_math::exp;
-use super::fused_act::{f32s, zeros};
-use super::group_norm_cpu::Norm;
-use super::layers::groups_for;
-use super::params::ParamStore;
-use super::simd_dispatch::vectorised;
+use super::gemm::{lane_sum, matmul_into, sum_in_order, View};
+use super::group_norm::Norm;
+use super::simd::vectorised;
 use crate::error::Result;
 use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor};
 use rayon::prelude::*;
 use std::ops::Range;
 
-/// The block's parameters in the order of the op's flat vector.
-const PARAMS: [&str; 6] = ["norm.weight", "norm.bias", "qkv.weight", "qkv.bias", "proj.weight", "proj.bias"];
+/// An attention block's weights, as [`attention`] takes them.
+pub(crate) struct AttentionWeights<'a> {
+    /// The group norm's scale and shift, `[C]` each, and its group count.
+    pub norm: (&'a Tensor, &'a Tensor, usize),
+    /// The 1×1 convolution to queries, keys and values: kernel `[3C, C, 1, 1]`, bias `[3C]`.
+    pub qkv: (&'a Tensor, &'a Tensor),
+    /// The output projection: kernel `[C, C, 1, 1]`, bias `[C]`.
+    pub proj: (&'a Tensor, &'a Tensor),
+}
+
 const NORM_W: usize = 0;
 const NORM_B: usize = 1;
 const QKV_W: usize = 2;
@@ -33,19 +39,18 @@ const QKV_B: usize = 3;
 const PROJ_W: usize = 4;
 const PROJ_B: usize = 5;
 
-/// `x + proj(attention(norm(x)))` for `x` of `[N, C, H, W]`, with the parameters
-/// `{prefix}.norm.weight` … of `store`: queries, keys and values are the three `C`-channel
-/// thirds of the `qkv` convolution, and each pixel attends to every pixel of its image with
-/// weights `softmax(qᵀk / √C)`.
-pub fn attention(store: &ParamStore, prefix: &str, x: &Tensor) -> Result<Tensor> {
+/// `x + proj(attention(norm(x)))` for `x` of `[N, C, H, W]` with the weights `wt`: queries,
+/// keys and values are the three `C`-channel thirds of the `qkv` convolution, and each pixel
+/// attends to every pixel of its image with weights `softmax(qᵀk / √C)`.
+pub(crate) fn attention(wt: &AttentionWeights, x: &Tensor) -> Result<Tensor> {
     let (_, c, h, w) = x.dims4()?;
-    let names: Vec<String> = PARAMS.iter().map(|name| format!("{prefix}.{name}")).collect();
-    let (params, ranges) = store.flattened(&names, 0)?;
+    let tensors = [wt.norm.0, wt.norm.1, wt.qkv.0, wt.qkv.1, wt.proj.0, wt.proj.1];
+    let (params, ranges) = super::packed(&tensors, 0)?;
     let want = [c, c, 3 * c * c, 3 * c, c * c, c];
     if ranges.iter().zip(want).any(|(r, len)| r.len() != len) {
-        crate::bail!("the attention block {prefix} does not fit {:?} images", x.dims());
+        crate::bail!("the attention block does not fit {:?} images", x.dims());
     }
-    let op = Attention { c, h, w, ranges };
+    let op = Attention { c, h, w, groups: wt.norm.2, ranges };
     Ok(x.contiguous()?.apply_op2(&Tensor::cat(&params, 0)?, op)?)
 }
 
@@ -55,6 +60,8 @@ struct Attention {
     c: usize,
     h: usize,
     w: usize,
+    /// The group norm's group count.
+    groups: usize,
     ranges: Vec<Range<usize>>,
 }
 
@@ -82,7 +89,7 @@ impl Attention {
     }
 
     fn norm(&self) -> Norm {
-        Norm { channels: self.c, pixels: self.pixels(), groups: groups_for(self.c), then_silu: false }
+        Norm { channels: self.c, pixels: self.pixels(), groups: self.groups, then_silu: false }
     }
 
     fn param<'a>(&self, p: &'a [f32], slot: usize) -> &'a [f32] {

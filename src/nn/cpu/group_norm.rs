@@ -4,10 +4,10 @@
 //! activation), each allocating its result. The scale and shift gradients are summed over the
 //! images in order, so results do not depend on the thread count.
 
-use super::cpu_gemm::lane_sum;
+use super::elementwise::{f32s, zeros};
 use super::fast_math::{exp, silu};
-use super::fused_act::{f32s, zeros};
-use super::simd_dispatch::vectorised;
+use super::gemm::lane_sum;
+use super::simd::vectorised;
 use crate::error::Result;
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
 use rayon::prelude::*;
@@ -32,7 +32,7 @@ pub fn group_norm(x: &Tensor, groups: usize, gamma: &Tensor, beta: &Tensor, then
 }
 
 /// The op and its sizes; its per-group passes also serve the fused residual block
-/// ([`super::res_block_cpu`]).
+/// ([`super::res_block`]).
 #[derive(Clone, Copy)]
 pub(super) struct Norm {
     /// Channels per image.
@@ -261,7 +261,7 @@ impl CustomOp3 for NormGrad {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::layers::group_norm_tensors;
+    use crate::nn::functional::group_norm_tensors;
     use crate::nn::op_testing::assert_close;
     use candle_core::{DType, Device, Var};
 

@@ -2,7 +2,7 @@
 //! gradient summed over each 2×2 block; channel planes run in parallel. Candle's backward of
 //! its upsampling is a grouped, strided convolution that runs on the calling thread.
 
-use super::fused_act::{f32s, zeros};
+use super::elementwise::{f32s, zeros};
 use crate::error::Result;
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 use rayon::prelude::*;

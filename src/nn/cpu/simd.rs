@@ -4,7 +4,7 @@
 //! so the binary still runs on any x86-64 CPU.
 //!
 //! Results do not depend on the path taken: the loops are elementwise or accumulate in a fixed
-//! number of lanes ([`super::cpu_gemm::lane_sum`]), and Rust never fuses a multiply and an add,
+//! number of lanes ([`super::gemm::lane_sum`]), and Rust never fuses a multiply and an add,
 //! so every path rounds the same operations the same way.
 
 /// `f()`, compiled for AVX-512 or AVX2 when the CPU has them. Mark the closure
@@ -49,7 +49,7 @@ unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::fast_math::silu;
+    use crate::nn::cpu::fast_math::silu;
 
     fn bits(v: Vec<f32>) -> Vec<u32> {
         v.into_iter().map(f32::to_bits).collect()

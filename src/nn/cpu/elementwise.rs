@@ -4,9 +4,9 @@
 //! Other devices, dtypes and activations take the plain tensor ops.
 
 use super::fast_math::{exp, silu};
-use super::layers::Act;
-use super::simd_dispatch::vectorised;
+use super::simd::vectorised;
 use crate::error::Result;
+use crate::nn::act::Act;
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
@@ -33,7 +33,7 @@ struct BiasActGrad {
 
 /// Whether the fused CPU image ops (group norm, residual block, attention, upsampling) run on
 /// `x`: `f32` images `[N, C, H, W]` on the CPU; elsewhere callers take candle's ops.
-pub(super) fn cpu_f32_images(x: &Tensor) -> bool {
+pub(crate) fn cpu_f32_images(x: &Tensor) -> bool {
     x.device().is_cpu() && x.dtype() == DType::F32 && x.rank() == 4
 }
 

@@ -5,54 +5,6 @@
 use crate::error::Result;
 use crate::tensor::{per_device::PerDevice, rng, transfer};
 use candle_core::{DType, Tensor, D};
-use serde::{Deserialize, Serialize};
-
-/// An elementwise activation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Act {
-    /// x·sigmoid(x)
-    Silu,
-    /// max(x, 0)
-    Relu,
-    /// x·Φ(x)
-    Gelu,
-    /// tanh(x)
-    Tanh,
-}
-
-impl Act {
-    /// Parses `"silu"`, `"relu"`, `"gelu"` or `"tanh"`.
-    pub fn parse(name: &str) -> Result<Self> {
-        Ok(match name {
-            "silu" | "swish" => Act::Silu,
-            "relu" => Act::Relu,
-            "gelu" => Act::Gelu,
-            "tanh" => Act::Tanh,
-            other => crate::bail!("unknown activation \"{other}\"; expected silu, relu, gelu or tanh"),
-        })
-    }
-
-    /// The script name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Act::Silu => "silu",
-            Act::Relu => "relu",
-            Act::Gelu => "gelu",
-            Act::Tanh => "tanh",
-        }
-    }
-
-    /// Applies the activation.
-    pub fn apply(self, x: &Tensor) -> Result<Tensor> {
-        Ok(match self {
-            Act::Silu => x.silu()?,
-            Act::Relu => x.relu()?,
-            Act::Gelu => x.gelu_erf()?,
-            Act::Tanh => x.tanh()?,
-        })
-    }
-}
 
 /// `x @ w + b` for `x` of shape `[.., in]`, `w` of shape `[in, out]`.
 pub fn linear(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
@@ -69,8 +21,8 @@ pub fn linear(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
 /// A 2-D convolution with a `[out, in, k, k]` kernel and a `[out]` bias (or `[N, out]`, one
 /// per image).
 pub fn conv2d(x: &Tensor, w: &Tensor, b: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
-    if super::conv_cpu::applies(x, w) {
-        return super::conv_cpu::conv2d(x, w, b, stride, padding);
+    if super::cpu::conv::applies(x, w) {
+        return super::cpu::conv::conv2d(x, w, b, stride, padding);
     }
     let y = x.conv2d(w, padding, stride, 1, 1)?;
     let rows = if b.rank() == 2 { b.dim(0)? } else { 1 };
@@ -79,23 +31,23 @@ pub fn conv2d(x: &Tensor, w: &Tensor, b: &Tensor, stride: usize, padding: usize)
 
 /// Group normalisation (Wu & He 2018) of `[N, C, H, W]` with per-channel scale and shift.
 pub fn group_norm(x: &Tensor, groups: usize, gamma: &Tensor, beta: &Tensor) -> Result<Tensor> {
-    if super::fused_act::cpu_f32_images(x) {
-        return super::group_norm_cpu::group_norm(x, groups, gamma, beta, false);
+    if super::cpu::elementwise::cpu_f32_images(x) {
+        return super::cpu::group_norm::group_norm(x, groups, gamma, beta, false);
     }
     group_norm_tensors(x, groups, gamma, beta)
 }
 
 /// SiLU of [`group_norm`], as one op on the CPU.
 pub fn group_norm_silu(x: &Tensor, groups: usize, gamma: &Tensor, beta: &Tensor) -> Result<Tensor> {
-    if super::fused_act::cpu_f32_images(x) {
-        return super::group_norm_cpu::group_norm(x, groups, gamma, beta, true);
+    if super::cpu::elementwise::cpu_f32_images(x) {
+        return super::cpu::group_norm::group_norm(x, groups, gamma, beta, true);
     }
     Ok(group_norm_tensors(x, groups, gamma, beta)?.silu()?)
 }
 
 /// [`group_norm`] as candle tensor ops.
 pub fn group_norm_tensors(x: &Tensor, groups: usize, gamma: &Tensor, beta: &Tensor) -> Result<Tensor> {
-    use super::group_norm_cpu::EPS;
+    use super::cpu::group_norm::EPS;
     let (n, c, h, w) = x.dims4()?;
     let grouped = x.reshape((n, groups, (c / groups) * h * w))?;
     let mean = grouped.mean_keepdim(D::Minus1)?;
@@ -141,7 +93,7 @@ pub fn sinusoidal(c: &Tensor, dim: usize) -> Result<Tensor> {
 fn sinusoidal_freqs_like(c: &Tensor, dim: usize) -> Result<Tensor> {
     static FREQS: PerDevice<Tensor> = PerDevice::new();
     FREQS.get_or_make(c.device(), c.dtype(), dim, || {
-        transfer::upload(super::embed::sinusoidal_freqs(dim), (1, dim / 2), c.dtype(), c.device())
+        transfer::upload(super::cpu::rows::sinusoidal_freqs(dim), (1, dim / 2), c.dtype(), c.device())
     })
 }
 

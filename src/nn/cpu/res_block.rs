@@ -13,32 +13,33 @@
 //! The blocks' parameter gradients are summed in a fixed order, so results do not depend on
 //! the thread count. Value and gradients equal the separate ops' to `f32` rounding.
 
-use super::conv_cpu::{block_images, Geometry};
-use super::cpu_gemm::{lane_sum, matmul_into, sum_in_order, View};
-use super::fused_act::{f32s, zeros};
-use super::group_norm_cpu::Norm;
-use super::layers::groups_for;
-use super::params::ParamStore;
-use super::simd_dispatch::vectorised;
+use super::conv::{block_images, Geometry};
+use super::elementwise::{f32s, zeros};
+use super::gemm::{lane_sum, matmul_into, sum_in_order, View};
+use super::group_norm::Norm;
+use super::simd::vectorised;
 use crate::error::Result;
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Shape, Tensor};
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
-/// The block's parameters in the order of the op's flat vector; the last two (the 1×1
-/// projection of the input) exist only where the block changes the channel count.
-const PARAMS: [&str; 9] = [
-    "norm1.weight",
-    "norm1.bias",
-    "conv1.weight",
-    "norm2.weight",
-    "norm2.bias",
-    "conv2.weight",
-    "conv2.bias",
-    "skip.weight",
-    "skip.bias",
-];
+/// A residual block's weights, as [`res_block`] takes them: group norm, 3×3 convolution
+/// (its bias comes in as `bias1`), group norm, 3×3 convolution, and a 1×1 projection of the
+/// input where the block changes the channel count.
+pub(crate) struct ResBlockWeights<'a> {
+    /// The first group norm's scale and shift, `[C_in]` each, and its group count.
+    pub norm1: (&'a Tensor, &'a Tensor, usize),
+    /// The first convolution's kernel, `[C_out, C_in, 3, 3]`.
+    pub conv1: &'a Tensor,
+    /// The second group norm's scale and shift, `[C_out]` each, and its group count.
+    pub norm2: (&'a Tensor, &'a Tensor, usize),
+    /// The second convolution's kernel `[C_out, C_out, 3, 3]` and bias `[C_out]`.
+    pub conv2: (&'a Tensor, &'a Tensor),
+    /// The projection's kernel `[C_out, C_in, 1, 1]` and bias `[C_out]`.
+    pub skip: Option<(&'a Tensor, &'a Tensor)>,
+}
+
 const NORM1_W: usize = 0;
 const NORM1_B: usize = 1;
 const CONV1_W: usize = 2;
@@ -49,12 +50,12 @@ const CONV2_B: usize = 6;
 const SKIP_W: usize = 7;
 const SKIP_B: usize = 8;
 
-/// The residual block whose parameters are `{prefix}.norm1.weight` … in `store`, applied to
+/// The residual block of weights `wt` applied to
 /// the channels of `parts` one after the other (`[N, C_i, H, W]` each: one input, or the UNet's
 /// upward path and its skip connection, joined here image by image instead of as a whole-batch
 /// concatenation); its first convolution adds `bias1` (`[N, O]`: the convolution's bias plus the
 /// block's time term, one row per image).
-pub fn res_block(store: &ParamStore, prefix: &str, parts: &[&Tensor], bias1: &Tensor) -> Result<Tensor> {
+pub(crate) fn res_block(wt: &ResBlockWeights, parts: &[&Tensor], bias1: &Tensor) -> Result<Tensor> {
     let (n, _, h, w) = parts[0].dims4()?;
     let dims: Vec<&[usize]> = parts.iter().map(|t| t.dims()).collect();
     if parts.len() > 2 || dims.iter().any(|d| d.len() != 4 || d[0] != n || d[2] != h || d[3] != w) {
@@ -62,17 +63,21 @@ pub fn res_block(store: &ParamStore, prefix: &str, parts: &[&Tensor], bias1: &Te
     }
     let channels: Vec<usize> = dims.iter().map(|d| d[1]).collect();
     let cin = channels.iter().sum();
-    let skip = store.has(&format!("{prefix}.skip.weight"));
-    let names: Vec<String> = PARAMS[..if skip { 9 } else { 7 }].iter().map(|name| format!("{prefix}.{name}")).collect();
-    let (params, ranges) = store.flattened(&names, bias1.elem_count())?;
-    let mut flat = vec![bias1.flatten_all()?];
-    flat.extend(params);
-    let cout = store.get(&format!("{prefix}.conv1.weight"))?.dim(0)?;
+    let skip = wt.skip.is_some();
+    let mut tensors = vec![wt.norm1.0, wt.norm1.1, wt.conv1, wt.norm2.0, wt.norm2.1, wt.conv2.0, wt.conv2.1];
+    if let Some((sw, sb)) = wt.skip {
+        tensors.extend([sw, sb]);
+    }
+    let (params, ranges) = super::packed(&tensors, bias1.elem_count())?;
+    let cout = wt.conv1.dim(0)?;
     let want = [cin, cin, cout * cin * 9, cout, cout, cout * cout * 9, cout, cout * cin, cout];
     if ranges.iter().zip(want).any(|(r, len)| r.len() != len) || bias1.dims() != [n, cout] {
-        crate::bail!("the residual block {prefix} does not fit {dims:?} images with a {:?} bias", bias1.dims());
+        crate::bail!("the residual block does not fit {dims:?} images with a {:?} bias", bias1.dims());
     }
-    let op = ResBlock { block: Block { channels, cin, cout, h, w, skip, ranges }, saved: Mutex::new(None) };
+    let groups = (wt.norm1.2, wt.norm2.2);
+    let op = ResBlock { block: Block { channels, cin, cout, h, w, skip, groups, ranges }, saved: Mutex::new(None) };
+    let mut flat = vec![bias1.flatten_all()?];
+    flat.extend(params);
     let packed = Tensor::cat(&flat, 0)?;
     Ok(match parts {
         [a] => a.contiguous()?.apply_op2(&packed, op)?,
@@ -91,6 +96,8 @@ struct Block {
     h: usize,
     w: usize,
     skip: bool,
+    /// The two group norms' group counts.
+    groups: (usize, usize),
     ranges: Vec<Range<usize>>,
 }
 
@@ -118,8 +125,8 @@ impl Block {
         Geometry { c, h: self.h, w: self.w, o: self.cout, k: 3, stride: 1, padding: 1 }
     }
 
-    fn norm(&self, channels: usize) -> Norm {
-        Norm { channels, pixels: self.pixels(), groups: groups_for(channels), then_silu: true }
+    fn norm(&self, channels: usize, groups: usize) -> Norm {
+        Norm { channels, pixels: self.pixels(), groups, then_silu: true }
     }
 
     fn param<'a>(&self, p: &'a [f32], slot: usize) -> &'a [f32] {
@@ -158,7 +165,8 @@ impl Block {
     #[inline(always)]
     fn forward_images(&self, parts: &[&[f32]], images: Range<usize>, p: &[f32], y: &mut [f32]) -> Vec<f32> {
         let (hw, cin, o) = (self.pixels(), self.cin, self.cout);
-        let (conv1, conv2, norm1, norm2) = (self.conv(cin), self.conv(o), self.norm(cin), self.norm(o));
+        let (conv1, conv2, norm1, norm2) =
+            (self.conv(cin), self.conv(o), self.norm(cin, self.groups.0), self.norm(o, self.groups.1));
         let out_bias = self.out_bias(p);
         let mut h1 = vec![0f32; images.len() * o * hw];
         let (mut a, mut joined) = (vec![0f32; cin.max(o) * hw], vec![0f32; cin * hw]);
@@ -201,7 +209,8 @@ impl Block {
         dx: &mut [&mut [f32]],
     ) -> Vec<f32> {
         let (hw, cin, o) = (self.pixels(), self.cin, self.cout);
-        let (conv1, conv2, norm1, norm2) = (self.conv(cin), self.conv(o), self.norm(cin), self.norm(o));
+        let (conv1, conv2, norm1, norm2) =
+            (self.conv(cin), self.conv(o), self.norm(cin, self.groups.0), self.norm(o, self.groups.1));
         let (back1, back2) = (
             conv1.transposed().expect("a 3×3 kernel at stride 1"),
             conv2.transposed().expect("a 3×3 kernel at stride 1"),

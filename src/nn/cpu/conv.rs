@@ -7,9 +7,9 @@
 //! Candle's CPU convolution backward runs its transposed convolution as scalar loops, several
 //! times slower than this.
 
-use super::cpu_gemm::{lane_sum, matmul_into, View};
-use super::fused_act::{f32s, zeros};
-use super::simd_dispatch::vectorised;
+use super::elementwise::{f32s, zeros};
+use super::gemm::{lane_sum, matmul_into, View};
+use super::simd::vectorised;
 use crate::error::Result;
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;

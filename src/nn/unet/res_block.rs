@@ -1,0 +1,195 @@
+//! The UNet's residual block (Ho et al. 2020): group norm, SiLU, 3×3 convolution plus the
+//! block's projection of the time embedding, group norm, SiLU, dropout, 3×3 convolution,
+//! added to the input (through a 1×1 convolution where the channel count changes). On `f32`
+//! CPU images without dropout it runs as one fused op ([`crate::nn::cpu::res_block`]).
+
+use crate::error::Result;
+use crate::nn::cpu::elementwise::cpu_f32_images;
+use crate::nn::cpu::res_block::{self, ResBlockWeights};
+use crate::nn::functional::dropout;
+use crate::nn::layer::conv::Conv2d;
+use crate::nn::layer::linear::Linear;
+use crate::nn::layer::norm::{self, GroupNorm};
+use crate::nn::params::{Init, ParamStore};
+use crate::tensor::create::Placement;
+use candle_core::Tensor;
+
+/// A residual block over the parameter path `p`: `p.norm1`, `p.conv1`, `p.temb`, `p.norm2`,
+/// `p.conv2` and, where the channel count changes, `p.skip`.
+pub struct ResBlock {
+    norm1: GroupNorm,
+    conv1: Conv2d,
+    temb: Linear,
+    norm2: GroupNorm,
+    conv2: Conv2d,
+    skip: Option<Conv2d>,
+}
+
+impl ResBlock {
+    /// Creates the parameters of a block from `cin` to `cout` channels with a `temb`-wide
+    /// time embedding.
+    pub fn init(
+        store: &mut ParamStore,
+        p: &str,
+        (cin, cout): (usize, usize),
+        temb: usize,
+        at: &Placement,
+    ) -> Result<()> {
+        norm::init(store, &format!("{p}.norm1"), cin, at)?;
+        Conv2d::init(store, &format!("{p}.conv1"), (cin, cout, 3), 1, at)?;
+        Linear::init(store, &format!("{p}.temb"), (temb, cout), Some(Init::Zeros), at)?;
+        norm::init(store, &format!("{p}.norm2"), cout, at)?;
+        Conv2d::init(store, &format!("{p}.conv2"), (cout, cout, 3), 1, at)?;
+        if cin != cout {
+            Conv2d::init(store, &format!("{p}.skip"), (cin, cout, 1), 1, at)?;
+        }
+        Ok(())
+    }
+
+    /// The block at `p`.
+    pub fn at(store: &ParamStore, p: &str) -> Result<Self> {
+        let skip = format!("{p}.skip");
+        Ok(Self {
+            norm1: GroupNorm::standard(store, &format!("{p}.norm1"))?,
+            conv1: Conv2d::same(store, &format!("{p}.conv1"), 1)?,
+            temb: Linear::at(store, &format!("{p}.temb"))?,
+            norm2: GroupNorm::standard(store, &format!("{p}.norm2"))?,
+            conv2: Conv2d::same(store, &format!("{p}.conv2"), 1)?,
+            skip: if store.has(&format!("{skip}.weight")) { Some(Conv2d::same(store, &skip, 1)?) } else { None },
+        })
+    }
+
+    /// The block on the channels of `parts` one after the other (the input, or the upward
+    /// path and its skip connection) with time embedding `temb` and dropout `drop`.
+    pub fn forward(&self, parts: &[&Tensor], temb: &Tensor, drop: f64) -> Result<Tensor> {
+        // the time term joins conv1's bias, one per image
+        let bias = self.temb.forward(&temb.silu()?)?.broadcast_add(&self.conv1.bias)?;
+        if drop <= 0.0 && parts.iter().all(|x| cpu_f32_images(x)) {
+            return res_block::res_block(&self.weights(), parts, &bias);
+        }
+        self.forward_ops(&Tensor::cat(parts, 1)?, &bias, drop)
+    }
+
+    /// The weights as the fused kernel takes them.
+    fn weights(&self) -> ResBlockWeights<'_> {
+        let (n1, n2) = (&self.norm1, &self.norm2);
+        ResBlockWeights {
+            norm1: (&n1.weight, &n1.bias, n1.groups),
+            conv1: &self.conv1.weight,
+            norm2: (&n2.weight, &n2.bias, n2.groups),
+            conv2: (&self.conv2.weight, &self.conv2.bias),
+            skip: self.skip.as_ref().map(|s| (&s.weight, &s.bias)),
+        }
+    }
+
+    /// [`ResBlock::forward`] as separate ops, with dropout; `bias` (`[N, O]`) is conv1's, one
+    /// per image.
+    fn forward_ops(&self, x: &Tensor, bias: &Tensor, drop: f64) -> Result<Tensor> {
+        let h = self.conv1.forward_with_bias(&self.norm1.forward_silu(x)?, bias)?;
+        let h = self.conv2.forward(&dropout(&self.norm2.forward_silu(&h)?, drop)?)?;
+        let skip = match &self.skip {
+            Some(conv) => conv.forward(x)?,
+            None => x.clone(),
+        };
+        Ok((skip + h)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::op_testing::assert_close;
+    use candle_core::{DType, Device, Var};
+
+    /// A residual block's parameters, all random (so the norms' scales and shifts are tested
+    /// too), with `cin` input and `cout` output channels.
+    fn random_block(cin: usize, cout: usize) -> ParamStore {
+        let mut store = ParamStore::new();
+        ResBlock::init(&mut store, "b", (cin, cout), 4, &Placement { dtype: DType::F32, device: Device::Cpu }).unwrap();
+        for (_, v) in store.params() {
+            v.set(&Tensor::randn(0f32, 0.5, v.shape(), &Device::Cpu).unwrap()).unwrap();
+        }
+        store
+    }
+
+    /// The fused residual block's value and every gradient against the separate ops, with the
+    /// input passed through and with a 1×1 projection, over several blocks of images.
+    #[test]
+    fn fused_res_block_equals_the_separate_ops() {
+        for (channels, cout, side, n) in [(vec![8], 8, 8, 20), (vec![4], 8, 6, 19), (vec![5, 3], 8, 4, 17)] {
+            let cin: usize = channels.iter().sum();
+            let store = random_block(cin, cout);
+            let parts: Vec<Var> = channels
+                .iter()
+                .map(|&c| {
+                    Var::from_tensor(&Tensor::randn(0f32, 1.0, (n, c, side, side), &Device::Cpu).unwrap()).unwrap()
+                })
+                .collect();
+            let inputs: Vec<&Tensor> = parts.iter().map(|v| v.as_tensor()).collect();
+            let bias = Var::from_tensor(&Tensor::randn(0f32, 1.0, (n, cout), &Device::Cpu).unwrap()).unwrap();
+            let fused = res_block::res_block(&ResBlock::at(&store, "b").unwrap().weights(), &inputs, &bias).unwrap();
+            let plain =
+                ResBlock::at(&store, "b").unwrap().forward_ops(&Tensor::cat(&inputs, 1).unwrap(), &bias, 0.0).unwrap();
+            let close = |a: &Tensor, b: &Tensor, what: &str| assert_close(a, b, 3e-5, &format!("{cin}→{cout} {what}"));
+            close(&fused, &plain, "value");
+            let weights = Tensor::randn(0f32, 1.0, fused.dims(), &Device::Cpu).unwrap();
+            let gf = (fused * &weights).unwrap().sum_all().unwrap().backward().unwrap();
+            let gp = (plain * &weights).unwrap().sum_all().unwrap().backward().unwrap();
+            for (k, x) in parts.iter().enumerate() {
+                close(gf.get(x).unwrap(), gp.get(x).unwrap(), &format!("d part {k}"));
+            }
+            close(gf.get(&bias).unwrap(), gp.get(&bias).unwrap(), "d bias");
+            for (name, v) in store.params() {
+                if !name.contains("temb") && name != "b.conv1.bias" {
+                    close(gf.get(v).unwrap(), gp.get(v).unwrap(), name);
+                }
+            }
+        }
+        let store = random_block(4, 8);
+        let x = Tensor::zeros((2, 4, 4, 4), DType::F32, &Device::Cpu).unwrap();
+        let wrong = Tensor::zeros((2, 4), DType::F32, &Device::Cpu).unwrap();
+        assert!(res_block::res_block(&ResBlock::at(&store, "b").unwrap().weights(), &[&x], &wrong)
+            .unwrap_err()
+            .message()
+            .contains("does not fit"));
+        let small = Tensor::zeros((2, 4, 2, 2), DType::F32, &Device::Cpu).unwrap();
+        assert!(res_block::res_block(&ResBlock::at(&store, "b").unwrap().weights(), &[&x, &small], &wrong)
+            .unwrap_err()
+            .message()
+            .contains("of one size"));
+    }
+
+    /// The blocks of images depend on the batch size only, so the gradients are the same bit
+    /// for bit on one thread and on several.
+    #[test]
+    fn fused_res_block_gradients_do_not_depend_on_the_thread_count() {
+        let store = random_block(4, 8);
+        let (x, skip) = (
+            Tensor::randn(0f32, 1.0, (37, 3, 8, 8), &Device::Cpu).unwrap(),
+            Tensor::randn(0f32, 1.0, (37, 1, 8, 8), &Device::Cpu).unwrap(),
+        );
+        let bias = Tensor::randn(0f32, 1.0, (37, 8), &Device::Cpu).unwrap();
+        let grads = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                let g = res_block::res_block(&ResBlock::at(&store, "b").unwrap().weights(), &[&x, &skip], &bias)
+                    .unwrap()
+                    .sqr()
+                    .unwrap()
+                    .sum_all()
+                    .unwrap()
+                    .backward()
+                    .unwrap();
+                store
+                    .params()
+                    .iter()
+                    .filter_map(|(_, v)| g.get(v))
+                    .map(|t| t.flatten_all().unwrap().to_vec1::<f32>().unwrap())
+                    .collect::<Vec<_>>()
+            })
+        };
+        let one = grads(1);
+        assert_eq!(one.len(), 9);
+        assert_eq!(one, grads(3));
+    }
+}
