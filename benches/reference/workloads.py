@@ -21,8 +21,8 @@ The workloads are the Rhai scripts of src/bench/workloads.rs:
 
 What each piece mirrors:
 
-- network: src/nn/mlp.rs, src/nn/unet.rs, src/nn/embed.rs, src/nn/layers.rs, src/nn/params.rs,
-  with the defaults of src/runtime/api/nn.rs;
+- network: src/nn/mlp.rs, src/nn/unet/, src/nn/embed.rs, src/nn/layer/, src/nn/functional.rs,
+  src/nn/params.rs, with the defaults of src/runtime/api/nn.rs;
 - loss: src/diffusion/loss.rs, src/diffusion/parameterization.rs, src/diffusion/schedule.rs
   (vp_cosine, s = 0.008), minibatches from src/data/batch.rs;
 - optimizer: src/nn/optim.rs (AdamW, PyTorch's betas and eps) as torch.optim.AdamW;
@@ -98,7 +98,7 @@ def per_row(values, like):
 
 
 # ---------------------------------------------------------------------------------------------
-# Parameters and layers: src/nn/params.rs and src/nn/layers.rs.
+# Parameters and layers: src/nn/params.rs, src/nn/layer/ and src/nn/functional.rs.
 
 
 class ParamStore:
@@ -135,17 +135,17 @@ def fan_in(n):
 
 
 def linear(x, w, b):
-    """layers.rs linear: x @ w + b with w of shape [in, out] (a matmul, then a broadcast add)."""
+    """functional.rs linear: x @ w + b with w of shape [in, out] (a matmul, then a broadcast add)."""
     return x @ w + b
 
 
 def conv2d(x, w, b, stride, padding):
-    """layers.rs conv2d: the convolution, then the bias added as [1, C, 1, 1]."""
+    """functional.rs conv2d: the convolution, then the bias added as [1, C, 1, 1]."""
     return F.conv2d(x, w, stride=stride, padding=padding) + b.reshape(1, -1, 1, 1)
 
 
 def group_norm(x, groups, gamma, beta):
-    """layers.rs group_norm, op by op: mean, centre, variance of the centred, divide, scale, shift."""
+    """functional.rs group_norm, op by op: mean, centre, variance of the centred, divide, scale, shift."""
     n, c, h, w = x.shape
     grouped = x.reshape(n, groups, (c // groups) * h * w)
     mean = grouped.mean(-1, keepdim=True)
@@ -156,12 +156,12 @@ def group_norm(x, groups, gamma, beta):
 
 
 def groups_for(channels):
-    """layers.rs groups_for: the largest group count ≤ 32 that divides `channels`."""
+    """functional.rs groups_for: the largest group count ≤ 32 that divides `channels`."""
     return next(g for g in range(min(32, channels), 0, -1) if channels % g == 0)
 
 
 def sinusoidal(c, dim):
-    """layers.rs sinusoidal: [cos(c·f_i), sin(c·f_i)], f_i = 10000^(−i/(dim/2)); the frequencies are
+    """functional.rs sinusoidal: [cos(c·f_i), sin(c·f_i)], f_i = 10000^(−i/(dim/2)); the frequencies are
     made on the host and copied to the device on every call, as difflab does."""
     half = dim // 2
     freqs = torch.tensor([math.exp(-math.log(10000.0) * i / half) for i in range(half)], dtype=torch.float32)
@@ -171,7 +171,7 @@ def sinusoidal(c, dim):
 
 
 def per_example(c, n):
-    """layers.rs per_example: a noise level per row, a single one repeated (and materialised) for the batch."""
+    """functional.rs per_example: a noise level per row, a single one repeated (and materialised) for the batch."""
     if c.numel() == 1:
         return c.reshape(1).expand(n).contiguous()
     return c.reshape(n)
@@ -193,7 +193,7 @@ def time_mlp(store, prefix, c, freq_dim):
 
 
 # ---------------------------------------------------------------------------------------------
-# The networks: MlpConfig (src/nn/mlp.rs) and UnetConfig (src/nn/unet.rs).
+# The networks: MlpConfig (src/nn/mlp.rs) and UnetConfig (src/nn/unet/mod.rs).
 
 
 class Mlp:
@@ -230,7 +230,7 @@ class Mlp:
 
 class Unet:
     """`unet(#{ image: [1, 16, 16] })` with nn.rs's defaults: channels 32, mults [1, 2], res_blocks 1,
-    attention_at [] (so only the middle attention), dropout 0 (layers.rs dropout is then the identity,
+    attention_at [] (so only the middle attention), dropout 0 (functional.rs dropout is then the identity,
     so it is left out), time_embed "t"."""
 
     def __init__(self, device, image=(1, 16, 16), channels=32, mults=(1, 2), res_blocks=1):
@@ -265,17 +265,17 @@ class Unet:
         s.param("out.conv.bias", [image[0]], "zeros")
 
     def _conv_params(self, p, cin, cout, k):
-        """unet.rs conv_params."""
+        """Conv2d::init (src/nn/layer/conv.rs)."""
         self.store.param(f"{p}.weight", [cout, cin, k, k], fan_in(cin * k * k))
         self.store.param(f"{p}.bias", [cout], fan_in(cin * k * k))
 
     def _norm_params(self, p, ch):
-        """unet.rs norm_params."""
+        """norm::init (src/nn/layer/norm.rs)."""
         self.store.param(f"{p}.weight", [ch], "ones")
         self.store.param(f"{p}.bias", [ch], "zeros")
 
     def _res_params(self, p, cin, cout, temb):
-        """unet.rs res_params."""
+        """ResBlock::init (src/nn/unet/res_block.rs)."""
         self._norm_params(f"{p}.norm1", cin)
         self._conv_params(f"{p}.conv1", cin, cout, 3)
         self.store.param(f"{p}.temb.weight", [temb, cout], fan_in(temb))
@@ -286,16 +286,16 @@ class Unet:
             self._conv_params(f"{p}.skip", cin, cout, 1)
 
     def _conv(self, p, x, stride):
-        """unet.rs conv: padding k/2."""
+        """Conv2d::same (src/nn/layer/conv.rs): padding k/2."""
         w = self.store[f"{p}.weight"]
         return conv2d(x, w, self.store[f"{p}.bias"], stride, w.shape[2] // 2)
 
     def _norm(self, p, x):
-        """unet.rs norm."""
+        """GroupNorm::standard (src/nn/layer/norm.rs)."""
         return group_norm(x, groups_for(x.shape[1]), self.store[f"{p}.weight"], self.store[f"{p}.bias"])
 
     def _res_block(self, p, x, temb):
-        """unet.rs res_block (SiLU of the time embedding taken in every block, as there)."""
+        """ResBlock::forward (src/nn/unet/res_block.rs; SiLU of the time embedding taken in every block, as there)."""
         h = self._conv(f"{p}.conv1", F.silu(self._norm(f"{p}.norm1", x)), 1)
         t = linear(F.silu(temb), self.store[f"{p}.temb.weight"], self.store[f"{p}.temb.bias"])
         h = h + t.reshape(t.shape[0], t.shape[1], 1, 1)
@@ -304,7 +304,7 @@ class Unet:
         return skip + h
 
     def _attention(self, p, x):
-        """unet.rs attention: single-head self-attention over the pixels, with its contiguous copies."""
+        """AttentionBlock::forward (src/nn/unet/attention_block.rs): single-head self-attention over the pixels, with its contiguous copies."""
         n, c, h, w = x.shape
         qkv = self._conv(f"{p}.qkv", self._norm(f"{p}.norm", x), 1).reshape(n, 3, c, h * w)
         q, k, v = qkv[:, 0], qkv[:, 1], qkv[:, 2]
