@@ -208,6 +208,11 @@ fn a_composed_network_trains_with_ema_samples_saves_and_reloads() {
         let mix = gaussians_ring(4, 2.0, 0.1);
         print(dlg(mix.denoiser(), clf, #{ chains: 4, iterations: 2, n_skip: 1, m: 3 }).x.shape);
         try { dlg(mix.denoiser(), clf, #{ chains: 4, iterations: 2, n_skip: 1 }); } catch (e) { print(e); }
+        let typo = network(layers(), |m, x, t| m.bdy.forward(x));
+        try { typo.forward(randn([3, 2]), 0.5); } catch (e) { print(e); }
+        let l = linear(2, 2);
+        try { network(#{ a: l, b: l }, |m, x, t| m.a.forward(x)); } catch (e) { print(e); }
+        try { sequential([l, silu(), l]); } catch (e) { print(e); }
         "#,
     );
     let lines: Vec<&str> = stdout.lines().collect();
@@ -218,4 +223,7 @@ fn a_composed_network_trains_with_ema_samples_saves_and_reloads() {
     // the denoised samples of 4 chains at each of 2 blocks (n_skip 1)
     assert!(lines.contains(&"[8, 2]"), "{stdout}");
     assert!(stdout.contains("needs `m` (its number of classes)"), "{stdout}");
+    assert!(stdout.contains("the network has no layer `bdy`; its layers are body, emb"), "{stdout}");
+    assert!(stdout.contains("`a.weight` and `b.weight` are the same weights"), "{stdout}");
+    assert!(stdout.contains("`0.weight` and `2.weight` are the same weights"), "{stdout}");
 }

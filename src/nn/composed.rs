@@ -25,6 +25,23 @@ pub struct ComposedConfig {
     pub input_shape: Option<Vec<usize>>,
 }
 
+/// The layers a composed network's forward function receives, by key (`m.body` in a script).
+#[derive(Clone, Debug)]
+pub struct BoundLayers(pub Arc<Vec<(String, Layer)>>);
+
+impl BoundLayers {
+    /// The layer under `key`, or an error naming the keys there are.
+    pub fn get(&self, key: &str) -> Result<Layer> {
+        match self.0.iter().find(|(k, _)| k == key) {
+            Some((_, layer)) => Ok(layer.clone()),
+            None => {
+                let keys: Vec<&str> = self.0.iter().map(|(k, _)| k.as_str()).collect();
+                crate::bail!("the network has no layer `{key}`; its layers are {}", keys.join(", "))
+            }
+        }
+    }
+}
+
 /// The forward function of a composed network, written in a script.
 pub trait ForwardFn: Send + Sync {
     /// The output for `inputs` (`x`, or `x` and the noise levels `[N]`), with the network's

@@ -147,12 +147,14 @@ impl MlpConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::network::{Architecture, Network};
-    use crate::nn::op_testing::assert_close;
+    use crate::nn::cpu::op_testing::assert_close;
     use candle_core::{DType, Device, Var};
 
-    fn network(cfg: &MlpConfig) -> Network {
-        Network::new(Architecture::Mlp(cfg.clone()), &Placement { dtype: DType::F32, device: Device::Cpu }).unwrap()
+    /// The freshly initialised parameters of a network of shape `cfg`.
+    fn params(cfg: &MlpConfig) -> ParamStore {
+        let mut store = ParamStore::new();
+        cfg.init(&mut store, &Placement { dtype: DType::F32, device: Device::Cpu }).unwrap();
+        store
     }
 
     fn shape(act: Act, fourier: usize, time_embed: TimeInput) -> MlpConfig {
@@ -166,8 +168,7 @@ mod tests {
         crate::tensor::rng::seed(9);
         for (act, fourier, input, n) in [(Act::Silu, 16, TimeInput::T, 700), (Act::Relu, 0, TimeInput::LogSigma, 40)] {
             let cfg = shape(act, fourier, input);
-            let net = network(&cfg);
-            let store = net.store();
+            let store = &params(&cfg);
             let x = Var::from_tensor(&Tensor::randn(0f32, 1.5, (n, 3), &Device::Cpu).unwrap()).unwrap();
             let c = (Tensor::rand(0.05f32, 1.0, n, &Device::Cpu).unwrap()).contiguous().unwrap();
             assert!(cfg.weights(store).unwrap().applies(&x));
@@ -198,15 +199,14 @@ mod tests {
             out: 2,
             ..shape(Act::Silu, 0, TimeInput::T)
         };
-        let net = network(&cfg);
+        let net = params(&cfg);
         let x = Tensor::randn(0f32, 1.0, (1000, 2), &Device::Cpu).unwrap();
         let c = Tensor::rand(0f32, 1.0, 1000, &Device::Cpu).unwrap();
         let grads = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| {
-                let g = cfg.forward(net.store(), &x, &c).unwrap().sqr().unwrap().sum_all().unwrap().backward().unwrap();
-                net.store()
-                    .params()
+                let g = cfg.forward(&net, &x, &c).unwrap().sqr().unwrap().sum_all().unwrap().backward().unwrap();
+                net.params()
                     .iter()
                     .map(|(_, v)| g.get(v).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap())
                     .collect::<Vec<_>>()
@@ -222,22 +222,22 @@ mod tests {
         crate::tensor::rng::seed(4);
         for (act, fourier, input) in [(Act::Silu, 16, TimeInput::T), (Act::Relu, 0, TimeInput::LogSigma)] {
             let cfg = shape(act, fourier, input);
-            let net = network(&cfg);
+            let net = params(&cfg);
             let x = (Tensor::randn(0f32, 1.5, (700, 3), &Device::Cpu).unwrap()).contiguous().unwrap();
             let c = 0.37;
-            let fused = cfg.forward_fused_at_level(net.store(), &x, c).unwrap().unwrap();
+            let fused = cfg.forward_fused_at_level(&net, &x, c).unwrap().unwrap();
             let level = Tensor::new(&[c as f32], &Device::Cpu).unwrap();
-            let plain = cfg.forward_tensors(net.store(), &x, &per_example(&level, 700, DType::F32).unwrap()).unwrap();
+            let plain = cfg.forward_tensors(&net, &x, &per_example(&level, 700, DType::F32).unwrap()).unwrap();
             let diff = (fused - &plain).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
             let scale = plain.abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
             assert!(diff <= 2e-5 * scale.max(1.0), "{act:?}: max difference {diff} at scale {scale}");
         }
         let gelu = MlpConfig { dim: 2, hidden: vec![8], time_dim: 4, out: 2, ..shape(Act::Gelu, 0, TimeInput::T) };
         let x = Tensor::zeros((1, 2), DType::F32, &Device::Cpu).unwrap();
-        assert!(gelu.forward_fused_at_level(network(&gelu).store(), &x, 0.5).unwrap().is_none());
+        assert!(gelu.forward_fused_at_level(&params(&gelu), &x, 0.5).unwrap().is_none());
         let silu = MlpConfig { act: Act::Silu, ..gelu };
-        assert!(silu.forward_fused_at_level(network(&silu).store(), &x, 0.5).unwrap().is_some());
+        assert!(silu.forward_fused_at_level(&params(&silu), &x, 0.5).unwrap().is_some());
         let wide = Tensor::zeros((1, 3), DType::F32, &Device::Cpu).unwrap();
-        assert!(silu.forward_fused_at_level(network(&silu).store(), &wide, 0.5).unwrap().is_none());
+        assert!(silu.forward_fused_at_level(&params(&silu), &wide, 0.5).unwrap().is_none());
     }
 }

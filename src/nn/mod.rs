@@ -15,8 +15,6 @@ pub mod layer;
 pub mod lr_schedule;
 pub mod mlp;
 pub mod network;
-#[cfg(test)]
-pub mod op_testing;
 pub mod optim;
 pub mod params;
 pub mod unet;

@@ -64,6 +64,7 @@ impl Network {
         for (key, layer) in layers {
             store.extend_prefixed(key, &layer.own_store());
         }
+        store.check_unshared()?;
         let placement = |p: &(String, candle_core::Var)| (p.1.as_tensor().device().location(), p.1.as_tensor().dtype());
         let params = store.params();
         if let Some(other) = params.iter().find(|p| placement(p) != placement(&params[0])) {

@@ -155,6 +155,20 @@ impl ParamStore {
         self.buffers.extend(other.buffers.iter().map(|(n, t)| (named(n), t.clone())));
     }
 
+    /// An error when two parameters are one tensor: one layer value placed twice (in two keys
+    /// of a network, or twice in a sequential), which would count and update its weights twice.
+    pub fn check_unshared(&self) -> Result<()> {
+        let mut seen = std::collections::HashMap::new();
+        for (name, v) in &self.params {
+            if let Some(first) = seen.insert(v.as_tensor().id(), name) {
+                crate::bail!(
+                    "`{first}` and `{name}` are the same weights: one layer value sits in two places (layers are shared like Python objects); make a second layer, or call the one layer twice in the forward function"
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// An independent copy: new storage, same values.
     pub fn deep_copy(&self) -> Result<Self> {
         self.map(|t| Ok(t.copy()?))

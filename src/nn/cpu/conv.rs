@@ -510,7 +510,7 @@ impl CustomOp2 for ConvKernelGrad {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::op_testing::assert_close;
+    use crate::nn::cpu::op_testing::assert_close;
     use candle_core::{Device, Var};
 
     #[test]

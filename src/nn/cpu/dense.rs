@@ -5,9 +5,11 @@
 //! whole batches ([`super::dense_stack`], [`super::mlp_train`]) cut the batch into blocks of
 //! [`block_rows`] rows, run the blocks in parallel and sum their gradients in a fixed order.
 
+use super::elementwise::zeros;
 use super::fast_math::{exp, silu};
-use super::gemm::{add_column_sums, matmul_into, View};
+use super::gemm::{add_column_sums, matmul_into, sum_in_order, View};
 use crate::nn::act::Act;
+use candle_core::{Device, Tensor};
 use std::ops::Range;
 
 /// Whether the kernels run activation `act` (the others take candle's ops).
@@ -130,6 +132,28 @@ pub(crate) fn backward(
         }
     }
     want_dx.then_some(gh)
+}
+
+/// The gradients of a blocked op from each block's `(parameter gradient, input rows'
+/// gradient)`: the `params` packed parameters' (the blocks' summed in order) and, when
+/// `want_dx`, the input `x`'s (the blocks' rows joined).
+pub(crate) fn joined_gradients(
+    blocks: Vec<(Vec<f32>, Option<Vec<f32>>)>,
+    params: usize,
+    x: &Tensor,
+    want_dx: bool,
+) -> candle_core::Result<(Option<Tensor>, Tensor)> {
+    let mut gp = zeros(params);
+    sum_in_order(&mut gp, &blocks.iter().map(|(g, _)| g.as_slice()).collect::<Vec<_>>());
+    let gp = Tensor::from_vec(gp, params, &Device::Cpu)?;
+    let dx = match want_dx {
+        true => {
+            let dx: Vec<f32> = blocks.into_iter().flat_map(|(_, dx)| dx.unwrap_or_default()).collect();
+            Some(Tensor::from_vec(dx, x.dims(), &Device::Cpu)?)
+        }
+        false => None,
+    };
+    Ok((dx, gp))
 }
 
 /// `act(z)` elementwise.

@@ -9,12 +9,11 @@
 //! gradient. Its value and gradients equal the layers' tensor ops to `f32` rounding.
 
 use super::dense::{self, Dense, Trace};
-use super::elementwise::{f32s, zeros};
-use super::gemm::sum_in_order;
+use super::elementwise::f32s;
 use super::simd::vectorised;
 use crate::error::Result;
 use crate::nn::act::Act;
-use candle_core::{CpuStorage, CustomOp2, DType, Device, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp2, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
@@ -160,16 +159,7 @@ impl CustomOp2 for StackOp {
                 )
             })
             .collect();
-        let mut gp = zeros(pv.len());
-        sum_in_order(&mut gp, &blocks.iter().map(|(g, _)| g.as_slice()).collect::<Vec<_>>());
-        let gp = Tensor::from_vec(gp, pv.len(), &Device::Cpu)?;
-        let dx = match want_dx {
-            true => {
-                let dx: Vec<f32> = blocks.into_iter().flat_map(|(_, dx)| dx.unwrap_or_default()).collect();
-                Some(Tensor::from_vec(dx, x.dims(), &Device::Cpu)?)
-            }
-            false => None,
-        };
+        let (dx, gp) = dense::joined_gradients(blocks, pv.len(), x, want_dx)?;
         Ok((dx, Some(gp)))
     }
 }
@@ -177,8 +167,8 @@ impl CustomOp2 for StackOp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::op_testing::assert_close;
-    use candle_core::Var;
+    use crate::nn::cpu::op_testing::assert_close;
+    use candle_core::{Device, Var};
 
     /// Value and every gradient against candle's ops, over several blocks of rows, and the
     /// same gradients bit for bit on one thread and on three.

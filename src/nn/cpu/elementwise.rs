@@ -163,7 +163,7 @@ impl CustomOp3 for BiasActGrad {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::op_testing::assert_close;
+    use crate::nn::cpu::op_testing::assert_close;
     use candle_core::{Device, Var};
 
     #[test]

@@ -257,36 +257,3 @@ impl CustomOp3 for NormGrad {
         Ok((CpuStorage::F32(dx), Shape::from(x.len() + 2 * c)))
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::nn::functional::group_norm_tensors;
-    use crate::nn::op_testing::assert_close;
-    use candle_core::{DType, Device, Var};
-
-    #[test]
-    fn value_and_gradients_equal_the_tensor_form() {
-        for then_silu in [false, true] {
-            let x = Var::from_tensor(&(Tensor::randn(0f32, 2.0, (3, 8, 5, 5), &Device::Cpu).unwrap() + 0.5).unwrap())
-                .unwrap();
-            let gamma = Var::from_tensor(&Tensor::randn(1f32, 0.3, 8, &Device::Cpu).unwrap()).unwrap();
-            let beta = Var::from_tensor(&Tensor::randn(0f32, 0.3, 8, &Device::Cpu).unwrap()).unwrap();
-            let ours = group_norm(&x, 4, &gamma, &beta, then_silu).unwrap();
-            let plain = group_norm_tensors(&x, 4, &gamma, &beta).unwrap();
-            let plain = if then_silu { plain.silu().unwrap() } else { plain };
-            let weights = Tensor::randn(0f32, 1.0, ours.dims(), &Device::Cpu).unwrap();
-            let close =
-                |a: &Tensor, b: &Tensor, what: &str| assert_close(a, b, 2e-5, &format!("silu {then_silu} {what}"));
-            close(&ours, &plain, "value");
-            let go = (ours * &weights).unwrap().sum_all().unwrap().backward().unwrap();
-            let gp = (plain * &weights).unwrap().sum_all().unwrap().backward().unwrap();
-            for (v, what) in [(&x, "d x"), (&gamma, "d gamma"), (&beta, "d beta")] {
-                close(go.get(v).unwrap(), gp.get(v).unwrap(), what);
-            }
-        }
-        let x = Tensor::zeros((1, 6, 2, 2), DType::F32, &Device::Cpu).unwrap();
-        let one = Tensor::ones(6, DType::F32, &Device::Cpu).unwrap();
-        assert!(group_norm(&x, 4, &one, &one, false).unwrap_err().message().contains("does not fit"));
-    }
-}

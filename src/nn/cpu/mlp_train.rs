@@ -12,14 +12,13 @@
 //! Its value and gradients equal the network's tensor form to `f32` rounding.
 
 use super::dense::{self, Cond, Dense, Trace};
-use super::elementwise::{f32s, zeros};
-use super::gemm::sum_in_order;
+use super::elementwise::f32s;
 use super::mlp_weights::MlpWeights;
 use super::rows::{fourier_features_row, sinusoidal_freqs, sinusoidal_row};
 use super::simd::vectorised;
 use crate::error::Result;
 use crate::nn::act::Act;
-use candle_core::{CpuStorage, CustomOp3, DType, Device, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
@@ -197,15 +196,7 @@ impl CustomOp3 for MlpOp {
                 )
             })
             .collect();
-        let mut gp = zeros(pv.len());
-        sum_in_order(&mut gp, &blocks.iter().map(|(g, _)| g.as_slice()).collect::<Vec<_>>());
-        let gp = Tensor::from_vec(gp, pv.len(), &Device::Cpu)?;
-        let dx = if want_dx {
-            let dx: Vec<f32> = blocks.into_iter().flat_map(|(_, dx)| dx.unwrap_or_default()).collect();
-            Some(Tensor::from_vec(dx, x.dims(), &Device::Cpu)?)
-        } else {
-            None
-        };
+        let (dx, gp) = dense::joined_gradients(blocks, pv.len(), x, want_dx)?;
         Ok((dx, None, Some(gp)))
     }
 }

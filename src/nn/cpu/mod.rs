@@ -16,6 +16,8 @@ pub(crate) mod group_norm;
 pub(crate) mod mlp_sample;
 pub(crate) mod mlp_train;
 pub(crate) mod mlp_weights;
+#[cfg(test)]
+pub(crate) mod op_testing;
 pub(crate) mod res_block;
 pub(crate) mod rows;
 pub(crate) mod simd;

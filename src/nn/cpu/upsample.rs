@@ -81,7 +81,7 @@ impl CustomOp1 for BlockSums {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::op_testing::assert_close;
+    use crate::nn::cpu::op_testing::assert_close;
     use candle_core::{Device, Var};
 
     #[test]

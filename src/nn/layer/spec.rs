@@ -434,7 +434,7 @@ fn dense_run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::op_testing::assert_close;
+    use crate::nn::cpu::op_testing::assert_close;
     use candle_core::{DType, Device};
 
     /// A sequential of dense layers takes the fused op (with a layer norm between two runs) and

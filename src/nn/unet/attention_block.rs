@@ -67,7 +67,7 @@ impl AttentionBlock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::op_testing::assert_close;
+    use crate::nn::cpu::op_testing::assert_close;
     use candle_core::{DType, Device, Var};
 
     /// The fused attention block's value and every gradient against the separate ops over

@@ -98,7 +98,7 @@ impl ResBlock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::op_testing::assert_close;
+    use crate::nn::cpu::op_testing::assert_close;
     use candle_core::{DType, Device, Var};
 
     /// A residual block's parameters, all random (so the norms' scales and shifts are tested

@@ -4,7 +4,7 @@
 //! script function.
 
 use crate::nn::act::Act;
-use crate::nn::composed::{ComposedConfig, ForwardFn};
+use crate::nn::composed::{BoundLayers, ComposedConfig, ForwardFn};
 use crate::nn::layer::spec::LayerSpec;
 use crate::nn::layer::value::Layer;
 use crate::runtime::call_context;
@@ -55,6 +55,7 @@ fn container(spec: LayerSpec, children: &[Layer]) -> crate::Result<Layer> {
     for ((name, _), layer) in spec.children().into_iter().zip(children) {
         store.extend_prefixed(&name, &layer.own_store());
     }
+    store.check_unshared()?;
     Ok(Layer::bound(&spec, &std::sync::Arc::new(store), "", &std::sync::Arc::new(true.into())))
 }
 
@@ -63,8 +64,7 @@ struct ScriptForward(FnPtr);
 
 impl ForwardFn for ScriptForward {
     fn call(&self, layers: Vec<(String, Layer)>, inputs: Vec<Tensor>) -> crate::Result<Tensor> {
-        let map: Map = layers.into_iter().map(|(k, l)| (k.into(), Dynamic::from(l))).collect();
-        let mut args = vec![Dynamic::from(map)];
+        let mut args = vec![Dynamic::from(BoundLayers(std::sync::Arc::new(layers)))];
         args.extend(inputs.into_iter().map(Dynamic::from));
         let result = call_context::with(|ctx| self.0.call_raw(ctx, None, args))
             .ok_or_else(|| crate::Error::new("a network composed in a script can only run while a script runs"))?;
@@ -364,6 +364,12 @@ mod api {
             let f = crate::nn::composed::Forward(std::sync::Arc::new(ScriptForward(forward)));
             crate::nn::network::Network::composed(config, &named, f)
         })
+    }
+
+    /// Inside a composed network's forward function, the layer under `key`: `m.body` or `m["body"]`.
+    #[rhai_fn(index_get, return_raw)]
+    pub fn layer_by_key(ctx: NativeCallContext, layers: &mut BoundLayers, key: &str) -> RhaiResult<Layer> {
+        guard(&ctx, || layers.get(key))
     }
 
     /// Every parameter and buffer by name (`"body.0.weight"`), sharing storage with the network.
