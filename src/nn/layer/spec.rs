@@ -293,11 +293,7 @@ impl LayerSpec {
                 crate::memory::check_shape(&[x.dim(0)?, *outputs, h, w], x.dtype().size_in_bytes())?;
                 Conv2d { groups: *groups, ..Conv2d::at(store, prefix, *stride, *padding)? }.forward(x)
             }
-            LayerSpec::GroupNorm { groups, channels } => {
-                self.expect(x.rank() >= 2 && x.dim(1)? == *channels, x, &format!("[N, {channels}, ...]"))?;
-                let as_image = x.reshape((x.dim(0)?, *channels, x.elem_count() / (x.dim(0)? * channels).max(1), 1))?;
-                Ok(GroupNorm::at(store, prefix, *groups)?.forward(&as_image)?.reshape(x.dims())?)
-            }
+            LayerSpec::GroupNorm { groups, channels } => self.group_norm(*groups, *channels, store, prefix, x, false),
             LayerSpec::LayerNorm { features } => {
                 self.expect(x.rank() >= 1 && x.dim(D::Minus1)? == *features, x, &format!("[..., {features}]"))?;
                 LayerNorm::at(store, prefix)?.forward(x)
@@ -380,6 +376,17 @@ impl LayerSpec {
                         (h, i) = (y, i + taken);
                         continue;
                     }
+                    // group norm then SiLU: one op on the CPU, as in the built-in UNet
+                    if let (LayerSpec::GroupNorm { groups, channels }, Some(LayerSpec::Activation { act: Act::Silu })) =
+                        (&layers[i], layers.get(i + 1))
+                    {
+                        let path = child(prefix, &i.to_string());
+                        h = layers[i]
+                            .group_norm(*groups, *channels, store, &path, &h, true)
+                            .map_err(|e| e.context(layers[i].signature()))?;
+                        i += 2;
+                        continue;
+                    }
                     h = layers[i].forward(store, &child(prefix, &i.to_string()), &h, training)?;
                     i += 1;
                 }
@@ -393,6 +400,24 @@ impl LayerSpec {
                 Ok((x + y)?)
             }
         }
+    }
+
+    /// Group norm of `x` (`[N, C, ...]`) with the parameters under `prefix`, and SiLU after it
+    /// when `then_silu`.
+    fn group_norm(
+        &self,
+        groups: usize,
+        channels: usize,
+        store: &ParamStore,
+        prefix: &str,
+        x: &Tensor,
+        then_silu: bool,
+    ) -> Result<Tensor> {
+        self.expect(x.rank() >= 2 && x.dim(1)? == channels, x, &format!("[N, {channels}, ...]"))?;
+        let as_image = x.reshape((x.dim(0)?, channels, x.elem_count() / (x.dim(0)? * channels).max(1), 1))?;
+        let norm = GroupNorm::at(store, prefix, groups)?;
+        let y = if then_silu { norm.forward_silu(&as_image)? } else { norm.forward(&as_image)? };
+        Ok(y.reshape(x.dims())?)
     }
 
     /// An error naming the input shape expected when `ok` is false.
@@ -472,5 +497,38 @@ mod tests {
         for (name, v) in store.params() {
             assert_close(gf.get(v).unwrap(), gp.get(v).unwrap(), 3e-5, name);
         }
+    }
+
+    /// A group norm followed by SiLU runs as the fused op and equals the two layers one by one,
+    /// on images and on `[N, C, L]` sequences; a wrong channel count names the layer.
+    #[test]
+    fn group_norm_then_silu_equals_the_two_layers() {
+        crate::tensor::rng::seed(6);
+        let layers = vec![LayerSpec::GroupNorm { groups: 2, channels: 6 }, LayerSpec::Activation { act: Act::Silu }];
+        let seq = LayerSpec::Sequential { layers: layers.clone() };
+        let mut store = ParamStore::new();
+        seq.init(&mut store, "", &Placement { dtype: DType::F32, device: Device::Cpu }).unwrap();
+        for (_, v) in store.params() {
+            v.set(&Tensor::randn(0.5f32, 0.5, v.shape(), &Device::Cpu).unwrap()).unwrap();
+        }
+        for dims in [&[5, 6, 3, 4][..], &[5, 6, 7]] {
+            let x = candle_core::Var::from_tensor(&Tensor::randn(0f32, 1.0, dims, &Device::Cpu).unwrap()).unwrap();
+            let fused = seq.forward(&store, "", &x, true).unwrap();
+            let norm = layers[0].forward(&store, "0", &x, true).unwrap();
+            let plain = layers[1].forward(&store, "1", &norm, true).unwrap();
+            assert_close(&fused, &plain, 3e-5, "value");
+            let gf = fused.sqr().unwrap().sum_all().unwrap().backward().unwrap();
+            let gp = plain.sqr().unwrap().sum_all().unwrap().backward().unwrap();
+            assert_close(gf.get(&x).unwrap(), gp.get(&x).unwrap(), 3e-5, "d x");
+            for (name, v) in store.params() {
+                assert_close(gf.get(v).unwrap(), gp.get(v).unwrap(), 3e-5, name);
+            }
+        }
+        let wrong = Tensor::zeros((2, 4, 3, 3), DType::F32, &Device::Cpu).unwrap();
+        let err = seq.forward(&store, "", &wrong, true).unwrap_err().message().to_string();
+        assert!(
+            err.contains("group_norm(2 groups, 6 channels): expected [N, 6, ...], got input [2, 4, 3, 3]"),
+            "{err}"
+        );
     }
 }
