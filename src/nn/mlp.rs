@@ -5,7 +5,7 @@
 
 use super::act::Act;
 use super::cpu::elementwise::bias_act;
-use super::cpu::mlp_weights::MlpWeights;
+use super::cpu::mlp_weights::{self, MlpWeights};
 use super::cpu::{mlp_sample, mlp_train};
 use super::embed::{fourier_features, init_time_mlp, time_mlp, TimeInput};
 use super::functional::per_example;
@@ -90,9 +90,8 @@ impl MlpConfig {
             crate::bail!("the MLP takes [N, {}] inputs, got [{n}, {d}]", self.dim);
         }
         let c = per_example(c, n, x.dtype())?;
-        let weights = self.weights(store)?;
-        if weights.applies(x) && !c.track_op() {
-            return mlp_train::forward(&weights, x, &self.time_embed.embed_input(&c)?);
+        if self.fused(store, x) && !c.track_op() {
+            return mlp_train::forward(&self.weights(store)?, x, &self.time_embed.embed_input(&c)?);
         }
         self.forward_tensors(store, x, &c)
     }
@@ -100,13 +99,17 @@ impl MlpConfig {
     /// The output for inputs `x` (`[N, dim]`, no gradient wanted) all at noise level `c`
     /// through the fused sampling kernel, or `None` where it does not apply.
     pub fn forward_fused_at_level(&self, store: &ParamStore, x: &Tensor, c: f64) -> Result<Option<Tensor>> {
-        let weights = self.weights(store)?;
-        if x.track_op() || !weights.applies(x) {
+        if x.track_op() || !self.fused(store, x) {
             return Ok(None);
         }
         let c = Tensor::new(&[c as f32], x.device())?;
         let temb = time_mlp(store, "time", self.time_embed, &c, self.time_dim)?;
-        Ok(Some(mlp_sample::forward(&weights, x, &temb)?))
+        Ok(Some(mlp_sample::forward(&self.weights(store)?, x, &temb)?))
+    }
+
+    /// Whether the fused kernels run this network on `x`.
+    fn fused(&self, store: &ParamStore, x: &Tensor) -> bool {
+        mlp_weights::runs(self.act, self.dim, store.dtype(), x)
     }
 
     /// The weights as the fused kernels take them.
@@ -171,7 +174,7 @@ mod tests {
             let store = &params(&cfg);
             let x = Var::from_tensor(&Tensor::randn(0f32, 1.5, (n, 3), &Device::Cpu).unwrap()).unwrap();
             let c = (Tensor::rand(0.05f32, 1.0, n, &Device::Cpu).unwrap()).contiguous().unwrap();
-            assert!(cfg.weights(store).unwrap().applies(&x));
+            assert!(cfg.fused(store, &x));
             let weights = Tensor::randn(0f32, 1.0, (n, 3), &Device::Cpu).unwrap();
             let fused = cfg.forward(store, &x, &c).unwrap();
             let plain = cfg.forward_tensors(store, &x, &c).unwrap();

@@ -15,7 +15,7 @@ use candle_core::{DType, Device, Tensor};
 use rayon::prelude::*;
 
 /// The MLP's output `[N, out]` for inputs `x` (`[N, dim]`) all at one noise level, whose time
-/// embedding is `temb` (`[1, td]`); check [`MlpWeights::applies`] first.
+/// embedding is `temb` (`[1, td]`); check [`super::mlp_weights::runs`] first.
 pub(crate) fn forward(w: &MlpWeights, x: &Tensor, temb: &Tensor) -> Result<Tensor> {
     let (n, _) = x.dims2()?;
     let mut h = input_features(w, x)?;

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 
 /// The MLP's output `[N, out]` for inputs `x` (`[N, dim]`) whose noise levels, as the sinusoidal
 /// embedding sees them, are `e` (`[N]`, no gradient), with gradients to `x` and to every
-/// weight; check [`MlpWeights::applies`] first.
+/// weight; check [`super::mlp_weights::runs`] first.
 pub(crate) fn forward(w: &MlpWeights, x: &Tensor, e: &Tensor) -> Result<Tensor> {
     let order = w.packed_order();
     let (flat, ranges) = super::packed(&order, 0)?;

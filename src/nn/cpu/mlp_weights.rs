@@ -49,14 +49,15 @@ impl MlpWeights {
     pub fn outputs(&self) -> usize {
         self.out[1].elem_count()
     }
+}
 
-    /// Whether the kernels run this network on `x`: `f32` on the CPU, an activation they run,
-    /// and `x` of shape `[N, dim]`.
-    pub fn applies(&self, x: &Tensor) -> bool {
-        x.device().is_cpu()
-            && x.dtype() == DType::F32
-            && self.out[0].dtype() == DType::F32
-            && dense::runs(self.act)
-            && x.dims2().is_ok_and(|(_, d)| d == self.dim())
-    }
+/// Whether the kernels run a network with hidden activation `act`, input width `dim` and
+/// weights in `dtype` on `x`: `f32` weights and input on the CPU, an activation they run, and
+/// `x` of shape `[N, dim]`. It needs no weights, so a caller checks it before gathering them.
+pub(crate) fn runs(act: Act, dim: usize, dtype: DType, x: &Tensor) -> bool {
+    x.device().is_cpu()
+        && x.dtype() == DType::F32
+        && dtype == DType::F32
+        && dense::runs(act)
+        && x.dims2().is_ok_and(|(_, d)| d == dim)
 }

@@ -1,5 +1,5 @@
 //! The dense layer over a parameter path (`path.weight` `[in, out]`, `path.bias` `[out]`),
-//! and a run of dense layers with activations, which takes the fused CPU kernel
+//! and a run of dense layers with activations through the fused CPU kernel
 //! ([`crate::nn::cpu::dense_stack`]) where it applies.
 
 use crate::error::Result;
@@ -53,7 +53,8 @@ impl Linear {
     }
 }
 
-/// Dense layers applied in order, each followed by its activation (if any).
+/// Dense layers applied in order, each followed by its activation (if any), as one fused CPU
+/// op; where that does not apply, the caller runs the layers one by one.
 #[derive(Clone, Debug)]
 pub struct DenseStack {
     /// The layers and their activations.
@@ -61,32 +62,17 @@ pub struct DenseStack {
 }
 
 impl DenseStack {
-    /// Whether [`DenseStack::forward`] runs `x` through the fused CPU op.
-    pub fn fused(&self, x: &Tensor) -> bool {
-        dense_stack::applies(x, &self.weights())
-    }
-
-    fn weights(&self) -> Vec<DenseWeights> {
-        self.layers
+    /// The output for `x` through the fused CPU op, or `None` where that does not apply
+    /// (another device or dtype, an activation it does not run, a shape that does not fit).
+    pub fn forward_fused(&self, x: &Tensor) -> Result<Option<Tensor>> {
+        let weights: Vec<DenseWeights> = self
+            .layers
             .iter()
             .map(|(l, act)| DenseWeights { weight: l.weight.clone(), bias: l.bias.clone(), act: *act })
-            .collect()
-    }
-
-    /// The output for `x`: one fused op on the CPU for `f32` inputs `[N, in]` and activations
-    /// it runs, else each layer's tensor ops.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let weights = self.weights();
-        if dense_stack::applies(x, &weights) {
-            return dense_stack::forward(x, &weights);
+            .collect();
+        match dense_stack::applies(x, &weights) {
+            true => Ok(Some(dense_stack::forward(x, &weights)?)),
+            false => Ok(None),
         }
-        let mut h = x.clone();
-        for (layer, act) in &self.layers {
-            h = layer.forward(&h)?;
-            if let Some(act) = act {
-                h = act.apply(&h)?;
-            }
-        }
-        Ok(h)
     }
 }

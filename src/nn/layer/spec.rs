@@ -372,8 +372,9 @@ impl LayerSpec {
                 let mut h = x.clone();
                 let mut i = 0;
                 while i < layers.len() {
-                    if let Some((y, taken)) = dense_run(&layers[i..], store, prefix, i, &h)? {
-                        (h, i) = (y, i + taken);
+                    let (fused, run) = dense_run(&layers[i..], store, prefix, i, &h)?;
+                    if let Some(y) = fused {
+                        (h, i) = (y, i + run);
                         continue;
                     }
                     // group norm then SiLU: one op on the CPU, as in the built-in UNet
@@ -387,8 +388,11 @@ impl LayerSpec {
                         i += 2;
                         continue;
                     }
-                    h = layers[i].forward(store, &child(prefix, &i.to_string()), &h, training)?;
-                    i += 1;
+                    // this layer, or the whole dense run the fused op does not take, one by one
+                    for (j, layer) in layers.iter().enumerate().skip(i).take(run.max(1)) {
+                        h = layer.forward(store, &child(prefix, &j.to_string()), &h, training)?;
+                    }
+                    i += run.max(1);
                 }
                 Ok(h)
             }
@@ -429,17 +433,17 @@ impl LayerSpec {
     }
 }
 
-/// The dense layers at the start of `layers` (the sublayers of a sequential from index
-/// `first` on), run on `x` as one [`DenseStack`] where that takes the fused CPU op: a run of
-/// `linear` layers, each optionally followed by an activation the kernel runs, of at least two
-/// layers in all. Gives the output and how many layers it took, or `None` for the plain path.
+/// The dense run at the start of `layers` (the sublayers of a sequential from index `first`
+/// on): `linear` layers, each optionally followed by an activation the kernel runs. Gives its
+/// length (0 when `layers` does not start with a `linear`) and, for a run of at least two
+/// layers that the fused CPU op takes, its output for `x`.
 fn dense_run(
     layers: &[LayerSpec],
     store: &ParamStore,
     prefix: &str,
     first: usize,
     x: &Tensor,
-) -> Result<Option<(Tensor, usize)>> {
+) -> Result<(Option<Tensor>, usize)> {
     let (mut stack, mut taken) = (DenseStack { layers: Vec::new() }, 0);
     while let Some(LayerSpec::Linear { .. }) = layers.get(taken) {
         let linear = Linear::at(store, &child(prefix, &(first + taken).to_string()))?;
@@ -450,10 +454,10 @@ fn dense_run(
         taken += 1 + usize::from(act.is_some());
         stack.layers.push((linear, act));
     }
-    if taken < 2 || !stack.fused(x) {
-        return Ok(None);
+    match taken {
+        0 | 1 => Ok((None, taken)),
+        _ => Ok((stack.forward_fused(x)?, taken)),
     }
-    Ok(Some((stack.forward(x)?, taken)))
 }
 
 #[cfg(test)]
@@ -484,8 +488,13 @@ mod tests {
         let mut store = ParamStore::new();
         seq.init(&mut store, "s", &Placement { dtype: DType::F32, device: Device::Cpu }).unwrap();
         let x = Tensor::randn(0f32, 1.0, (300, 6), &Device::Cpu).unwrap();
-        assert!(dense_run(&layers, &store, "s", 0, &x).unwrap().is_some_and(|(_, taken)| taken == 4));
-        assert!(dense_run(&layers[5..], &store, "s", 5, &x.narrow(1, 0, 1).unwrap()).unwrap().is_none());
+        let (fused, run) = dense_run(&layers, &store, "s", 0, &x).unwrap();
+        assert!(fused.is_some() && run == 4);
+        // linear(32 -> 16) then gelu, which the kernel does not run: a run of one, not fused
+        assert!(matches!(dense_run(&layers[5..], &store, "s", 5, &x).unwrap(), (None, 1)));
+        // the wrong width: the run is found, the fused op does not take it
+        assert!(matches!(dense_run(&layers, &store, "s", 0, &x.narrow(1, 0, 5).unwrap()).unwrap(), (None, 4)));
+        assert!(matches!(dense_run(&layers[4..], &store, "s", 4, &x).unwrap(), (None, 0)));
         let fused = seq.forward(&store, "s", &x, true).unwrap();
         let mut plain = x.clone();
         for (i, layer) in layers.iter().enumerate() {
