@@ -27,9 +27,9 @@ pub struct ComposedConfig {
 
 /// The layers a composed network's forward function receives, by key (`m.body` in a script).
 #[derive(Clone, Debug)]
-pub struct BoundLayers(pub Arc<Vec<(String, Layer)>>);
+pub struct Layers(pub Arc<Vec<(String, Layer)>>);
 
-impl BoundLayers {
+impl Layers {
     /// The layer under `key`, or an error naming the keys there are.
     pub fn get(&self, key: &str) -> Result<Layer> {
         match self.0.iter().find(|(k, _)| k == key) {

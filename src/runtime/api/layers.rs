@@ -4,7 +4,7 @@
 //! script function.
 
 use crate::nn::act::Act;
-use crate::nn::composed::{BoundLayers, ComposedConfig, ForwardFn};
+use crate::nn::composed::{ComposedConfig, ForwardFn, Layers};
 use crate::nn::layer::spec::LayerSpec;
 use crate::nn::layer::value::Layer;
 use crate::runtime::call_context;
@@ -64,7 +64,7 @@ struct ScriptForward(FnPtr);
 
 impl ForwardFn for ScriptForward {
     fn call(&self, layers: Vec<(String, Layer)>, inputs: Vec<Tensor>) -> crate::Result<Tensor> {
-        let mut args = vec![Dynamic::from(BoundLayers(std::sync::Arc::new(layers)))];
+        let mut args = vec![Dynamic::from(Layers(std::sync::Arc::new(layers)))];
         args.extend(inputs.into_iter().map(Dynamic::from));
         let result = call_context::with(|ctx| self.0.call_raw(ctx, None, args))
             .ok_or_else(|| crate::Error::new("a network composed in a script can only run while a script runs"))?;
@@ -368,7 +368,7 @@ mod api {
 
     /// Inside a composed network's forward function, the layer under `key`: `m.body` or `m["body"]`.
     #[rhai_fn(index_get, return_raw)]
-    pub fn layer_by_key(ctx: NativeCallContext, layers: &mut BoundLayers, key: &str) -> RhaiResult<Layer> {
+    pub fn layer_by_key(ctx: NativeCallContext, layers: &mut Layers, key: &str) -> RhaiResult<Layer> {
         guard(&ctx, || layers.get(key))
     }
 

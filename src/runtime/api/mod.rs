@@ -105,7 +105,7 @@ pub fn register_types(engine: &mut Engine) {
     engine.register_type_with_name::<shared::Shared<crate::nn::optim::Optimizer>>("Optimizer");
     engine.register_type_with_name::<crate::nn::network::Network>("Network");
     engine.register_type_with_name::<crate::nn::layer::value::Layer>("Layer");
-    engine.register_type_with_name::<crate::nn::composed::BoundLayers>("Layers");
+    engine.register_type_with_name::<crate::nn::composed::Layers>("Layers");
     engine.register_type_with_name::<shared::Shared<crate::nn::ema::Ema>>("Ema");
     engine.register_type_with_name::<crate::diffusion::schedule::Schedule>("Schedule");
     engine.register_type_with_name::<crate::diffusion::mixture::Mixture>("Mixture");
