@@ -51,7 +51,7 @@ pub enum Command {
         /// The connection file Jupyter passes when it starts the kernel.
         connection_file: Option<PathBuf>,
     },
-    /// Time the benchmark workloads in difflab and in PyTorch side by side and print the ratios.
+    /// Time the benchmark workloads in difflab and in PyTorch (eager and compiled) side by side and print the ratios.
     Bench {
         /// Thread counts both sides are pinned to, in turn.
         #[arg(long, value_delimiter = ',', default_value = "1,2")]
@@ -68,6 +68,9 @@ pub enum Command {
         /// About how long each of the three timing windows lasts.
         #[arg(long, default_value_t = 1.0)]
         seconds: f64,
+        /// Time PyTorch eager only, not also under torch.compile (which compiles for a minute or more).
+        #[arg(long)]
+        eager_only: bool,
     },
     /// One workload, difflab's side only; prints its rate as JSON (what `bench` runs).
     #[command(hide = true)]
@@ -117,6 +120,7 @@ fn report(result: crate::Result<()>, what: &str) -> ExitCode {
 /// Parses the command line and runs it on a thread with the stack scripts need.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    crate::threads::fix();
     if let Some(size) = &cli.max_memory {
         if let Err(e) = crate::memory::parse_size(size).and_then(crate::memory::set_limit) {
             eprintln!("difflab: --max-memory: {e}");
@@ -166,9 +170,17 @@ fn dispatch(cli: Cli) -> ExitCode {
             eprintln!("difflab kernel: give the connection file (Jupyter does), or `difflab kernel install`");
             ExitCode::from(2)
         }
-        Some(Command::Bench { threads, python, reference, only, seconds }) => {
+        Some(Command::Bench { threads, python, reference, only, seconds, eager_only }) => {
             let device = cli.device.unwrap_or_else(|| "cpu".into());
-            let settings = crate::bench::compare::Settings { device, threads, python, reference, only, seconds };
+            let settings = crate::bench::compare::Settings {
+                device,
+                threads,
+                python,
+                reference,
+                only,
+                seconds,
+                compile: !eager_only,
+            };
             report(crate::bench::compare::run(&settings), "difflab bench")
         }
         Some(Command::BenchWorker { workload, size, steps, seconds }) => {
@@ -177,8 +189,11 @@ fn dispatch(cli: Cli) -> ExitCode {
                 crate::bench::workloads::run_case(&case, seconds).map(|rate| (w, rate))
             });
             report(
-                case.map(|(w, rate)| {
-                    println!("{}", serde_json::json!({ "workload": w.name, "rate": rate, "unit": w.unit }))
+                case.map(|(w, m)| {
+                    let json = serde_json::json!({
+                        "workload": w.name, "rate": m.rate, "unit": w.unit, "user_s": m.user, "sys_s": m.system
+                    });
+                    println!("{json}")
                 }),
                 "difflab bench-worker",
             )
@@ -194,7 +209,8 @@ fn dispatch(cli: Cli) -> ExitCode {
 }
 
 /// Runs one script file to the end: exit 0, 1 on an error (printed as
-/// `FILE:LINE:COL: message` with the source line), 130 when interrupted.
+/// `FILE:LINE:COL: message` with the source line), 130 when interrupted (printed as
+/// `FILE:LINE:COL: interrupted` with the line that was running).
 /// Figures shown with `show` go to the installed output sink.
 pub fn run_file(file: &std::path::Path, args: Vec<String>) -> ExitCode {
     let text = match std::fs::read_to_string(file) {
@@ -210,13 +226,10 @@ pub fn run_file(file: &std::path::Path, args: Vec<String>) -> ExitCode {
     let mut session = Session::new(args);
     match session.eval(&name, &text) {
         Ok(_) => ExitCode::SUCCESS,
-        Err(e) if e.kind == ErrorKind::Interrupted => {
-            eprintln!("interrupted");
-            ExitCode::from(crate::interrupt::EXIT_INTERRUPTED)
-        }
         Err(e) => {
             eprintln!("{}", session.render_error(&e));
-            ExitCode::from(1)
+            let interrupted = e.kind == ErrorKind::Interrupted;
+            ExitCode::from(if interrupted { crate::interrupt::EXIT_INTERRUPTED } else { 1 })
         }
     }
 }

@@ -161,7 +161,7 @@ fn rough_edges_get_hints() {
         ("let x = 1;\nx = y;", "script.rhai:2:5: Variable not found: y"),
         (
             &format!("{mix}sample(mix, #{{ metod: \"heun\" }})"),
-            "sample: unknown option `metod`; did you mean `method`? accepted: method, steps, n, x, sigmas,",
+            "sample: unknown option `metod`; did you mean `method`? accepted: method, steps, n, x, z, sigmas,",
         ),
         (
             &format!("{mix}sample(mix, #{{ method: \"euler_ancestral\", etta: 1.0 }})"),
@@ -194,6 +194,45 @@ fn rough_edges_get_hints() {
 }
 
 #[test]
+fn python_habits_get_a_hint_below_rhais_message() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "let net = mlp({ dim: 2 });",
+            "script.rhai:1:20: Expecting ';' to terminate this statement",
+            "  hint: object maps are written `#{ dim: ... }` in Rhai; a bare `{` opens a block",
+        ),
+        (
+            "let x = randn([3]);\nif x.mean() > 0.0 { print(1); }",
+            "script.rhai:2:13: Data type incorrect: Tensor (expecting bool)",
+            "  hint: a tensor is not a bool, even with one element: take its number with `.item()`",
+        ),
+        (
+            "let n = 3;\nfn draw() { n + 1 }\nprint(draw());",
+            "script.rhai:2:13: Variable not found: n",
+            "  hint: a Rhai function sees only its arguments: pass `n` in, declare it `const n = ...` and read `global::n`",
+        ),
+        (
+            "let w2 = 1.5;\nprint(f\"w2 = {w2}\");",
+            "script.rhai:2:8: Expecting ',' to separate the arguments",
+            "  hint: Rhai has no f\"...\" strings; a template is written in backticks: `w2 = ${w2}`",
+        ),
+        (
+            "let a = 1;\nlet b = a + 2\nprint(b);",
+            "script.rhai:2:14: Expecting ';' to terminate this statement",
+            "  hint: missing `;` at the end of line 2?",
+        ),
+    ];
+    for (script, first, hint) in cases {
+        let (code, _, stderr) = run_source(script);
+        assert_eq!(code, 1, "{script}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert!(lines[0].contains(first), "{script}\n  expected: {first}\n  got: {stderr}");
+        assert!(lines.iter().any(|l| l.starts_with(hint)), "{script}\n  expected: {hint}\n  got: {stderr}");
+        assert!(!stderr.contains("difflab::"), "no Rust path in a user's message: {stderr}");
+    }
+}
+
+#[test]
 fn tensors_have_a_shape_property_len_and_range_slices() {
     let script = r#"
         let x = arange(10);
@@ -220,6 +259,8 @@ fn sigint_stops_a_long_loop_within_a_second() {
     let mut first = [0u8; 8];
     std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
     assert_eq!(&first, b"started\n");
+    // into the loop, so that the message can name its line
+    std::thread::sleep(Duration::from_millis(300));
     let sent = Instant::now();
     Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     let status = loop {
@@ -232,7 +273,10 @@ fn sigint_stops_a_long_loop_within_a_second() {
     assert_eq!(status.code(), Some(130));
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert_eq!(stderr.trim(), "interrupted");
+    // the message says which line was running
+    let first = stderr.lines().next().unwrap_or_default();
+    assert!(first.starts_with(&format!("{}:3:", path.display())) && first.ends_with(": interrupted"), "{stderr}");
+    assert!(stderr.contains(" 3 | loop { i += 1; }"), "{stderr}");
 }
 
 #[test]

@@ -50,7 +50,7 @@ fn sizes_over_the_budget_are_errors_naming_the_size_and_the_limit() {
     );
     assert_error(
         "sample(gaussians_ring(8, 2.0, 0.1).denoiser(), #{ steps: 1000000000000000000 })",
-        "option `steps`: the number of steps must be between 1 and 10000000",
+        "option `steps` must be an integer between 1 and 10000000",
     );
 }
 

@@ -128,6 +128,24 @@ fn randomized_midpoint_script_prints_its_tables() {
 }
 
 #[test]
+fn train_edm_script_trains_and_samples_both_problems() {
+    let out = fast_script("train_edm");
+    for (data, bound) in [("swirl", 0.15), ("digits", 0.2)] {
+        let r = rows(&out, data);
+        let samplers: Vec<&str> = r.iter().map(|row| row[row.len() - 3]).collect();
+        assert_eq!(samplers, ["(floor)", "heun", "edm_stochastic"], "{data}:\n{out}");
+        for row in &r[1..] {
+            let n = row.len();
+            // 18 levels: Heun's 2 calls a step but the last, and the stochastic sampler's too
+            assert_eq!(row[n - 2], "35", "{row:?}");
+            let w2: f64 = row[n - 1].parse().unwrap();
+            assert!(w2 > 0.0 && w2 < bound, "{row:?}\n{out}");
+        }
+    }
+    assert!(out.lines().any(|l| l.ends_with("plots/train_edm.png")), "{out}");
+}
+
+#[test]
 fn flow_matching_script_compares_flows_with_a_vp_model() {
     let out = fast_script("flow_matching");
     for (data, bound) in [("swirl", 0.15), ("digits", 0.3)] {

@@ -185,9 +185,13 @@ fn input_from_a_pipe_runs_statement_by_statement() {
     assert_eq!(code, 1);
     assert!(err.starts_with("<stdin>:"), "{err}");
     // `:` commands work too
-    let (code, out, _) = piped("let kept = 1;\n:vars\n");
+    let (code, out, _) = piped("let kept = 1;\nfn twice(a) { a * 2 }\n:vars\n");
     assert_eq!(code, 0);
-    assert!(out.contains("kept: "), "{out}");
+    assert!(out.contains("kept: i64") && out.contains("fn twice(a)"), "{out}");
+    // `:time` of an expression that fails shows the error, and no time
+    let (_, out, err) = piped(":time undefined_thing()\n:time 1 + 1\n");
+    assert!(err.contains("unknown function undefined_thing()"), "{err}");
+    assert_eq!(out.matches("time: ").count(), 1, "{out}");
 }
 
 #[test]

@@ -226,6 +226,65 @@ fn trajectories_callbacks_and_script_denoisers() {
 }
 
 #[test]
+fn a_closure_denoiser_with_a_shape_samples_from_n_and_z_is_unit_noise() {
+    // the exact denoiser of N(0, I) in 2-D: D(x, σ) = x / (1 + σ²)
+    let out = run_ok(
+        r#"
+        let den = denoiser(|x, s| x / (1.0 + s * s), #{ shape: [2], sigma_min: 0.01, sigma_max: 20.0 });
+        print(den);
+        seed(3);
+        let out = sample(den, #{ method: "heun", steps: 16, n: 4000 });
+        print(out.x.shape);
+        print(out.x.std().item());
+        print(out.sigmas[0]);
+        // `z` is unit noise, scaled by sigmas[0]: the same start as `x: z * 20.0`
+        seed(4);
+        let z = randn([8, 2]);
+        let a = sample(den, #{ method: "heun", steps: 4, z: z }).x;
+        let b = sample(den, #{ method: "heun", steps: 4, x: z * 20.0 }).x;
+        print((a - b).abs().max().item());
+        "#,
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "denoiser from a closure over σ ∈ [0.01, 20], samples of shape [2]");
+    assert_eq!(lines[1], "[4000, 2]");
+    // N(0, I) sampled well: a standard deviation of 1 (sampling error ~0.01)
+    let std: f64 = lines[2].parse().unwrap();
+    assert!((std - 1.0).abs() < 0.03, "{out}");
+    assert_eq!(lines[3], "20.0", "the list starts at σ_max exactly");
+    assert_eq!(lines[4], "0.0");
+    // a unit-noise `x` at σ_max = 80 is almost surely a mistake: one warning says so
+    let r = run_source(
+        "let den = denoiser(|x, s| x / (1.0 + s * s), #{ shape: [2] });\n\
+         sample(den, #{ steps: 4, x: randn([100, 2]) });\nsample(den, #{ steps: 4, x: randn([100, 2]) });",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stderr.matches("warning: `x` has standard deviation").count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("sigmas[0] = 80: `x` is the state at sigmas[0]"), "{}", r.stderr);
+    assert!(r.stderr.contains("for unit noise give `z` instead"), "{}", r.stderr);
+    let r = run_source("sample(denoiser(|x, s| x, #{ shape: [2], sigma_min: 5.0, sigma_max: 1.0 }), #{ n: 2 })");
+    assert!(r.stderr.contains("denoiser: sigma_min (5) must be below sigma_max (1)"), "{}", r.stderr);
+    let r = run_source("sample(denoiser(|x, s| x, #{ shape: [2] }), #{ n: 2, x: ones([2, 2]), z: ones([2, 2]) })");
+    assert!(r.stderr.contains("give the start as `x` (at sigmas[0]) or as `z` (unit noise), not both"), "{}", r.stderr);
+}
+
+#[test]
+fn help_says_what_the_start_the_edm_parameterization_and_batches_are() {
+    let out = run_ok("help(\"sample\"); help(\"edm\"); help(\"mlp\"); help(\"batch\");");
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    for said in [
+        "x (the start as given: the state at sigmas[0], noise already scaled by sigmas[0], not unit noise)",
+        "z (unit noise: the start is z · sigmas[0])",
+        "c_noise = ln(σ)/4, computed inside the network",
+        "`scripts/train_edm.rhai`",
+        "\"log_sigma\": it is σ, embedded as EDM's c_noise = ln(σ)/4",
+        "for a larger n, drawn with replacement",
+    ] {
+        assert!(flat.contains(said), "help does not say: {said}\n{out}");
+    }
+}
+
+#[test]
 fn sampler_info_reads_the_registry() {
     let out = run_ok(
         r#"
@@ -247,7 +306,7 @@ fn sampler_info_reads_the_registry() {
 fn bad_sampling_requests_are_clear_errors() {
     let cases = [
         ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"magic\" })", "sample: unknown method \"magic\"; the samplers are euler, heun, dpmpp_2m"),
-        ("sample(gaussians_ring(8, 4.0, 0.3), #{ steps: 0 })", "sample: option `steps`: the number of steps must be between 1 and 10000000, got 0"),
+        ("sample(gaussians_ring(8, 4.0, 0.3), #{ steps: 0 })", "sample: option `steps` must be an integer between 1 and 10000000, got an int (0)"),
         ("sample(gaussians_ring(8, 4.0, 0.3), #{ sigmas: [1.0, 2.0, 0.0] })", "sample: sigmas must decrease strictly, but sigmas[1] = 2 follows 1"),
         ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"heun\", eta: 1.0 })", "sample: method \"heun\" takes no option `eta`"),
         ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"pc\", corector_steps: 2 })", "sample: unknown option `corector_steps`; did you mean `corrector_steps`?"),
@@ -256,8 +315,10 @@ fn bad_sampling_requests_are_clear_errors() {
         ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"heun\", steps: 2, n: 2, noise: [randn([2, 2])] })", "sample: method \"heun\" is deterministic and draws no noise: drop the `noise` option"),
         ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"euler_maruyama\", steps: 3, n: 2, noise: [randn([2, 2])] })", "sample: the sampler needs more noise draws than the `noise` list holds"),
         ("sample(denoiser(|x, s| x), #{ steps: 3 })", "sample: this denoiser does not know its data shape: give the starting `x`"),
-        ("sample(denoiser(|x, s| x.frobnicate()), #{ steps: 3, x: randn([2, 2]) })", "unknown function frobnicate(Tensor)"),
+        ("sample(denoiser(|x, s| x.frobnicate()), #{ steps: 3, z: randn([2, 2]) })", "unknown function frobnicate(Tensor)"),
         ("sample(ones([2]), #{})", "sample: the first argument must be a denoiser"),
+        ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"dpmpp2m\" })", "sample: unknown method \"dpmpp2m\"; did you mean \"dpmpp_2m\"? the samplers are"),
+        ("sample(gaussians_ring(8, 4.0, 0.3), #{ steps: -1 })", "sample: option `steps` must be an integer between 1 and 10000000, got an int (-1)"),
         ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"dpmpp_2m_sde\", solver_type: \"euler\" })", "sample: option `solver_type` of method \"dpmpp_2m_sde\" must be one of \"midpoint\", \"heun\", got \"euler\""),
         ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"lms\", order: 0 })", "sample: option `order` of method \"lms\" must be from 1 to 12, got 0"),
         ("sample(gaussians_ring(8, 4.0, 0.3), #{ method: \"dpm_adaptive\", rtol: 0.0, atol: 0.0 })", "sample: options `rtol` and `atol` must be finite and >= 0, not both 0"),

@@ -177,6 +177,109 @@ fn a_network_composed_from_layers_equals_the_builtin_mlp_and_trains() {
     assert!(last < 0.3 && last < 0.6 * first, "{stdout}");
 }
 
+/// The built-in UNet composed from layers (the `train_unet_composed` bench's network: residual
+/// blocks with the time embedding, pre-norm attention, convolutions) equals `unet(..)` given the
+/// same weights, in value, loss and every gradient; every weight is randomised first, since the
+/// built-in starts its output convolution and time projections at zero.
+#[test]
+fn the_unet_composed_from_layers_equals_the_builtin_unet() {
+    let compare = r#"
+        let builtin = unet(#{ image: [1, 16, 16] });
+        let theirs = builtin.state_dict();
+        let random = #{};
+        for name in theirs.keys() { random[name] = randn(theirs[name].shape) * 0.2; }
+        builtin.load_state_dict(random);
+        // composed prefix => built-in prefix
+        let prefixes = [
+            ["time.1.", "time.0."], ["time.3.", "time.1."], ["conv_in.", "conv_in."], ["down0.", "down.0.0."],
+            ["down.", "down.0.down."], ["down1.", "down.1.0."], ["mid.0.", "mid.0."], ["mid.2.", "mid.1."],
+            ["mid.1.inner.0.", "mid.attn.norm."], ["mid.1.inner.1.qkv.bias", "mid.attn.qkv.bias"],
+            ["mid.1.inner.1.out.bias", "mid.attn.proj.bias"], ["up1a.", "up.1.0."], ["up1b.", "up.1.1."],
+            ["up.1.", "up.1.up."], ["up0a.", "up.0.0."], ["up0b.", "up.0.1."], ["out.0.", "out.norm."],
+            ["out.2.", "out.conv."],
+        ];
+        // the attention layer applies x @ W; the built-in block holds W as a 1×1 convolution
+        let transposed = #{ "mid.1.inner.1.qkv.weight": "mid.attn.qkv.weight", "mid.1.inner.1.out.weight": "mid.attn.proj.weight" };
+        let theirs = builtin.state_dict();
+        let names = #{};
+        for name in net.state_dict().keys() {
+            if name in transposed { continue; }
+            for p in prefixes { if name.starts_with(p[0]) { names[name] = p[1] + name.sub_string(p[0].len()); break; } }
+        }
+        let state = #{};
+        for name in names.keys() { state[name] = theirs[names[name]]; }
+        for name in transposed.keys() { let w = theirs[transposed[name]]; state[name] = w.reshape([w.shape[0], w.shape[1]]).t(); }
+        net.load_state_dict(state);
+
+        let x = randn([6, 1, 16, 16]);
+        let t = rand([6]);
+        let want = builtin.forward(x, t);
+        print(`forward ${(net.forward(x, t) - want).abs().max() / want.abs().max()}`);
+        let x0 = randn([6, 1, 16, 16]);
+        seed(7);
+        let a = diffusion_loss(builtin, vp_cosine(), x0);
+        seed(7);
+        let b = diffusion_loss(net, vp_cosine(), x0);
+        print(`loss ${(a - b).abs().item() / a.abs().item()}`);
+        backward(a);
+        let expected = #{};
+        for name in names.keys() { expected[name] = grad(theirs[names[name]]); }
+        for name in transposed.keys() { let g = grad(theirs[transposed[name]]); expected[name] = g.reshape([g.shape[0], g.shape[1]]).t(); }
+        backward(b);
+        let mine = net.state_dict();
+        // relative to the largest gradient: the per-channel biases just before a group norm of
+        // one channel per group get gradients that are zero but for rounding
+        let worst = 0.0;
+        let scale = 0.0;
+        for name in expected.keys() {
+            worst = max(worst, (grad(mine[name]) - expected[name]).abs().max().item());
+            scale = max(scale, expected[name].abs().max().item());
+        }
+        print(`gradients ${worst / scale}`);
+        print(`parameters ${expected.len()} of ${mine.len()}`);
+    "#;
+    let stdout = run_ok(&format!(
+        "seed(0);
+{}
+{compare}",
+        difflab::bench::workloads::UNET_COMPOSED
+    ));
+    let v: Vec<f64> = stdout.lines().map(|l| l.rsplit(' ').next().unwrap().parse().unwrap()).collect();
+    // every parameter mapped, and the same numbers to f32 rounding
+    assert!(stdout.contains("parameters 110 of 110"), "{stdout}");
+    assert!(v[0] < 1e-5 && v[1] < 1e-5 && v[2] < 1e-5, "{stdout}");
+}
+
+/// A residual block that takes an embedding must be given one, of the right width; a layer
+/// without such a block refuses one.
+#[test]
+fn a_res_block_takes_its_embedding_and_others_refuse_one() {
+    let stdout = run_ok(
+        r#"
+        let block = res_block(8, 16, #{ embedding: 4 });
+        let x = randn([3, 8, 5, 5]);
+        print(block.forward(x, randn([3, 4])).shape);
+        print(res_block(8, 8).forward(x).shape);
+        print(sequential([block, res_block(16, 16, #{ embedding: 4 })]).forward(x, randn([3, 4])).shape);
+        try { block.forward(x); } catch (e) { print(e); }
+        try { block.forward(x, randn([3, 5])); } catch (e) { print(e); }
+        try { linear(2, 2).forward(randn([3, 2]), randn([3, 4])); } catch (e) { print(e); }
+        try { res_block(8, 8, #{ dropout: 1.5 }); } catch (e) { print(e); }
+        print(block);
+        "#,
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[..3], ["[3, 16, 5, 5]", "[3, 8, 5, 5]", "[3, 16, 5, 5]"], "{stdout}");
+    assert!(
+        lines[3].contains("res_block(8 -> 16, embedding 4): needs the embedding: forward(x, embedding)"),
+        "{stdout}"
+    );
+    assert!(lines[4].contains("expected an embedding of [3, 4], got [3, 5]"), "{stdout}");
+    assert!(lines[5].contains("linear(2 -> 2) takes no embedding"), "{stdout}");
+    assert!(lines[6].contains("res_block's dropout must be in [0, 1), got 1.5"), "{stdout}");
+    assert!(lines[7].starts_with("res_block(8 -> 16, embedding 4): "), "{stdout}");
+}
+
 #[test]
 fn a_composed_network_trains_with_ema_samples_saves_and_reloads() {
     let stdout = run_ok(
@@ -226,4 +329,25 @@ fn a_composed_network_trains_with_ema_samples_saves_and_reloads() {
     assert!(stdout.contains("the network has no layer `bdy`; its layers are body, emb"), "{stdout}");
     assert!(stdout.contains("`a.weight` and `b.weight` are the same weights"), "{stdout}");
     assert!(stdout.contains("`0.weight` and `2.weight` are the same weights"), "{stdout}");
+}
+
+#[test]
+fn a_network_loads_in_the_mode_it_was_saved_in_and_an_ema_file_loads_in_eval_mode() {
+    let out = common::run_ok(
+        r#"
+        let net = mlp(#{ dim: 2, hidden: [8] });
+        let avg = ema(net, #{ decay: 0.9 });
+        avg.update(net);
+        net.save("live.safetensors");
+        avg.net.save("average.safetensors");
+        avg.save("ema.safetensors");
+        print(load("live.safetensors").training);
+        print(load("average.safetensors").training);
+        let from_ema = load("ema.safetensors");
+        print(from_ema.training);
+        let x = randn([4, 2]);
+        print((from_ema.forward(x, 0.5) - avg.net.forward(x, 0.5)).abs().max().item());
+        "#,
+    );
+    assert_eq!(out, "true\nfalse\nfalse\n0.0\n");
 }

@@ -1,5 +1,6 @@
 //! Runs every case on both sides, each in its own process pinned to the same thread count,
-//! and prints a Markdown table of the rates and their ratio as each row finishes.
+//! and prints a Markdown table as each row finishes: difflab's rate and CPU time per
+//! iteration, PyTorch's rate eager and under `torch.compile`, and difflab's ratio to each.
 
 use super::workloads::{workload, Case, CPU_CASES, GPU_CASES};
 use crate::error::{Error, Result};
@@ -22,6 +23,28 @@ pub struct Settings {
     pub only: Vec<String>,
     /// About how long each timing window lasts.
     pub seconds: f64,
+    /// Whether to time PyTorch under `torch.compile` too (besides eager).
+    pub compile: bool,
+}
+
+/// What the difflab side of a case measured.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Side {
+    /// The rate in the workload's unit.
+    pub rate: f64,
+    /// User CPU seconds per iteration.
+    pub user: f64,
+    /// System CPU seconds per iteration.
+    pub system: f64,
+}
+
+/// What a PyTorch run of a case measured.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Reference {
+    /// The rate in the workload's unit.
+    rate: f64,
+    /// Seconds of the first warm-up iteration (for `torch.compile`, the compilation).
+    first: f64,
 }
 
 /// Runs the comparison and prints the table; fails if any side failed.
@@ -51,9 +74,12 @@ pub fn run(s: &Settings) -> Result<()> {
         chrono::Local::now().format("%Y-%m-%d")
     );
     println!();
-    println!("| workload | size | threads | difflab | PyTorch | difflab / PyTorch |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    println!(
+        "| workload | size | threads | difflab | CPU user / sys per iteration | PyTorch eager | PyTorch compiled | difflab / eager | difflab / compiled |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut failures = Vec::new();
+    let mut warmups = Vec::new();
     for &threads in &thread_counts {
         for case in &cases {
             let w = workload(case.name)?;
@@ -64,29 +90,57 @@ pub fn run(s: &Settings) -> Result<()> {
                 if threads == 1 { "" } else { "s" }
             );
             let ours = difflab_side(case, threads, s);
-            let theirs = if w.reference { Some(pytorch_side(case, threads, s)) } else { None };
-            let cell = |r: &Result<f64>| match r {
+            let eager = w.reference.then(|| pytorch_side(case, threads, s, false));
+            let compiled = (w.reference && s.compile).then(|| pytorch_side(case, threads, s, true));
+            let rate = |r: &Result<f64>| match r {
                 Ok(v) => format!("{} {}", fmt_rate(*v), w.unit),
                 Err(_) => "failed".into(),
             };
-            let (theirs_cell, ratio) = match (&ours, &theirs) {
-                (_, None) => ("—".to_string(), ours.as_ref().map_or("failed".into(), |v| format!("{v:.2}"))),
-                (Ok(a), Some(Ok(b))) => (cell(&Ok(*b)), format!("**{:.2}**", a / b)),
-                (_, Some(t)) => (cell(t), "—".into()),
+            let reference = |r: &Option<Result<Reference>>| match r {
+                None => "—".to_string(),
+                Some(r) => rate(&r.as_ref().map(|r| r.rate).map_err(Clone::clone)),
+            };
+            let ratio = |r: &Option<Result<Reference>>| match (&ours, r) {
+                (Ok(a), Some(Ok(b))) => format!("**{:.2}**", a.rate / b.rate),
+                _ => "—".into(),
+            };
+            let cpu = match &ours {
+                Ok(side) => format!("{} / {}", fmt_seconds(side.user), fmt_seconds(side.system)),
+                Err(_) => "—".into(),
             };
             println!(
-                "| {} | {} | {threads} | {} | {theirs_cell} | {ratio} |",
+                "| {} | {} | {threads} | {} | {cpu} | {} | {} | {} | {} |",
                 case.name,
                 size_label(case),
-                cell(&ours)
+                rate(&ours.as_ref().map(|o| o.rate).map_err(Clone::clone)),
+                reference(&eager),
+                reference(&compiled),
+                ratio(&eager),
+                ratio(&compiled)
             );
             let _ = std::io::stdout().flush();
-            for (side, r) in [("difflab", Some(&ours)), ("PyTorch", theirs.as_ref())] {
+            if let (Some(Ok(e)), Some(Ok(c))) = (&eager, &compiled) {
+                warmups.push(format!(
+                    "{} at {threads} thread{}: {:.1} s ({:.2} s eager)",
+                    case.name,
+                    if threads == 1 { "" } else { "s" },
+                    c.first,
+                    e.first
+                ));
+            }
+            if let Err(e) = &ours {
+                failures.push(format!("{} difflab: {}", case.name, e.message()));
+            }
+            for (side, r) in [("PyTorch", &eager), ("PyTorch compiled", &compiled)] {
                 if let Some(Err(e)) = r {
                     failures.push(format!("{} {side}: {}", case.name, e.message()));
                 }
             }
         }
+    }
+    if !warmups.is_empty() {
+        println!();
+        println!("torch.compile's first iteration (compilation included; not in the rates): {}.", warmups.join("; "));
     }
     if failures.is_empty() {
         Ok(())
@@ -100,6 +154,15 @@ fn size_label(c: &Case) -> String {
         format!("{} × {} steps", c.size, c.steps)
     } else {
         c.size.to_string()
+    }
+}
+
+/// CPU seconds as milliseconds, or seconds from 10 s on.
+fn fmt_seconds(v: f64) -> String {
+    if v >= 10.0 {
+        format!("{v:.1} s")
+    } else {
+        format!("{:.1} ms", v * 1e3)
     }
 }
 
@@ -140,7 +203,7 @@ fn torch_version(python: &str) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-fn difflab_side(case: &Case, threads: usize, s: &Settings) -> Result<f64> {
+fn difflab_side(case: &Case, threads: usize, s: &Settings) -> Result<Side> {
     let exe = std::env::current_exe()?;
     let mut cmd = Command::new(exe);
     cmd.args(["--device", &s.device, "bench-worker", case.name]).args([
@@ -151,10 +214,15 @@ fn difflab_side(case: &Case, threads: usize, s: &Settings) -> Result<f64> {
         "--seconds",
         &s.seconds.to_string(),
     ]);
-    rate_of(pin(&mut cmd, threads).output()?, "difflab")
+    let line = json_of(pin(&mut cmd, threads).output()?, "difflab")?;
+    Ok(Side {
+        rate: number(&line, "rate", "difflab")?,
+        user: number(&line, "user_s", "difflab")?,
+        system: number(&line, "sys_s", "difflab")?,
+    })
 }
 
-fn pytorch_side(case: &Case, threads: usize, s: &Settings) -> Result<f64> {
+fn pytorch_side(case: &Case, threads: usize, s: &Settings, compile: bool) -> Result<Reference> {
     let mut cmd = Command::new(&s.python);
     let size_flag = if case.name == "sample_mlp" { "--points" } else { "--batch" };
     cmd.arg(&s.reference)
@@ -171,7 +239,12 @@ fn pytorch_side(case: &Case, threads: usize, s: &Settings) -> Result<f64> {
     if case.steps > 0 {
         cmd.args(["--steps", &case.steps.to_string()]);
     }
-    rate_of(pin(&mut cmd, threads).output()?, "PyTorch")
+    if compile {
+        cmd.arg("--compile");
+    }
+    let side = if compile { "PyTorch compiled" } else { "PyTorch" };
+    let line = json_of(pin(&mut cmd, threads).output()?, side)?;
+    Ok(Reference { rate: number(&line, "rate", side)?, first: number(&line, "first_s", side)? })
 }
 
 /// Pins a side to `threads`: candle and rayon read RAYON_NUM_THREADS, PyTorch's OpenMP and MKL theirs.
@@ -180,8 +253,8 @@ fn pin(cmd: &mut Command, threads: usize) -> &mut Command {
     cmd.env("RAYON_NUM_THREADS", &n).env("OMP_NUM_THREADS", &n).env("MKL_NUM_THREADS", &n)
 }
 
-/// The `rate` of the JSON line a side prints last.
-fn rate_of(out: Output, side: &str) -> Result<f64> {
+/// The JSON line a side prints last, or why it failed.
+fn json_of(out: Output, side: &str) -> Result<serde_json::Value> {
     let stdout = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -190,9 +263,14 @@ fn rate_of(out: Output, side: &str) -> Result<f64> {
     }
     let line = stdout.lines().last().unwrap_or_default();
     serde_json::from_str::<serde_json::Value>(line)
-        .ok()
-        .and_then(|v| v.get("rate").and_then(|r| r.as_f64()))
-        .ok_or_else(|| Error::new(format!("the {side} side printed no rate (last line: {line:?})")))
+        .map_err(|_| Error::new(format!("the {side} side printed no result (last line: {line:?})")))
+}
+
+/// The number under `key` in a side's JSON line.
+fn number(line: &serde_json::Value, key: &str, side: &str) -> Result<f64> {
+    line.get(key)
+        .and_then(|r| r.as_f64())
+        .ok_or_else(|| Error::new(format!("the {side} side printed no {key} ({line})")))
 }
 
 #[cfg(test)]
@@ -202,15 +280,17 @@ mod tests {
     #[test]
     fn a_side_reports_its_rate_or_why_it_failed() {
         let ok = Command::new("sh")
-            .args(["-c", r#"echo '{"workload": "x", "rate": 12.5, "unit": "steps/s"}'"#])
+            .args(["-c", r#"echo '{"workload": "x", "rate": 12.5, "unit": "steps/s", "first_s": 3.0}'"#])
             .output()
             .unwrap();
-        assert_eq!(rate_of(ok, "PyTorch").unwrap(), 12.5);
+        let line = json_of(ok, "PyTorch").unwrap();
+        assert_eq!(number(&line, "rate", "PyTorch").unwrap(), 12.5);
+        assert!(number(&line, "user_s", "PyTorch").unwrap_err().message().contains("printed no user_s"));
         let failed = Command::new("sh").args(["-c", "echo 'no GPU' >&2; exit 3"]).output().unwrap();
-        let e = rate_of(failed, "PyTorch").unwrap_err();
+        let e = json_of(failed, "PyTorch").unwrap_err();
         assert!(e.message().contains("PyTorch side failed") && e.message().contains("no GPU"), "{}", e.message());
         let silent = Command::new("true").output().unwrap();
-        assert!(rate_of(silent, "difflab").unwrap_err().message().contains("printed no rate"));
+        assert!(json_of(silent, "difflab").unwrap_err().message().contains("printed no result"));
     }
 
     #[test]
@@ -222,6 +302,7 @@ mod tests {
             reference: PathBuf::from("benches/reference/workloads.py"),
             only: vec!["train_gan".into()],
             seconds: 0.1,
+            compile: true,
         };
         assert!(run(&s).unwrap_err().message().contains("unknown workload"));
         let s = Settings { only: vec![], threads: vec![0], ..s };

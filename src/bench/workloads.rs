@@ -1,7 +1,7 @@
 //! The benchmark workloads and difflab's side of them, each written as the Rhai a
 //! researcher would write; `difflab bench-worker` runs one and prints its rate as JSON.
 
-use super::timing::best_rate;
+use super::timing::{best_rate, Measured};
 use crate::diffusion::loss::{diffusion_loss, LossOptions, Weighting};
 use crate::diffusion::parameterization::Pred;
 use crate::diffusion::schedule::Schedule;
@@ -42,6 +42,7 @@ pub const WORKLOADS: &[Workload] = &[
     Workload { name: "train_mlp_composed", unit: "× train_mlp's speed", summary: "train_mlp with the MLP composed in the script from layers (Fourier features, 3×256, SiLU) vs the built-in mlp", reference: false },
     Workload { name: "sample_mlp", unit: "points·steps/s", summary: "the swirl MLP sampled with Heun", reference: true },
     Workload { name: "train_unet", unit: "steps/s", summary: "a UNet (32 channels, mults [1, 2]) on 1×16×16 images, ε-loss, AdamW", reference: true },
+    Workload { name: "train_unet_composed", unit: "× train_unet's speed", summary: "train_unet with the UNet composed in the script from layers (res_block, attention, conv2d, ...) vs the built-in unet", reference: false },
     Workload { name: "sample_unet", unit: "images/s", summary: "that UNet sampled with Heun", reference: true },
     Workload { name: "rm_parallel", unit: "× rm's speed", summary: "rm_parallel (44 steps, parts 4, rounds 2) vs rm (50 steps) on a 25-mode grid: equal sliced W2 (tests/methods.rs)", reference: false },
     Workload { name: "script_overhead", unit: "Rhai / Rust", summary: "train_mlp's loop in Rhai vs the same loop as one Rust function", reference: false },
@@ -61,6 +62,7 @@ pub const CPU_CASES: &[Case] = &[
     Case { name: "train_mlp_composed", size: 1024, steps: 0 },
     Case { name: "sample_mlp", size: 10_000, steps: 50 },
     Case { name: "train_unet", size: 128, steps: 0 },
+    Case { name: "train_unet_composed", size: 128, steps: 0 },
     Case { name: "sample_unet", size: 128, steps: 20 },
     Case { name: "rm_parallel", size: 8000, steps: 0 },
     Case { name: "script_overhead", size: 1024, steps: 0 },
@@ -73,6 +75,7 @@ pub const GPU_CASES: &[Case] = &[
     Case { name: "train_mlp_composed", size: 4096, steps: 0 },
     Case { name: "sample_mlp", size: 1_000_000, steps: 50 },
     Case { name: "train_unet", size: 128, steps: 0 },
+    Case { name: "train_unet_composed", size: 128, steps: 0 },
     Case { name: "sample_unet", size: 128, steps: 20 },
     Case { name: "rm_parallel", size: 1_000_000, steps: 0 },
     Case { name: "script_overhead", size: 4096, steps: 0 },
@@ -91,6 +94,49 @@ let net = network(layers, |m, x, t| m.body.forward(cat([x, m.xf.forward(x), m.ti
 let sched = vp_cosine();"#;
 const UNET: &str = r#"let net = unet(#{ image: [1, 16, 16] });
 let sched = vp_cosine();"#;
+/// The built-in `unet(#{ image: [1, 16, 16] })` composed from layers, block for block: the
+/// time embedding, residual blocks that take it, a strided convolution down, the middle
+/// blocks around pre-norm attention, the upward path over the skip connections, nearest
+/// upsampling and the output convolution.
+pub const UNET_COMPOSED: &str = r#"let e = 128;
+let layers = #{
+    time: sequential([sinusoidal_embedding(32), linear(32, e), silu(), linear(e, e)]),
+    conv_in: conv2d(1, 32, 3, #{ padding: 1 }),
+    down0: res_block(32, 32, #{ embedding: e }),
+    down: conv2d(32, 32, 3, #{ stride: 2, padding: 1 }),
+    down1: res_block(32, 64, #{ embedding: e }),
+    mid: sequential([
+        res_block(64, 64, #{ embedding: e }),
+        residual(sequential([group_norm(32, 64), attention(64, 1)])),
+        res_block(64, 64, #{ embedding: e }),
+    ]),
+    up1a: res_block(128, 64, #{ embedding: e }),
+    up1b: res_block(96, 64, #{ embedding: e }),
+    up: sequential([upsample(2), conv2d(64, 64, 3, #{ padding: 1 })]),
+    up0a: res_block(96, 32, #{ embedding: e }),
+    up0b: res_block(64, 32, #{ embedding: e }),
+    out: sequential([group_norm(32, 32), silu(), conv2d(32, 1, 3, #{ padding: 1 })]),
+};
+let net = network(layers, |m, x, t| {
+    let e = m.time.forward(t * 1000.0);
+    let h0 = m.conv_in.forward(x);
+    let h1 = m.down0.forward(h0, e);
+    let h2 = m.down.forward(h1);
+    let h3 = m.down1.forward(h2, e);
+    let h = m.mid.forward(h3, e);
+    h = m.up1b.forward(cat([m.up1a.forward(cat([h, h3], 1), e), h2], 1), e);
+    h = m.up.forward(h);
+    h = m.up0b.forward(cat([m.up0a.forward(cat([h, h1], 1), e), h0], 1), e);
+    m.out.forward(h)
+});
+let sched = vp_cosine();"#;
+
+/// A composed network's training case with the built-in network `builtin` (its Rhai) and its
+/// optimizer set up beside it as `builtin` and `builtin_opt`.
+fn composed((setup, body): (String, String), builtin: &str) -> (String, String) {
+    let builtin = builtin.replace("let net", "let builtin").replace("let sched = vp_cosine();", "");
+    (format!("{setup}\n{builtin}\nlet builtin_opt = adamw(builtin, #{{ lr: 1e-3, weight_decay: 0.0 }});"), body)
+}
 
 /// The Rhai that sets a case up and the Rhai of one iteration.
 fn script(case: &Case) -> Result<(String, String)> {
@@ -109,11 +155,8 @@ fn script(case: &Case) -> Result<(String, String)> {
     };
     Ok(match case.name {
         "train_mlp" | "script_overhead" => train(MLP, "swirl(100000)"),
-        "train_mlp_composed" => {
-            let (setup, body) = train(MLP_COMPOSED, "swirl(100000)");
-            let builtin = MLP.replace("let net", "let builtin").replace("let sched = vp_cosine();", "");
-            (format!("{setup}\n{builtin}\nlet builtin_opt = adamw(builtin, #{{ lr: 1e-3, weight_decay: 0.0 }});"), body)
-        }
+        "train_mlp_composed" => composed(train(MLP_COMPOSED, "swirl(100000)"), MLP),
+        "train_unet_composed" => composed(train(UNET_COMPOSED, "randn([4096, 1, 16, 16])"), UNET),
         "sample_mlp" => sample(MLP),
         "train_unet" => train(UNET, "randn([4096, 1, 16, 16])"),
         "sample_unet" => sample(UNET),
@@ -147,8 +190,8 @@ impl Bench {
         }
     }
 
-    /// Iterations per second of `body`, run as a Rhai loop.
-    fn rate(&mut self, body: &str, seconds: f64) -> Result<f64> {
+    /// Iterations per second of `body`, run as a Rhai loop, and its CPU time.
+    fn rate(&mut self, body: &str, seconds: f64) -> Result<Measured> {
         best_rate(seconds, |iters| {
             self.eval(&format!("for i in 0..{iters} {{ {body} }}"))?;
             finish_device_work()
@@ -165,33 +208,35 @@ fn finish_device_work() -> Result<()> {
     Ok(crate::tensor::device::default_device().synchronize()?)
 }
 
-/// Runs one case on the default device and returns its rate in its workload's unit.
-pub fn run_case(case: &Case, seconds: f64) -> Result<f64> {
+/// Runs one case on the default device and returns its rate in its workload's unit, with the
+/// CPU time per iteration of the case's own side (the composed network, the Rhai loop, ...).
+pub fn run_case(case: &Case, seconds: f64) -> Result<Measured> {
     let (setup, body) = script(case)?;
     let mut bench = Bench::new(&setup)?;
-    let rate = bench.rate(&body, seconds)?;
+    let own = bench.rate(&body, seconds)?;
+    let in_unit = |rate: f64| Ok(Measured { rate, ..own });
     match case.name {
-        "sample_mlp" => Ok(rate * (case.size * case.steps) as f64),
-        "sample_unet" => Ok(rate * case.size as f64),
+        "sample_mlp" => in_unit(own.rate * (case.size * case.steps) as f64),
+        "sample_unet" => in_unit(own.rate * case.size as f64),
         "rm_parallel" => {
             let rm =
                 bench.rate(&format!("sample(den, #{{ method: \"rm\", steps: 50, n: {} }});", case.size), seconds)?;
-            Ok(rate / rm)
+            in_unit(own.rate / rm.rate)
         }
-        "train_mlp_composed" => {
+        "train_mlp_composed" | "train_unet_composed" => {
             let builtin = format!(
                 "builtin_opt.step(diffusion_loss(builtin, sched, data.batch({}), #{{ pred: \"eps\" }}));",
                 case.size
             );
-            Ok(rate / bench.rate(&builtin, seconds)?)
+            in_unit(own.rate / bench.rate(&builtin, seconds)?.rate)
         }
-        "script_overhead" => Ok(rate / rust_training_rate(&bench, case.size, seconds)?),
-        _ => Ok(rate),
+        "script_overhead" => in_unit(own.rate / rust_training_rate(&bench, case.size, seconds)?.rate),
+        _ => Ok(own),
     }
 }
 
 /// Steps per second of the set-up training loop called from Rust, with no Rhai in it.
-fn rust_training_rate(bench: &Bench, batch: usize, seconds: f64) -> Result<f64> {
+fn rust_training_rate(bench: &Bench, batch: usize, seconds: f64) -> Result<Measured> {
     let net: Network = bench.get("net")?;
     let sched: Schedule = bench.get("sched")?;
     let data: Tensor = bench.get("data")?;
@@ -222,11 +267,13 @@ mod tests {
 
     #[test]
     fn a_small_case_runs_and_reports_a_rate() {
-        let rate = run_case(&Case { name: "sample_mlp", size: 64, steps: 2 }, 0.01).unwrap();
+        let rate = run_case(&Case { name: "sample_mlp", size: 64, steps: 2 }, 0.01).unwrap().rate;
         assert!(rate > 0.0 && rate.is_finite());
-        let overhead = run_case(&Case { name: "script_overhead", size: 16, steps: 0 }, 0.01).unwrap();
+        let overhead = run_case(&Case { name: "script_overhead", size: 16, steps: 0 }, 0.01).unwrap().rate;
         assert!(overhead > 0.05 && overhead < 20.0, "Rhai / Rust {overhead}");
-        let composed = run_case(&Case { name: "train_mlp_composed", size: 16, steps: 0 }, 0.01).unwrap();
-        assert!(composed > 0.05 && composed < 20.0, "composed / built-in {composed}");
+        for name in ["train_mlp_composed", "train_unet_composed"] {
+            let composed = run_case(&Case { name, size: 16, steps: 0 }, 0.01).unwrap().rate;
+            assert!(composed > 0.05 && composed < 20.0, "{name}: composed / built-in {composed}");
+        }
     }
 }

@@ -54,20 +54,33 @@ pub fn split(x: &Tensor, fraction: f64) -> Result<(Tensor, Tensor)> {
     Ok((x.narrow(0, 0, k)?, x.narrow(0, k as i64, n - k)?))
 }
 
-/// `x` mapped linearly from [lo, hi] to [-1, 1].
+/// `x` mapped linearly from [lo, hi] to [-1, 1] (integer data, such as image bytes, as floats).
 pub fn normalize(x: &Tensor, lo: f64, hi: f64) -> Result<Tensor> {
-    if lo.is_nan() || hi.is_nan() || hi <= lo {
-        crate::bail!("need lo < hi, got {lo} and {hi}");
-    }
-    Ok(Tensor::from_candle(x.candle().affine(2.0 / (hi - lo), -(hi + lo) / (hi - lo))?))
+    check_range(lo, hi)?;
+    Ok(Tensor::from_candle(as_float(x)?.candle().affine(2.0 / (hi - lo), -(hi + lo) / (hi - lo))?))
 }
 
-/// `x` mapped linearly from [-1, 1] back to [lo, hi].
+/// `x` mapped linearly from [-1, 1] back to [lo, hi] (integer data as floats).
 pub fn denormalize(x: &Tensor, lo: f64, hi: f64) -> Result<Tensor> {
-    if lo.is_nan() || hi.is_nan() || hi <= lo {
-        crate::bail!("need lo < hi, got {lo} and {hi}");
+    check_range(lo, hi)?;
+    Ok(Tensor::from_candle(as_float(x)?.candle().affine((hi - lo) / 2.0, (hi + lo) / 2.0)?))
+}
+
+/// A range for [`normalize`] and [`denormalize`]: finite, lo < hi.
+fn check_range(lo: f64, hi: f64) -> Result<()> {
+    if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+        crate::bail!("need finite lo < hi, got {lo} and {hi}");
     }
-    Ok(Tensor::from_candle(x.candle().affine((hi - lo) / 2.0, (hi + lo) / 2.0)?))
+    Ok(())
+}
+
+/// `x` itself when it holds floats, else converted to the default float type: an affine map
+/// of integers would round its factors to integers (and overflow on large ones).
+fn as_float(x: &Tensor) -> Result<Tensor> {
+    if x.is_float() {
+        return Ok(x.clone());
+    }
+    x.to_dtype(crate::tensor::dtype::DEFAULT_FLOAT)
 }
 
 #[cfg(test)]
@@ -90,5 +103,15 @@ mod tests {
         assert!((v[0] + 1.0).abs() < 1e-6 && (v[9] - 1.0).abs() < 1e-6);
         let back = denormalize(&n, 0.0, 9.0).unwrap().to_f64_vec().unwrap();
         assert!(back.iter().zip(x.to_f64_vec().unwrap()).all(|(a, b)| (a - b).abs() < 1e-5));
+    }
+
+    #[test]
+    fn integer_data_scales_as_floats_and_ranges_must_be_finite() {
+        let bytes = crate::tensor::create::from_i64(vec![0, 255], &[2], &Placement::default()).unwrap();
+        assert_eq!(normalize(&bytes, 0.0, 255.0).unwrap().to_f64_vec().unwrap(), vec![-1.0, 1.0]);
+        let signs = crate::tensor::create::from_i64(vec![-1, 1], &[2], &Placement::default()).unwrap();
+        assert_eq!(denormalize(&signs, 0.0, 1.0).unwrap().to_f64_vec().unwrap(), vec![0.0, 1.0]);
+        let err = denormalize(&signs, -1.0, f64::INFINITY).unwrap_err();
+        assert_eq!(err.message(), "need finite lo < hi, got -1 and inf");
     }
 }

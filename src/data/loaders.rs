@@ -9,7 +9,7 @@ use crate::tensor::shape::fmt_dims;
 use crate::tensor::{DType, Device, Tensor};
 use candle_core::WithDType;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The `.npy` element types [`load_npy`] reads, as listed in its errors.
 const NPY_DESCRS: &str = "<f4 <f8 <f2 <i8 <i4 <i2 |i1 |u1 <u4 |b1";
@@ -251,22 +251,14 @@ fn f16_to_f32(bits: u16) -> f32 {
     }
 }
 
-/// Writes `t` as a version 1.0 `.npy` file in C order, atomically (through
-/// `path` + `.tmp`, then a rename).
+/// Writes `t` as a version 1.0 `.npy` file in C order, atomically
+/// ([`crate::atomic_file::write_atomically`]).
 ///
 /// `f32`, `f64`, `i64`, `i32`, `i16`, `u8` and `u32` keep their type; the
 /// other float types (`f16`, `bf16`, ...) are written as `<f4`.
 pub fn save_npy(path: &Path, t: &Tensor) -> Result<()> {
     let bytes = npy_bytes(t).map_err(|e| e.context(path.display()))?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let written = std::fs::write(&tmp, &bytes).and_then(|()| std::fs::rename(&tmp, path));
-    if let Err(err) = written {
-        let _ = std::fs::remove_file(&tmp);
-        crate::bail!("{}: cannot write: {err}", path.display());
-    }
-    Ok(())
+    crate::atomic_file::write_atomically(path, &bytes)
 }
 
 fn npy_bytes(t: &Tensor) -> Result<Vec<u8>> {
@@ -642,7 +634,8 @@ mod tests {
             assert_eq!(back.dtype(), t.dtype());
             assert_eq!(values(&back), values(&t));
         }
-        assert!(!dir.path().join("a.npy.tmp").exists());
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("a.npy")], "no temporary file is left");
     }
 
     #[test]

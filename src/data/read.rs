@@ -29,7 +29,10 @@ pub fn read_text(path: &Path) -> Result<String> {
 }
 
 fn read_limited(path: &Path, limit: u64, text: bool) -> Result<Vec<u8>> {
-    let cannot = |e: std::io::Error| Error::new(format!("{}: cannot read: {e}", path.display()));
+    let cannot = |e: std::io::Error| {
+        let near = if e.kind() == std::io::ErrorKind::NotFound { near_names(path) } else { String::new() };
+        Error::new(format!("{}: cannot read: {e}{near}", path.display()))
+    };
     let file = std::fs::File::open(path).map_err(cannot)?;
     let meta = file.metadata().map_err(cannot)?;
     if meta.is_dir() {
@@ -67,6 +70,23 @@ fn read_limited(path: &Path, limit: u64, text: bool) -> Result<Vec<u8>> {
     }
 }
 
+/// `; did you mean "data/swirl.npy"?` for the files beside a missing `path` whose names are a
+/// small edit away from its name, or nothing.
+fn near_names(path: &Path) -> String {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().to_string()) else { return String::new() };
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let Ok(entries) = std::fs::read_dir(folder.unwrap_or(Path::new("."))) else { return String::new() };
+    let names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().to_string()).collect();
+    let shown: Vec<String> = crate::suggest::closest(&name, names.iter().map(String::as_str))
+        .iter()
+        .map(|c| format!("\"{}\"", folder.map_or(Path::new(c).to_path_buf(), |f| f.join(c)).display()))
+        .collect();
+    if shown.is_empty() {
+        return String::new();
+    }
+    format!("; did you mean {}?", shown.join(" or "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +98,18 @@ mod tests {
         let err = read_limited(Path::new("/dev/zero"), 3 << 20, false).unwrap_err();
         assert!(err.message().starts_with("/dev/zero: more than the memory limit of 3.0 MB to read"), "{err}");
         assert!(read_text(Path::new("/")).unwrap_err().message().ends_with("is a folder, not a file"));
+    }
+
+    #[test]
+    fn a_missing_file_suggests_a_near_name_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("swirl.npy"), b"x").unwrap();
+        std::fs::write(dir.path().join("other.csv"), b"x").unwrap();
+        let err = read_bounded(&dir.path().join("swril.npy")).unwrap_err().message().to_string();
+        let expected = format!("; did you mean \"{}\"?", dir.path().join("swirl.npy").display());
+        assert!(err.contains("cannot read: No such file or directory") && err.ends_with(&expected), "{err}");
+        let err = read_bounded(&dir.path().join("nothing_like_it.txt")).unwrap_err().message().to_string();
+        assert!(!err.contains("did you mean"), "{err}");
     }
 
     #[test]

@@ -78,7 +78,13 @@ impl Denoiser for NetworkDenoiser {
         check_row_sigmas(sigma, n)?;
         let (lo, hi) = self.sigma_range();
         if let Some(bad) = sigma.iter().find(|&&s| s > hi * (1.0 + 1e-6)) {
-            crate::bail!("σ = {bad} is beyond the {} schedule's range (σ ≤ {hi:.4})", self.sched.name());
+            let shown = crate::number_text::short;
+            crate::bail!(
+                "σ = {} is beyond the {} schedule's range (σ ≤ {})",
+                shown(*bad),
+                self.sched.name(),
+                shown(hi)
+            );
         }
         if sigma.iter().all(|&s| s == 0.0) {
             return Ok(x.clone());

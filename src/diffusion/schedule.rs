@@ -230,9 +230,12 @@ impl Schedule {
         }
     }
 
-    /// σ(t), the scale of the noise.
+    /// σ(t), the scale of the noise (for the VE and EDM schedules exactly σ_min and σ_max at
+    /// t = 0 and 1, where the closed forms land a few ulps off).
     pub fn sigma(&self, t: f64) -> f64 {
         match self {
+            Schedule::VeGeometric { sigma_min, .. } | Schedule::Edm { sigma_min, .. } if t == 0.0 => *sigma_min,
+            Schedule::VeGeometric { sigma_max, .. } | Schedule::Edm { sigma_max, .. } if t == 1.0 => *sigma_max,
             Schedule::VeGeometric { sigma_min, sigma_max } => sigma_min * (sigma_max / sigma_min).powf(t),
             Schedule::Edm { sigma_min, sigma_max, rho, .. } => {
                 let (lo, hi) = (sigma_min.powf(1.0 / rho), sigma_max.powf(1.0 / rho));

@@ -11,7 +11,7 @@ pub const MAX_STEPS: usize = 10_000_000;
 /// Checks a step count: at least 1 and at most [`MAX_STEPS`].
 pub fn check_steps(n: usize) -> Result<()> {
     if n == 0 || n > MAX_STEPS {
-        crate::bail!("the number of steps must be between 1 and {MAX_STEPS}, got {n}");
+        crate::bail!("steps must be an integer between 1 and {MAX_STEPS}, got {n}");
     }
     Ok(())
 }
@@ -68,8 +68,20 @@ pub fn karras_sigmas(n: usize, sigma_min: f64, sigma_max: f64, rho: f64) -> Resu
             (hi + ramp * (lo - hi)).powf(rho)
         })
         .collect();
+    exact_ends(&mut out, sigma_min, sigma_max);
     out.push(0.0);
     Ok(out)
+}
+
+/// Puts the ends of a list from σ_max down to σ_min at exactly those values: the closed forms
+/// land a few ulps off (σ_max = 80 came out as 79.99999999999997), which a printed list shows.
+fn exact_ends(list: &mut [f64], sigma_min: f64, sigma_max: f64) {
+    if let Some(first) = list.first_mut() {
+        *first = sigma_max;
+    }
+    if list.len() > 1 {
+        list[list.len() - 1] = sigma_min;
+    }
 }
 
 /// The spacings that are closed-form σ lists over a σ range, with no schedule needed
@@ -109,6 +121,7 @@ pub fn polyexponential_sigmas(n: usize, sigma_min: f64, sigma_max: f64, rho: f64
     } else {
         linspace(1.0, 0.0, n).map(|r| (r.powf(rho) * (hi - lo) + lo).exp()).collect()
     };
+    exact_ends(&mut out, sigma_min, sigma_max);
     out.push(0.0);
     Ok(out)
 }

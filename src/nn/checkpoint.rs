@@ -12,6 +12,9 @@ use std::path::Path;
 pub const KIND_KEY: &str = "difflab";
 /// The metadata key holding a network's architecture as JSON.
 pub const ARCH_KEY: &str = "architecture";
+/// The metadata key holding a network's mode, "train" or "eval" (dropout on or off), so an
+/// EMA's network (kept in eval mode) comes back as it was saved.
+pub const MODE_KEY: &str = "mode";
 
 /// Named tensors and string metadata, as read from a file.
 pub struct Contents {
@@ -65,18 +68,25 @@ fn computable(t: candle_core::Tensor) -> Result<candle_core::Tensor> {
     })
 }
 
-/// Saves a network with its architecture.
+/// Saves a network with its architecture and mode.
 pub fn save_network(net: &Network, path: &Path) -> Result<()> {
     let arch = serde_json::to_string(net.architecture()).map_err(|e| Error::new(e.to_string()))?;
-    let metadata = HashMap::from([(KIND_KEY.to_string(), "network".to_string()), (ARCH_KEY.to_string(), arch)]);
+    let mode = if net.is_training() { "train" } else { "eval" };
+    let metadata = HashMap::from([
+        (KIND_KEY.to_string(), "network".to_string()),
+        (ARCH_KEY.to_string(), arch),
+        (MODE_KEY.to_string(), mode.to_string()),
+    ]);
     write(path, &net.store().named_tensors(), metadata)
 }
 
-/// Loads a network saved by [`save_network`] onto `device`.
+/// Loads a network saved by [`save_network`] onto `device`, in the mode it was saved in
+/// (train mode for files that do not say), or the averaged network of an EMA file, in eval
+/// mode as the EMA keeps it.
 pub fn load_network(path: &Path, device: &Device) -> Result<Network> {
     let contents = read(path, device)?;
     let kind = contents.metadata.get(KIND_KEY).map(String::as_str);
-    if kind != Some("network") {
+    if kind != Some("network") && kind != Some("ema") {
         let what =
             kind.map_or("has no difflab metadata".to_string(), |k| format!("holds a difflab {k}, not a network"));
         crate::bail!("{}: {what}; read plain tensors with load_tensors(path)", path.display());
@@ -94,6 +104,8 @@ pub fn load_network(path: &Path, device: &Device) -> Result<Network> {
     crate::tensor::rng::with_rng(|rng| *rng = saved);
     let mut net = built.map_err(|e| e.context(path.display()))?;
     net.store_mut().load(&contents.tensors).map_err(|e| e.context(path.display()))?;
+    let eval = kind == Some("ema") || contents.metadata.get(MODE_KEY).map(String::as_str) == Some("eval");
+    net.set_training(!eval);
     Ok(net)
 }
 

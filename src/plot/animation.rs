@@ -82,7 +82,6 @@ impl Animation {
             crate::bail!("{}: an animation is saved as .gif", path.display());
         }
         let bytes = self.gif()?;
-        crate::atomic_file::create_parent(path)?;
         crate::atomic_file::write_atomically(path, &bytes)
     }
 

@@ -123,6 +123,25 @@ impl Figure {
         Ok(Self { kind, frame })
     }
 
+    /// A scatter plot of named `[N, 2]` point sets, each in its name's colour (the one a
+    /// script's figures give that name), for Rust programs and evcxr notebooks:
+    /// `Figure::scatter(&[("data", &data), ("heun", &x)], Frame::default())`.
+    pub fn scatter(sets: &[(&str, &crate::tensor::Tensor)], frame: Frame) -> Result<Self> {
+        let points = sets
+            .iter()
+            .map(|(label, t)| {
+                Ok(super::series::Points {
+                    label: label.to_string(),
+                    xy: super::series::xy_of(t, &format!("the set {label:?}"))?,
+                    color: (!label.is_empty()).then(|| super::palette::for_name(label)),
+                    alpha: 0.7,
+                    size: 2,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Self::new(Chart::Scatter(points).into(), frame)
+    }
+
     /// Draws into any plotters area; returns the data-to-pixel map of a 2-D chart.
     pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<Option<Mapping>> {
         match &self.kind {
@@ -174,7 +193,6 @@ impl Figure {
             Some("svg") => self.svg()?.into_bytes(),
             _ => crate::bail!("{}: the file name must end in .png or .svg", path.display()),
         };
-        crate::atomic_file::create_parent(path)?;
         crate::atomic_file::write_atomically(path, &bytes)
     }
 

@@ -1,6 +1,19 @@
 //! The data of a figure's series, already on the host in `f64`.
 
+use crate::error::Result;
+use crate::tensor::Tensor;
 use plotters::style::RGBColor;
+
+/// The rows of an `[N, 2]` tensor as points; `what` names it in the error for another shape.
+pub fn xy_of(t: &Tensor, what: &str) -> Result<Vec<(f64, f64)>> {
+    match t.dims() {
+        [_, 2] => Ok(t.to_f64_vec()?.chunks(2).map(|c| (c[0], c[1])).collect()),
+        [n, d] => crate::bail!(
+            "{what} must be an [N, 2] tensor, got shape [{n}, {d}]: pick two columns, e.g. x.narrow(1, 0, 2)"
+        ),
+        d => crate::bail!("{what} must be an [N, 2] tensor, got shape {d:?}"),
+    }
+}
 
 /// Points of a scatter plot.
 #[derive(Clone, Debug)]

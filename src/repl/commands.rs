@@ -8,7 +8,7 @@ use std::time::Instant;
 /// Every command with its one-line doc.
 pub const COMMANDS: &[(&str, &str)] = &[
     ("help", "this list, or `:help name` for a built-in's signatures and doc"),
-    ("vars", "the variables in scope, with their types"),
+    ("vars", "the variables in scope, with their types, and the functions defined"),
     ("reset", "forget every variable, function and import"),
     ("load", "`:load FILE` runs a script file in this session"),
     ("time", "`:time EXPR` evaluates and prints how long it took"),
@@ -42,8 +42,9 @@ pub fn run(session: &mut Session, line: &str) -> Flow {
         "time" if arg.is_empty() => eprintln!(":time needs an expression: `:time x.matmul(x)`"),
         "time" => {
             let started = Instant::now();
-            evaluate(session, "<time>", arg);
-            println!("time: {}", human_duration(started.elapsed().as_secs_f64()));
+            if evaluate(session, "<time>", arg).is_none() {
+                println!("time: {}", human_duration(started.elapsed().as_secs_f64()));
+            }
         }
         "quit" | "q" | "exit" => return Flow::Quit,
         other => {
@@ -66,8 +67,14 @@ fn vars(session: &Session) {
         };
         println!("  {name}{}: {typ}{detail}", if constant { " (const)" } else { "" });
     }
+    let mut functions = session.functions();
+    functions.sort();
+    for (name, params) in &functions {
+        any = true;
+        println!("  fn {name}({})", params.join(", "));
+    }
     if !any {
-        println!("  (no variables)");
+        println!("  (no variables or functions)");
     }
 }
 

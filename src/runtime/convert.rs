@@ -191,20 +191,6 @@ pub fn to_nested(t: &Tensor) -> Result<Dynamic> {
     Ok(build(&values, t.dims(), &leaf))
 }
 
-/// `v` with `digits` significant digits: fixed notation for magnitudes in
-/// [1e-3, 1e6), scientific otherwise.
-pub fn significant(v: f64, digits: usize) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return format!("{v}");
-    }
-    let magnitude = v.abs().log10().floor();
-    if !(-3.0..6.0).contains(&magnitude) {
-        return format!("{v:.*e}", digits - 1);
-    }
-    let decimals = (digits as f64 - 1.0 - magnitude).max(0.0) as usize;
-    format!("{v:.decimals$}")
-}
-
 /// A JSON value as a Rhai value: objects become maps, arrays arrays, numbers
 /// ints when integral and floats otherwise.
 pub fn from_json(v: serde_json::Value) -> Dynamic {
@@ -274,14 +260,6 @@ mod tests {
         assert_eq!(format!("{back:?}"), "[[1, 2], [3, 4]]");
         let f = from_nested(&arr(vec![1.into(), 2.5.into()]), inferred).unwrap();
         assert_eq!(f.dtype(), DType::F32);
-    }
-
-    #[test]
-    fn significant_digits() {
-        assert_eq!(significant(0.0123456, 3), "0.0123");
-        assert_eq!(significant(1234.5678, 4), "1235");
-        assert_eq!(significant(3.0, 4), "3.000");
-        assert_eq!(significant(1.5e-5, 2), "1.5e-5");
     }
 
     #[test]

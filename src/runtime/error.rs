@@ -154,6 +154,8 @@ pub struct ScriptError {
     pub location: Option<Location>,
     /// Outer calls, innermost first: `in function f called at x.rhai:3:5`.
     pub trace: Vec<String>,
+    /// A line of advice below the message, for mistakes habits from other languages make.
+    pub hint: Option<String>,
 }
 
 fn location(source: &str, pos: Position) -> Option<Location> {
@@ -164,10 +166,10 @@ fn location(source: &str, pos: Position) -> Option<Location> {
 }
 
 impl ScriptError {
-    /// An error in parsing `source`.
-    pub fn from_parse(err: ParseError, source: &str) -> Self {
+    /// An error in parsing `text`, the source named `source`.
+    pub fn from_parse(err: ParseError, source: &str, text: &str) -> Self {
         let ParseError(kind, pos) = err;
-        let hint = match &*kind {
+        let reserved = match &*kind {
             rhai::ParseErrorType::Reserved(word) => match word.as_str() {
                 "null" | "nil" | "void" => " (Rhai has () for no value)",
                 "var" => " (Rhai declares variables with `let`)",
@@ -179,8 +181,17 @@ impl ScriptError {
             }
             _ => "",
         };
-        let message = format!("{kind}{hint}");
-        Self { kind: ErrorKind::Syntax, message, location: location(source, pos), trace: vec![] }
+        let message = format!("{kind}{reserved}");
+        let mut location = location(source, pos);
+        let mut hint = None;
+        if let Some(l) = &mut location {
+            let (advice, moved) = super::hints::for_parse(&kind, text, l.line, l.column);
+            hint = advice;
+            if let Some((line, column)) = moved {
+                (l.line, l.column) = (line, column);
+            }
+        }
+        Self { kind: ErrorKind::Syntax, message, location, trace: vec![], hint }
     }
 
     /// An error in evaluating `source`. `explain_missing` turns Rhai's
@@ -232,6 +243,8 @@ impl ScriptError {
             let Some(l) = &location else { return false };
             source_text(&l.source).is_some_and(|text| assigns_at(&text, l.line, l.column, name))
         };
+        let in_function = trace.first().is_some_and(|t| t.starts_with("in function "));
+        let mut hint = None;
         let (kind, message) = match err {
             EvalAltResult::ErrorTerminated(..) => (ErrorKind::Interrupted, "interrupted".to_string()),
             EvalAltResult::ErrorStackOverflow(..) => (
@@ -244,20 +257,41 @@ impl ScriptError {
             EvalAltResult::ErrorDataTooLarge(what, _) => (ErrorKind::Runtime, super::sized::too_large(&what)),
             EvalAltResult::ErrorRuntime(value, _) => (ErrorKind::Runtime, value.to_string()),
             EvalAltResult::ErrorFunctionNotFound(signature, _) => (ErrorKind::Runtime, explain_missing(&signature)),
-            EvalAltResult::ErrorParsing(kind, _) => (ErrorKind::Syntax, kind.to_string()),
+            EvalAltResult::ErrorParsing(kind, _) => {
+                if let (Some(l), Some(text)) = (&location, location.as_ref().and_then(|l| source_text(&l.source))) {
+                    hint = super::hints::for_parse(&kind, &text, l.line, l.column).0;
+                }
+                (ErrorKind::Syntax, kind.to_string())
+            }
+            EvalAltResult::ErrorMismatchDataType(expected, actual, _) => {
+                let (expected, actual) = (super::hints::short_type(&expected), super::hints::short_type(&actual));
+                hint = super::hints::for_mismatch(&actual, &expected);
+                let shown = EvalAltResult::ErrorMismatchDataType(expected, actual, Position::NONE);
+                (ErrorKind::Runtime, shown.to_string())
+            }
+            EvalAltResult::ErrorMismatchOutputType(expected, actual, _) => {
+                let (expected, actual) = (super::hints::short_type(&expected), super::hints::short_type(&actual));
+                let shown = EvalAltResult::ErrorMismatchOutputType(expected, actual, Position::NONE);
+                (ErrorKind::Runtime, shown.to_string())
+            }
             EvalAltResult::ErrorModuleNotFound(path, _) => (ErrorKind::Runtime, module_not_found(&path)),
             EvalAltResult::ErrorVariableNotFound(name, _) => {
                 let hint = match name.as_str() {
                     "True" | "False" | "TRUE" | "FALSE" => " (Rhai writes true/false)".to_string(),
                     "None" | "NULL" | "undefined" => " (Rhai has () for no value)".to_string(),
                     n if assigned(n) => format!("; declare it first with `let {n} = ...`"),
-                    _ => String::new(),
+                    n => {
+                        if in_function {
+                            hint = Some(super::hints::for_variable_in_function(n));
+                        }
+                        String::new()
+                    }
                 };
                 (ErrorKind::Runtime, format!("Variable not found: {name}{hint}"))
             }
             other => (ErrorKind::Runtime, other.to_string()),
         };
-        Self { kind, message, location, trace }
+        Self { kind, message, location, trace, hint }
     }
 
     /// `FILE:LINE:COL: message` (or just the message when the place is unknown).
@@ -284,6 +318,10 @@ impl ScriptError {
                     " ".repeat(caret_at)
                 ));
             }
+        }
+        if let Some(hint) = &self.hint {
+            out.push_str("\n  hint: ");
+            out.push_str(hint);
         }
         for t in &self.trace {
             out.push_str("\n  ");
@@ -350,7 +388,8 @@ mod tests {
 
     #[test]
     fn reserved_words_from_other_languages_get_hints() {
-        let message = |text: &str| ScriptError::from_parse(rhai::Engine::new().compile(text).unwrap_err(), "t").message;
+        let message =
+            |text: &str| ScriptError::from_parse(rhai::Engine::new().compile(text).unwrap_err(), "t", text).message;
         assert_eq!(message("let a = null;"), "'null' is a reserved keyword (Rhai has () for no value)");
         assert_eq!(message("var a = 1;"), "'var' is a reserved keyword (Rhai declares variables with `let`)");
         assert_eq!(message("let i = 0; ++i;"), "'++' is a reserved symbol (Rhai writes `x += 1` and `x -= 1`)");
@@ -364,9 +403,13 @@ mod tests {
             message: "bad".into(),
             location: Some(Location { source: "a.rhai".into(), line: 2, column: 5 }),
             trace: vec!["in function f called at a.rhai:3:1".into()],
+            hint: Some("try this".into()),
         };
         let text = e.render(&|_| Some("let x = 1;\nlet y = z;\n".into()));
-        assert_eq!(text, "a.rhai:2:5: bad\n 2 | let y = z;\n   |     ^\n  in function f called at a.rhai:3:1");
+        assert_eq!(
+            text,
+            "a.rhai:2:5: bad\n 2 | let y = z;\n   |     ^\n  hint: try this\n  in function f called at a.rhai:3:1"
+        );
         assert_eq!(builtin_label("+"), "operator +");
     }
 }

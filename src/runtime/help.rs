@@ -373,7 +373,7 @@ impl Catalog {
 
     /// Names close to `name` (a common prefix or a small edit distance).
     pub fn similar(&self, name: &str) -> Vec<&str> {
-        super::suggest::similar(name, self.names())
+        crate::suggest::similar(name, self.names())
     }
 
     /// A message for Rhai's "function not found: name (types)": the forms that exist.

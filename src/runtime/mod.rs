@@ -10,6 +10,7 @@ pub mod display;
 pub mod engine;
 pub mod error;
 pub mod help;
+pub mod hints;
 pub mod nesting;
 pub mod options;
 pub mod output;
@@ -21,7 +22,6 @@ pub mod session;
 pub mod shared;
 pub mod sized;
 pub mod stdlib;
-pub mod suggest;
 
 pub use error::ScriptError;
 pub use session::{Completeness, Session};

@@ -17,7 +17,7 @@ impl CheckedOptions {
     /// suggests the closest accepted ones and lists them all).
     pub fn new(map: Map, accepted: &[&str]) -> Result<Self> {
         if let Some(key) = map.keys().find(|k| !accepted.contains(&k.as_str())) {
-            return Err(crate::Error::new(super::suggest::unknown_option(key, accepted)));
+            return Err(crate::Error::new(crate::suggest::unknown_option(key, accepted)));
         }
         Ok(Self { map, accepted: accepted.iter().map(|k| k.to_string()).collect() })
     }
@@ -63,6 +63,19 @@ impl CheckedOptions {
             Some(v) => match v.as_int() {
                 Ok(i) if i >= 0 => Ok(i as usize),
                 _ => Err(Self::wrong(key, "an integer >= 0", v)),
+            },
+        }
+    }
+
+    /// An integer option within `range`: `option `steps` must be an integer between 1 and 100,
+    /// got ...` for anything else, one message whatever was wrong.
+    pub fn count_in(&self, key: &str, default: usize, range: std::ops::RangeInclusive<usize>) -> Result<usize> {
+        let expected = || format!("an integer between {} and {}", range.start(), range.end());
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => match v.as_int() {
+                Ok(i) if i >= 0 && range.contains(&(i as usize)) => Ok(i as usize),
+                _ => Err(Self::wrong(key, &expected(), v)),
             },
         }
     }
@@ -181,6 +194,21 @@ mod tests {
         );
         assert_eq!(o.f64_in("eps", 1e-8, Range::Positive).unwrap_err().message(), "option `eps` must be > 0, got -1");
         assert_eq!(o.f64_in("d", 0.0, Range::UnitOpenAbove).unwrap(), 0.5);
+    }
+
+    #[test]
+    fn counts_out_of_range_or_of_the_wrong_type_get_one_message() {
+        let expected = |got: &str| format!("option `steps` must be an integer between 1 and 100, got {got}");
+        for (value, got) in [
+            (Dynamic::from(-1_i64), "an int (-1)"),
+            (Dynamic::from(0_i64), "an int (0)"),
+            (Dynamic::from(2.5), "a float (2.5)"),
+        ] {
+            let o = CheckedOptions::new(map(&[("steps", value)]), &["steps"]).unwrap();
+            assert_eq!(o.count_in("steps", 20, 1..=100).unwrap_err().message(), expected(got));
+        }
+        let o = CheckedOptions::new(map(&[("steps", Dynamic::from(100_i64))]), &["steps"]).unwrap();
+        assert_eq!(o.count_in("steps", 20, 1..=100).unwrap(), 100);
     }
 
     #[test]

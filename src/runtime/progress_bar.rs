@@ -2,8 +2,8 @@
 //! task's status message and its rate, drawn on standard error. A task that
 //! stops early (interrupted, or failed) leaves its bar where it stopped.
 
+use crate::number_text::significant;
 use crate::progress::ProgressSink;
-use crate::runtime::convert::significant;
 use indicatif::{HumanDuration, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use std::collections::HashMap;
 use std::io::IsTerminal;

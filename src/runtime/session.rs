@@ -80,7 +80,7 @@ impl Session {
         crate::interrupt::clear();
         self.sources.insert(name.to_string(), text.to_string());
         let mut ast =
-            self.engine.compile_with_scope(&self.scope, text).map_err(|e| ScriptError::from_parse(e, name))?;
+            self.engine.compile_with_scope(&self.scope, text).map_err(|e| ScriptError::from_parse(e, name, text))?;
         ast.set_source(name);
         let mut program = self.functions.merge(&ast);
         program.set_source(name);
@@ -103,6 +103,7 @@ impl Session {
                 message: format!("internal error (a bug in difflab; please report it): {panic}"),
                 location: None,
                 trace: vec![],
+                hint: None,
             }),
         }
     }
@@ -162,7 +163,7 @@ pub fn completeness(engine: &Engine, text: &str) -> Completeness {
     if unterminated || matches!(kind, rhai::ParseErrorType::UnexpectedEOF) || at_end(text, pos) {
         Completeness::Incomplete
     } else {
-        Completeness::Invalid(ScriptError::from_parse(err, "<input>").headline())
+        Completeness::Invalid(ScriptError::from_parse(err, "<input>", text).headline())
     }
 }
 

@@ -145,19 +145,18 @@ impl Distribution {
 }
 
 /// Fills `out` with the draw that starts at block `first_block` of `key`'s stream,
-/// splitting large draws across the machine's threads.
+/// splitting large draws across the rayon pool's threads (the values do not depend on the split).
 pub fn fill(dist: Distribution, key: [u32; 2], first_block: u64, out: &mut [f32]) {
+    use rayon::prelude::*;
     const PER_THREAD_MIN: usize = 1 << 16;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(out.len() / PER_THREAD_MIN).max(1);
+    let threads = rayon::current_num_threads().min(out.len() / PER_THREAD_MIN).max(1);
     if threads == 1 {
         return fill_range(dist, key, first_block, out);
     }
     let per = out.len().div_ceil(threads).next_multiple_of(4);
-    std::thread::scope(|s| {
-        for (i, part) in out.chunks_mut(per).enumerate() {
-            s.spawn(move || fill_range(dist, key, first_block + (i * per / 4) as u64, part));
-        }
-    });
+    out.par_chunks_mut(per)
+        .enumerate()
+        .for_each(|(i, part)| fill_range(dist, key, first_block + (i * per / 4) as u64, part));
 }
 
 fn fill_range(dist: Distribution, key: [u32; 2], first_block: u64, out: &mut [f32]) {

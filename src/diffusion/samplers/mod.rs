@@ -18,6 +18,7 @@ mod dpmpp_2m_sde;
 mod dpmpp_2s_ancestral;
 mod dpmpp_3m_sde;
 mod dpmpp_sde;
+mod draw;
 mod edm_stochastic;
 mod euler;
 mod euler_ancestral;
@@ -39,6 +40,7 @@ mod shortcut;
 mod ulmc;
 mod unipc;
 
+pub use draw::{draw, Drawn};
 pub use params::{OptionDefault, OptionSpec, ParamValue, Params};
 pub use run::{Callback, Noise, Record, Run, StepInfo};
 
@@ -121,7 +123,8 @@ pub const SAMPLERS: &[Sampler] = &[
 pub fn find(name: &str) -> Result<&'static Sampler> {
     SAMPLERS.iter().find(|s| s.name == name).ok_or_else(|| {
         let known: Vec<&str> = SAMPLERS.iter().map(|s| s.name).collect();
-        crate::Error::new(format!("unknown method \"{name}\"; the samplers are {}", known.join(", ")))
+        let close = crate::suggest::did_you_mean(name, known.iter().copied());
+        crate::Error::new(format!("unknown method \"{name}\";{close} the samplers are {}", known.join(", ")))
     })
 }
 

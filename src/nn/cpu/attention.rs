@@ -1,6 +1,7 @@
 //! The UNet's self-attention block (Ho et al. 2020, after Vaswani et al. 2017: group norm, a
-//! 1×1 convolution to queries, keys and values, single-head softmax attention over the pixels,
-//! a 1×1 output projection, plus the block's input) as one autograd op for `f32` on the CPU.
+//! 1×1 convolution to queries, keys and values, softmax attention over the pixels with one
+//! head or several, a 1×1 output projection, plus the block's input) as one autograd op for
+//! `f32` on the CPU.
 //!
 //! As separate candle ops the block is some twenty whole-batch tensors (the narrows of the
 //! queries, keys and values, transposed copies, the softmax's steps), each given a zeroed
@@ -30,6 +31,9 @@ pub(crate) struct AttentionWeights<'a> {
     pub qkv: (&'a Tensor, &'a Tensor),
     /// The output projection: kernel `[C, C, 1, 1]`, bias `[C]`.
     pub proj: (&'a Tensor, &'a Tensor),
+    /// Heads: head `h` attends with channels `h·C/heads..(h+1)·C/heads` of the queries, keys
+    /// and values (as `[N, L, 3, heads, C/heads]` splits them in multi-head attention).
+    pub heads: usize,
 }
 
 const NORM_W: usize = 0;
@@ -40,8 +44,8 @@ const PROJ_W: usize = 4;
 const PROJ_B: usize = 5;
 
 /// `x + proj(attention(norm(x)))` for `x` of `[N, C, H, W]` with the weights `wt`: queries,
-/// keys and values are the three `C`-channel thirds of the `qkv` convolution, and each pixel
-/// attends to every pixel of its image with weights `softmax(qᵀk / √C)`.
+/// keys and values are the three `C`-channel thirds of the `qkv` convolution, and in each head
+/// every pixel attends to every pixel of its image with weights `softmax(q_hᵀk_h / √(C/heads))`.
 pub(crate) fn attention(wt: &AttentionWeights, x: &Tensor) -> Result<Tensor> {
     let (_, c, h, w) = x.dims4()?;
     let tensors = [wt.norm.0, wt.norm.1, wt.qkv.0, wt.qkv.1, wt.proj.0, wt.proj.1];
@@ -50,7 +54,10 @@ pub(crate) fn attention(wt: &AttentionWeights, x: &Tensor) -> Result<Tensor> {
     if ranges.iter().zip(want).any(|(r, len)| r.len() != len) {
         crate::bail!("the attention block does not fit {:?} images", x.dims());
     }
-    let op = Attention { c, h, w, groups: wt.norm.2, ranges };
+    if wt.heads == 0 || c % wt.heads != 0 {
+        crate::bail!("{} heads do not divide {c} channels", wt.heads);
+    }
+    let op = Attention { c, h, w, groups: wt.norm.2, heads: wt.heads, ranges };
     Ok(x.contiguous()?.apply_op2(&Tensor::cat(&params, 0)?, op)?)
 }
 
@@ -62,6 +69,8 @@ struct Attention {
     w: usize,
     /// The group norm's group count.
     groups: usize,
+    /// Attention heads.
+    heads: usize,
     ranges: Vec<Range<usize>>,
 }
 
@@ -77,7 +86,8 @@ struct Forward {
     normed: Vec<f32>,
     /// Queries, keys and values, `[3C, P]`.
     qkv: Vec<f32>,
-    /// The attention weights, `[P, P]`: row `i` is pixel `i`'s softmax over the pixels.
+    /// The attention weights, `[heads, P, P]`: row `i` of head `h` is pixel `i`'s softmax over
+    /// the pixels.
     weights: Vec<f32>,
     /// The attended values before the projection, `[C, P]`.
     out: Vec<f32>,
@@ -111,15 +121,19 @@ impl Attention {
         matmul_into(&mut f.qkv, View::new(self.param(p, QKV_W), 3 * c, c), View::new(&f.normed, c, np), true, 1);
         let (q, kv) = f.qkv.split_at(c * np);
         let (k, v) = kv.split_at(c * np);
-        matmul_into(&mut f.weights, View::new(q, c, np).t(), View::new(k, c, np), false, 1);
-        let scale = 1.0 / (c as f32).sqrt();
-        for row in f.weights.chunks_mut(np) {
-            let top = row.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
-            row.iter_mut().for_each(|s| *s = exp((*s - top) * scale));
-            let total = lane_sum(row, row, |s, _| s) as f32;
-            row.iter_mut().for_each(|s| *s /= total);
+        let dh = c / self.heads;
+        let scale = 1.0 / (dh as f32).sqrt();
+        let head = |t, h| head_rows(t, h, dh, np);
+        for (h, (weights, out)) in f.weights.chunks_mut(np * np).zip(f.out.chunks_mut(dh * np)).enumerate() {
+            matmul_into(weights, head(q, h).t(), head(k, h), false, 1);
+            for row in weights.chunks_mut(np) {
+                let top = row.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
+                row.iter_mut().for_each(|s| *s = exp((*s - top) * scale));
+                let total = lane_sum(row, row, |s, _| s) as f32;
+                row.iter_mut().for_each(|s| *s /= total);
+            }
+            matmul_into(out, head(v, h), View::new(weights, np, np).t(), false, 1);
         }
-        matmul_into(&mut f.out, View::new(v, c, np), View::new(&f.weights, np, np).t(), false, 1);
     }
 
     fn scratch(&self) -> Forward {
@@ -127,7 +141,7 @@ impl Attention {
         Forward {
             normed: vec![0f32; c * np],
             qkv: vec![0f32; 3 * c * np],
-            weights: vec![0f32; np * np],
+            weights: vec![0f32; self.heads * np * np],
             out: vec![0f32; c * np],
         }
     }
@@ -153,7 +167,8 @@ impl Attention {
     #[inline(always)]
     fn backward_images(&self, x: &[f32], images: Range<usize>, gy: &[f32], p: &[f32], dx: &mut [f32]) -> Vec<f32> {
         let (c, np, len) = (self.c, self.pixels(), self.image_len());
-        let scale = 1.0 / (c as f32).sqrt();
+        let dh = c / self.heads;
+        let scale = 1.0 / (dh as f32).sqrt();
         let mut g = vec![0f32; p.len()];
         let (mut dgamma, mut dbeta) = (vec![0f32; c], vec![0f32; c]);
         let mut f = self.scratch();
@@ -174,21 +189,26 @@ impl Attention {
                 1,
             );
             matmul_into(&mut dout, View::new(self.param(p, PROJ_W), c, c).t(), View::new(gy, c, np), false, 1);
-            // out = v·Aᵀ: dv = dout·A, dA = doutᵀ·v
+            // per head, out = v·Aᵀ: dv = dout·A, dA = doutᵀ·v
             let (q, kv) = f.qkv.split_at(c * np);
             let (k, v) = kv.split_at(c * np);
             let (dq, dkv) = dqkv.split_at_mut(c * np);
             let (dk, dv) = dkv.split_at_mut(c * np);
-            matmul_into(dv, View::new(&dout, c, np), View::new(&f.weights, np, np), false, 1);
-            matmul_into(&mut dweights, View::new(&dout, c, np).t(), View::new(v, c, np), false, 1);
-            // the softmax: dS = A ⊙ (dA − Σⱼ dA·A), times the score scale
-            for (ds, a) in dweights.chunks_mut(np).zip(f.weights.chunks(np)) {
-                let dot = lane_sum(ds, a, |d, a| d * a) as f32;
-                ds.iter_mut().zip(a).for_each(|(d, &a)| *d = a * (*d - dot) * scale);
+            let head = |t, h| head_rows(t, h, dh, np);
+            let heads = dq.chunks_mut(dh * np).zip(dk.chunks_mut(dh * np)).zip(dv.chunks_mut(dh * np));
+            for (h, ((dq, dk), dv)) in heads.enumerate() {
+                let a = &f.weights[h * np * np..(h + 1) * np * np];
+                matmul_into(dv, head(&dout, h), View::new(a, np, np), false, 1);
+                matmul_into(&mut dweights, head(&dout, h).t(), head(v, h), false, 1);
+                // the softmax: dS = A ⊙ (dA − Σⱼ dA·A), times the score scale
+                for (ds, a) in dweights.chunks_mut(np).zip(a.chunks(np)) {
+                    let dot = lane_sum(ds, a, |d, a| d * a) as f32;
+                    ds.iter_mut().zip(a).for_each(|(d, &a)| *d = a * (*d - dot) * scale);
+                }
+                // S = qᵀk: dq = k·dSᵀ, dk = q·dS
+                matmul_into(dq, head(k, h), View::new(&dweights, np, np).t(), false, 1);
+                matmul_into(dk, head(q, h), View::new(&dweights, np, np), false, 1);
             }
-            // S = qᵀk: dq = k·dSᵀ, dk = q·dS
-            matmul_into(dq, View::new(k, c, np), View::new(&dweights, np, np).t(), false, 1);
-            matmul_into(dk, View::new(q, c, np), View::new(&dweights, np, np), false, 1);
             // the qkv convolution and the norm
             for (db, row) in g[self.ranges[QKV_B].clone()].iter_mut().zip(dqkv.chunks(np)) {
                 *db += lane_sum(row, row, |v, _| v) as f32;
@@ -222,6 +242,11 @@ impl Attention {
         g[self.ranges[NORM_B].clone()].copy_from_slice(&dbeta);
         g
     }
+}
+
+/// Head `h`'s `dh` channel rows of the `[C, P]` (or `[3C, P]`-third) matrix `t`.
+fn head_rows(t: &[f32], h: usize, dh: usize, np: usize) -> View<'_> {
+    View::new(&t[h * dh * np..(h + 1) * dh * np], dh, np)
 }
 
 impl CustomOp2 for Attention {

@@ -26,7 +26,9 @@ pub fn tokens(x: &Tensor, w: &Weights) -> Result<Tensor> {
     let part = |i: usize| -> Result<Tensor> { Ok(qkv.get(i)?.contiguous()?.reshape((n * h, l, dh))?) };
     let (q, k, v) = (part(0)?, part(1)?, part(2)?);
     let scores = (q.matmul(&k.t()?)? * (1.0 / (dh as f64).sqrt()))?;
-    let weights = candle_nn::ops::softmax_last_dim(&scores)?;
+    // candle_nn's softmax_last_dim has no backward (it is applied with apply_op1_no_bwd):
+    // queries and keys would get no gradient. This softmax is made of differentiable ops.
+    let weights = candle_nn::ops::softmax(&scores, candle_core::D::Minus1)?;
     let mixed = weights.matmul(&v)?.reshape((n, h, l, dh))?.transpose(1, 2)?.contiguous()?.reshape((n, l, d))?;
     Ok(mixed.broadcast_matmul(&w.out.0)?.broadcast_add(&w.out.1)?)
 }
@@ -71,5 +73,35 @@ mod tests {
         let image = x.transpose(1, 2).unwrap().reshape((1, 2, 1, 2)).unwrap();
         let by_pixels = pixels(&image, &w).unwrap().reshape((1, 2, 2)).unwrap().transpose(1, 2).unwrap();
         assert_eq!(by_pixels.to_vec3::<f64>().unwrap(), y);
+    }
+
+    /// Queries and keys get their gradient through the softmax (a softmax without backward
+    /// once left them at zero while the values trained): the loss's derivative along one
+    /// query weight equals its finite difference.
+    #[test]
+    fn queries_and_keys_get_gradients() {
+        let dev = Device::Cpu;
+        let qkv = candle_core::Var::randn(0f64, 0.5, (4, 12), &dev).unwrap();
+        let w = |qkv: &Tensor| Weights {
+            qkv: (qkv.clone(), Tensor::zeros(12, DType::F64, &dev).unwrap()),
+            out: (Tensor::eye(4, DType::F64, &dev).unwrap(), Tensor::zeros(4, DType::F64, &dev).unwrap()),
+            heads: 2,
+        };
+        let x = Tensor::randn(0f64, 1.0, (2, 5, 4), &dev).unwrap();
+        let target = Tensor::randn(0f64, 1.0, (2, 5, 4), &dev).unwrap();
+        let loss = |qkv: &Tensor| (tokens(&x, &w(qkv)).unwrap() - &target).unwrap().sqr().unwrap().sum_all().unwrap();
+        let grads = loss(&qkv).backward().unwrap();
+        let g = grads.get(&qkv).unwrap().to_vec2::<f64>().unwrap();
+        let h = 1e-6;
+        for (row, col) in [(1, 0), (2, 5)] {
+            // column 0 is a query's, 5 a key's
+            let bump = Tensor::zeros((4, 12), DType::F64, &dev)
+                .unwrap()
+                .slice_assign(&[row..row + 1, col..col + 1], &Tensor::full(h, (1, 1), &dev).unwrap())
+                .unwrap();
+            let (up, down) = ((qkv.as_tensor() + &bump).unwrap(), (qkv.as_tensor() - &bump).unwrap());
+            let diff = (loss(&up).to_scalar::<f64>().unwrap() - loss(&down).to_scalar::<f64>().unwrap()) / (2.0 * h);
+            assert!(g[row][col].abs() > 1e-6 && (g[row][col] - diff).abs() < 1e-6, "{} vs {diff}", g[row][col]);
+        }
     }
 }

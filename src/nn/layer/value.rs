@@ -55,20 +55,35 @@ impl Layer {
 
     /// The output for `x`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.forward_embedded(x, None)
+    }
+
+    /// The output for `x`, with `emb` (`[N, E]`) given to every `res_block` inside that takes
+    /// an embedding.
+    pub fn forward_embedded(&self, x: &Tensor, emb: Option<&Tensor>) -> Result<Tensor> {
         let device = self.store.device();
-        if self.store.count() > 0 && !x.device().same_device(&device) {
+        for t in std::iter::once(x).chain(emb) {
+            if self.store.count() > 0 && !t.device().same_device(&device) {
+                crate::bail!(
+                    "{} is on {} but the input is on {}",
+                    self.spec.signature(),
+                    crate::tensor::device::device_name(&device),
+                    crate::tensor::device::device_name(t.device())
+                );
+            }
+        }
+        if emb.is_some() && !self.spec.takes_embedding() {
             crate::bail!(
-                "{} is on {} but the input is on {}",
-                self.spec.signature(),
-                crate::tensor::device::device_name(&device),
-                crate::tensor::device::device_name(x.device())
+                "{} takes no embedding: only a res_block made with the embedding option (or a layer holding one) does",
+                self.spec.signature()
             );
         }
         let xs = match x.is_float() && self.store.count() > 0 {
             true => x.candle().to_dtype(self.store.dtype())?,
             false => x.candle().clone(),
         };
-        let y = self.spec.forward(&self.store, &self.prefix, &xs, self.is_training())?;
+        let y =
+            self.spec.forward_embedded(&self.store, &self.prefix, &xs, emb.map(Tensor::candle), self.is_training())?;
         Ok(Tensor::from_candle(y))
     }
 

@@ -44,6 +44,7 @@ impl AttentionBlock {
                 norm: (&n.weight, &n.bias, n.groups),
                 qkv: (&self.qkv.weight, &self.qkv.bias),
                 proj: (&self.proj.weight, &self.proj.bias),
+                heads: 1,
             };
             return attention::attention(&weights, x);
         }

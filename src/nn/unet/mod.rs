@@ -4,7 +4,6 @@
 //! upsampling, skip connections between the two paths.
 
 pub mod attention_block;
-pub mod res_block;
 
 use super::cpu::elementwise::cpu_f32_images;
 use super::cpu::upsample;
@@ -12,12 +11,12 @@ use super::embed::{init_time_mlp, time_mlp, TimeInput};
 use super::functional::per_example;
 use super::layer::conv::Conv2d;
 use super::layer::norm::{self, GroupNorm};
+use super::layer::res_block::ResBlock;
 use super::params::{Init, ParamStore};
 use crate::error::Result;
 use crate::tensor::create::Placement;
 use attention_block::AttentionBlock;
 use candle_core::Tensor;
-use res_block::ResBlock;
 use serde::{Deserialize, Serialize};
 
 /// The shape of a UNet.
@@ -91,7 +90,7 @@ impl UnetConfig {
         let resolutions = self.resolutions();
         for (l, &m) in self.mults.iter().enumerate() {
             for r in 0..self.res_blocks {
-                ResBlock::init(store, &format!("down.{l}.{r}"), (cur, ch * m), self.temb_dim(), at)?;
+                ResBlock::init(store, &format!("down.{l}.{r}"), (cur, ch * m), Some(self.temb_dim()), at)?;
                 cur = ch * m;
                 if self.attention_at.contains(&resolutions[l]) {
                     AttentionBlock::init(store, &format!("down.{l}.{r}.attn"), cur, at)?;
@@ -103,13 +102,13 @@ impl UnetConfig {
                 skips.push(cur);
             }
         }
-        ResBlock::init(store, "mid.0", (cur, cur), self.temb_dim(), at)?;
+        ResBlock::init(store, "mid.0", (cur, cur), Some(self.temb_dim()), at)?;
         AttentionBlock::init(store, "mid.attn", cur, at)?;
-        ResBlock::init(store, "mid.1", (cur, cur), self.temb_dim(), at)?;
+        ResBlock::init(store, "mid.1", (cur, cur), Some(self.temb_dim()), at)?;
         for (l, &m) in self.mults.iter().enumerate().rev() {
             for r in 0..=self.res_blocks {
                 let skip = skips.pop().expect("one skip per block on the way down");
-                ResBlock::init(store, &format!("up.{l}.{r}"), (cur + skip, ch * m), self.temb_dim(), at)?;
+                ResBlock::init(store, &format!("up.{l}.{r}"), (cur + skip, ch * m), Some(self.temb_dim()), at)?;
                 cur = ch * m;
                 if self.attention_at.contains(&resolutions[l]) {
                     AttentionBlock::init(store, &format!("up.{l}.{r}.attn"), cur, at)?;
@@ -140,7 +139,7 @@ impl UnetConfig {
         let mut skips = vec![h.clone()];
         for (l, _) in self.mults.iter().enumerate() {
             for r in 0..self.res_blocks {
-                h = ResBlock::at(store, &format!("down.{l}.{r}"))?.forward(&[&h], &temb, p)?;
+                h = ResBlock::at(store, &format!("down.{l}.{r}"))?.forward(&[&h], Some(&temb), p)?;
                 if self.attention_at.contains(&resolutions[l]) {
                     h = AttentionBlock::at(store, &format!("down.{l}.{r}.attn"))?.forward(&h)?;
                 }
@@ -151,13 +150,13 @@ impl UnetConfig {
                 skips.push(h.clone());
             }
         }
-        h = ResBlock::at(store, "mid.0")?.forward(&[&h], &temb, p)?;
+        h = ResBlock::at(store, "mid.0")?.forward(&[&h], Some(&temb), p)?;
         h = AttentionBlock::at(store, "mid.attn")?.forward(&h)?;
-        h = ResBlock::at(store, "mid.1")?.forward(&[&h], &temb, p)?;
+        h = ResBlock::at(store, "mid.1")?.forward(&[&h], Some(&temb), p)?;
         for (l, _) in self.mults.iter().enumerate().rev() {
             for r in 0..=self.res_blocks {
                 let skip = skips.pop().expect("one skip per block on the way down");
-                h = ResBlock::at(store, &format!("up.{l}.{r}"))?.forward(&[&h, &skip], &temb, p)?;
+                h = ResBlock::at(store, &format!("up.{l}.{r}"))?.forward(&[&h, &skip], Some(&temb), p)?;
                 if self.attention_at.contains(&resolutions[l]) {
                     h = AttentionBlock::at(store, &format!("up.{l}.{r}.attn"))?.forward(&h)?;
                 }

@@ -84,7 +84,7 @@ mod api {
                 return Ok(i.to_string());
             }
             let v = crate::runtime::convert::number_arg("value", &value)?;
-            Ok(crate::runtime::convert::significant(v, digits.clamp(1, 17) as usize))
+            Ok(crate::number_text::significant(v, digits.clamp(1, 17) as usize))
         })
     }
 
@@ -103,7 +103,7 @@ mod api {
         match options.keys().find(|k| !names.contains(&k.as_str())) {
             None => Ok(()),
             Some(key) => Err(crate::runtime::error::script_error(
-                format!("{function}: {}", crate::runtime::suggest::unknown_option(key, &names)),
+                format!("{function}: {}", crate::suggest::unknown_option(key, &names)),
                 ctx.call_position(),
             )),
         }

@@ -247,13 +247,15 @@ mod api {
         shapes(ctx, n, Map::new())
     }
 
-    /// A random minibatch of `n` rows (distinct when n ≤ rows) from the seeded generator.
+    /// A random minibatch of `n` rows from the seeded generator: distinct rows when n ≤ the rows
+    /// of `x`; for a larger n, drawn with replacement (rows repeat, as in a bootstrap sample).
     #[rhai_fn(name = "batch", return_raw)]
     pub fn batch(ctx: NativeCallContext, x: Tensor, n: INT) -> RhaiResult<Tensor> {
         guard(&ctx, || rows::batch(&x, count_arg("n", n)?))
     }
 
-    /// The same random rows of every tensor in a data map: `batch(#{ images, labels }, 64)`.
+    /// The same random rows of every tensor in a data map: `batch(#{ images, labels }, 64)`
+    /// (distinct rows when n ≤ the rows, drawn with replacement for a larger n).
     #[rhai_fn(name = "batch", return_raw)]
     pub fn batch_map(ctx: NativeCallContext, data: Map, n: INT) -> RhaiResult<Map> {
         guard(&ctx, || {

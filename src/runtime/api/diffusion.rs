@@ -207,6 +207,15 @@ mod api {
 
     /// The EDM schedule (Karras et al. 2022): α = 1, σ(t) ρ-interpolated from sigma_min (0.002) to
     /// sigma_max (80) with rho (7); sigma_data (0.5) sets its preconditioning and loss weight.
+    /// EDM training is `diffusion_loss(net, edm(), x0, #{ pred: "edm", weighting: "edm" })`: with
+    /// `pred: "edm"` the network is EDM's F and D(x, σ) = c_skip x + c_out F(c_in x, c_noise) is
+    /// applied for you (by the loss, `denoiser(net, sched, "edm")` and every sampler; table 1's
+    /// c_skip, c_out, c_in from sigma_data, see `edm_precond`); "edm" weighting is λ(σ) = 1/c_out²;
+    /// the training σ are lognormal, ln σ ~ N(−1.2, 1.2²), unless `times` says otherwise. Give
+    /// the network `time_embed: "log_sigma"`: its noise input is then σ and its embedding sees
+    /// c_noise = ln(σ)/4, computed inside the network (with the default "t" it sees the schedule's
+    /// t ∈ [0, 1] instead). Sample with "heun" (EDM's deterministic sampler) or "edm_stochastic".
+    /// `scripts/train_edm.rhai` trains one end to end.
     #[rhai_fn(return_raw)]
     pub fn edm(ctx: NativeCallContext, options: Options) -> RhaiResult<Schedule> {
         guard(&ctx, || schedule_from("edm", options))

@@ -80,6 +80,7 @@ pub fn option_keys(function: &str) -> Vec<&'static str> {
         metrics::OPTIONS,
         files::OPTIONS,
         methods::OPTIONS,
+        sample::OPTIONS,
     ];
     let mut keys: Vec<&'static str> = tables
         .iter()

@@ -118,7 +118,8 @@ mod api {
     /// A denoiser MLP on (x, noise level): `mlp(#{ dim: 2, hidden: [256, 256, 256], fourier: 16 })`.
     /// Options: dim (2), hidden ([256, 256, 256]), act ("silu"|"relu"|"gelu"|"tanh"), fourier (0: off;
     /// the number of random Fourier frequencies of x), fourier_scale (1.0), time_embed ("t": the second
-    /// input is t ∈ [0, 1]; "log_sigma": it is σ), time_dim (64), out (= dim), dtype, device.
+    /// input is t ∈ [0, 1], embedded as 1000·t; "log_sigma": it is σ, embedded as EDM's
+    /// c_noise = ln(σ)/4 — the one to use with `pred: "edm"`), time_dim (64), out (= dim), dtype, device.
     #[rhai_fn(return_raw)]
     pub fn mlp(ctx: NativeCallContext, options: Options) -> RhaiResult<Network> {
         guard(&ctx, || mlp_from(options))
@@ -218,7 +219,8 @@ mod api {
         guard(&ctx, || checkpoint::save_network(net, Path::new(path)))
     }
 
-    /// Rebuilds a network saved with `net.save(path)`, on the default device.
+    /// Rebuilds a network saved with `net.save(path)`, in the mode (train or eval) it was saved in, or
+    /// the averaged network of `ema.save(path)`, in eval mode as `ema.net` is; on the default device.
     #[rhai_fn(name = "load", return_raw)]
     pub fn load(ctx: NativeCallContext, path: &str) -> RhaiResult<Network> {
         guard(&ctx, || checkpoint::load_network(Path::new(path), &crate::tensor::device::default_device()))

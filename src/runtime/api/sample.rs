@@ -23,21 +23,42 @@ pub enum ScriptDenoiser {
     /// A Rust denoiser: a wrapped network or an exact mixture.
     Native(Arc<dyn Denoiser + Send + Sync>),
     /// A script function `|x, sigma| -> x0`.
-    Function(FnPtr),
+    Function(FunctionSpec),
 }
+
+/// A script function as a denoiser, with what the samplers need to know of it: the shape of
+/// one sample (so `sample(den, #{ n })` can draw the start) and the σ range it serves.
+#[derive(Clone)]
+pub struct FunctionSpec {
+    /// The function `|x, sigma| -> x0`.
+    pub f: FnPtr,
+    /// The shape of one sample, without the batch dimension, when given.
+    pub shape: Option<Vec<usize>>,
+    /// The lowest and highest σ the default σ lists span.
+    pub sigma_range: (f64, f64),
+}
+
+/// The option keys of `denoiser(|x, sigma| ..., #{ ... })`.
+pub const FUNCTION_KEYS: &[&str] = &["shape", "sigma_min", "sigma_max"];
+
+/// The options of the built-ins in this module, for completion.
+pub const OPTIONS: &[(&str, &[&str])] = &[("denoiser", FUNCTION_KEYS)];
+
+/// The σ range of a function denoiser given none: EDM's (Karras et al. 2022, table 1).
+const FUNCTION_SIGMA_RANGE: (f64, f64) = (0.002, 80.0);
 
 /// A script function used as a denoiser, for one call into the samplers. A
 /// script error inside it is kept whole and reported as it was.
 struct FunctionDenoiser<'a> {
     ctx: &'a NativeCallContext<'a>,
-    f: FnPtr,
+    spec: FunctionSpec,
     failure: RefCell<Option<Box<EvalAltResult>>>,
 }
 
 impl Denoiser for FunctionDenoiser<'_> {
     fn denoise(&self, x: &Tensor, sigma: &[f64]) -> crate::Result<Tensor> {
         let s = sigma_value(sigma, x)?;
-        match self.f.call_within_context::<Dynamic>(self.ctx, (Dynamic::from(x.clone()), s)) {
+        match self.spec.f.call_within_context::<Dynamic>(self.ctx, (Dynamic::from(x.clone()), s)) {
             Ok(v) => match v.read_lock::<Tensor>() {
                 Some(t) if t.dims() == x.dims() => Ok(t.clone()),
                 Some(t) => crate::bail!("the denoiser function returned shape {:?} for input {:?}", t.dims(), x.dims()),
@@ -56,11 +77,11 @@ impl Denoiser for FunctionDenoiser<'_> {
     }
 
     fn example_shape(&self) -> Option<Vec<usize>> {
-        None
+        self.spec.shape.clone()
     }
 
     fn sigma_range(&self) -> (f64, f64) {
-        (0.002, 80.0)
+        self.spec.sigma_range
     }
 }
 
@@ -93,6 +114,7 @@ pub const COMMON: &[&str] = &[
     "steps",
     "n",
     "x",
+    "z",
     "sigmas",
     "sigma_min",
     "sigma_max",
@@ -147,7 +169,7 @@ fn check_keys(sampler: &Sampler, own_keys: &[String]) -> crate::Result<()> {
         None => Ok(()),
         Some(key) => {
             let accepted: Vec<&str> = COMMON.iter().copied().chain(sampler.options.iter().map(|o| o.key)).collect();
-            Err(crate::Error::new(crate::runtime::suggest::unknown_option(key, &accepted)))
+            Err(crate::Error::new(crate::suggest::unknown_option(key, &accepted)))
         }
     }
 }
@@ -170,8 +192,8 @@ pub fn with_denoiser<T>(
                 )
             })?
             .map_err(|e| from_error(&label, e, pos)),
-        ScriptDenoiser::Function(fp) => {
-            let adapter = FunctionDenoiser { ctx, f: fp.clone(), failure: RefCell::new(None) };
+        ScriptDenoiser::Function(spec) => {
+            let adapter = FunctionDenoiser { ctx, spec: spec.clone(), failure: RefCell::new(None) };
             let result = f(&adapter);
             if let Some(original) = adapter.failure.into_inner() {
                 return Err(original);
@@ -223,7 +245,7 @@ fn sample_rows(
     lists: &[Vec<f64>],
     params: &Params,
 ) -> crate::Result<(Tensor, samplers::Record)> {
-    for key in ["callback", "trajectory", "noise", "steps", "spacing", "sigma_min", "sigma_max", "rho", "ays"] {
+    for key in ["callback", "trajectory", "noise", "z", "steps", "spacing", "sigma_min", "sigma_max", "rho", "ays"] {
         if o.opt_value(key).is_some() {
             crate::bail!("option `{key}` needs one sigma list for all rows, but `sigmas` gives one per row");
         }
@@ -255,6 +277,30 @@ fn sample_rows(
     Ok((out, run.record))
 }
 
+/// Whether the warning of [`warn_if_unit_noise`] was printed (once a process).
+static WARNED_UNIT_NOISE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Warns, once, when a start `x` looks like unit noise while the first level is large: `x` is
+/// the state at sigmas[0], so `randn` there starts the sampler far too close to the data.
+fn warn_if_unit_noise(x: &Tensor, sigma_max: f64) -> crate::Result<()> {
+    use std::sync::atomic::Ordering;
+    if sigma_max < 4.0 || x.numel() < 2 || WARNED_UNIT_NOISE.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    // on the tensor's device, reading back one number
+    let flat = x.candle().flatten_all()?.to_dtype(candle_core::DType::F64)?;
+    let std = flat.broadcast_sub(&flat.mean_all()?)?.sqr()?.mean_all()?.to_scalar::<f64>()?.sqrt();
+    if std < sigma_max / 4.0 && !WARNED_UNIT_NOISE.swap(true, Ordering::Relaxed) {
+        crate::runtime::output::eprint(&format!(
+            "sample: warning: `x` has standard deviation {} but sigmas[0] = {}: `x` is the state at sigmas[0] \
+             (noise already scaled by it); for unit noise give `z` instead (the start becomes z · sigmas[0])\n",
+            crate::number_text::short(std),
+            crate::number_text::short(sigma_max)
+        ));
+    }
+    Ok(())
+}
+
 /// The σ list of a `sample` call: given, or Karras / a schedule's spacing over the denoiser's range.
 fn sigma_list(o: &crate::runtime::options::CheckedOptions, den: &dyn Denoiser) -> crate::Result<Vec<f64>> {
     let sched = den.schedule();
@@ -264,8 +310,7 @@ fn sigma_list(o: &crate::runtime::options::CheckedOptions, den: &dyn Denoiser) -
         crate::diffusion::samplers::check_step_sigmas(&sigmas)?;
         return Ok(sigmas);
     }
-    let steps = o.usize_or("steps", 20)?;
-    crate::diffusion::timesteps::check_steps(steps).map_err(|e| e.context("option `steps`"))?;
+    let steps = o.count_in("steps", 20, 1..=crate::diffusion::timesteps::MAX_STEPS)?;
     let spacing = o.opt_string("spacing")?.unwrap_or_else(|| "karras".into());
     if spacing != "ays" && o.opt_value("ays").is_some() {
         crate::bail!("option `ays` names an Align Your Steps list: it needs spacing \"ays\", got \"{spacing}\"");
@@ -314,7 +359,10 @@ mod api {
     use std::sync::Arc;
 
     /// Wraps a trained network as a denoiser D(x, σ): `denoiser(net, sched, "eps")`. The prediction is
-    /// "eps", "x0", "v", "score" or "edm"; VP schedules are handled by rescaling x to α x.
+    /// "eps", "x0", "v", "score", "flow" or "edm"; VP schedules are handled by rescaling x to α x.
+    /// With "edm" the network is EDM's F and D = c_skip x + c_out F(c_in x, c_noise) (Karras et
+    /// al. 2022, table 1, from the schedule's sigma_data); a network with `time_embed: "log_sigma"`
+    /// gets σ and embeds c_noise = ln(σ)/4 itself (see `help("edm")`).
     #[rhai_fn(name = "denoiser", return_raw)]
     pub fn from_network(
         ctx: NativeCallContext,
@@ -325,10 +373,34 @@ mod api {
         guard(&ctx, || Ok(ScriptDenoiser::Native(Arc::new(NetworkDenoiser::new(net, sched, Pred::parse(pred)?)?))))
     }
 
-    /// A script function `|x, sigma| -> x0` as a denoiser (sigma is a number, or a tensor when rows differ).
+    /// A script function `|x, sigma| -> x0` as a denoiser (sigma is a number, or a tensor when
+    /// rows differ). It knows no data shape, so `sample` needs the start `x`; give the shape
+    /// with `denoiser(f, #{ shape: [2] })` to sample with `n`.
     #[rhai_fn(name = "denoiser")]
     pub fn from_function(f: FnPtr) -> ScriptDenoiser {
-        ScriptDenoiser::Function(f)
+        ScriptDenoiser::Function(super::FunctionSpec { f, shape: None, sigma_range: super::FUNCTION_SIGMA_RANGE })
+    }
+
+    /// A script function `|x, sigma| -> x0` as a denoiser that knows its data:
+    /// `denoiser(|x, s| x / (1.0 + s * s), #{ shape: [2], sigma_min: 0.002, sigma_max: 80.0 })`.
+    /// shape (one sample's shape, so `sample(den, #{ n })` draws the start), sigma_min and
+    /// sigma_max (the range the default σ lists span; 0.002 and 80, EDM's).
+    #[rhai_fn(name = "denoiser", return_raw)]
+    pub fn from_function_with(ctx: NativeCallContext, f: FnPtr, options: Options) -> RhaiResult<ScriptDenoiser> {
+        guard(&ctx, || {
+            let o = options::CheckedOptions::new(options, super::FUNCTION_KEYS)?;
+            let shape = match o.opt_array("shape")? {
+                Some(dims) => Some(crate::runtime::convert::shape(&dims).map_err(|e| e.context("option `shape`"))?),
+                None => None,
+            };
+            let (lo, hi) = super::FUNCTION_SIGMA_RANGE;
+            let lo = o.f64_in("sigma_min", lo, options::Range::Positive)?;
+            let hi = o.f64_in("sigma_max", hi, options::Range::Positive)?;
+            if lo >= hi {
+                crate::bail!("sigma_min ({lo}) must be below sigma_max ({hi})");
+            }
+            Ok(ScriptDenoiser::Function(super::FunctionSpec { f, shape, sigma_range: (lo, hi) }))
+        })
     }
 
     /// The exact denoiser of the mixture: the posterior mean E[x0 | x] under noise σ.
@@ -391,7 +463,9 @@ mod api {
     }
 
     /// Draws samples: `sample(den, #{ method: "heun", steps: 10, n: 4000 })`. Common options: method
-    /// ("heun"), steps (20), n or x (the start, noise at sigmas[0]), sigmas (a decreasing list; or
+    /// ("heun"), steps (20), n (draw the start: noise at sigmas[0]), x (the start as given: the state
+    /// at sigmas[0], noise already scaled by sigmas[0], not unit noise) or z (unit noise: the start
+    /// is z · sigmas[0]), sigmas (a decreasing list; or
     /// one list per row, as an array of lists or an [N, steps + 1] tensor, run in one batched
     /// denoiser call per round), or
     /// sigma_min/sigma_max/rho with spacing "karras" (the default; ρ = 7), "exponential",
@@ -450,9 +524,20 @@ mod api {
                 return Ok((out, record, Dynamic::from_array(rows.collect())));
             }
             let sigmas = sigma_list(&o, d)?;
-            let x = match o.opt_value("x") {
-                Some(v) => crate::runtime::convert::tensor_like(&v, None)?,
-                None => {
+            let x = match (o.opt_value("x"), o.opt_value("z")) {
+                (Some(_), Some(_)) => {
+                    crate::bail!("give the start as `x` (at sigmas[0]) or as `z` (unit noise), not both")
+                }
+                (Some(v), None) => {
+                    let x = crate::runtime::convert::tensor_like(&v, None)?;
+                    super::warn_if_unit_noise(&x, sigmas[0])?;
+                    x
+                }
+                (None, Some(v)) => {
+                    let z = crate::runtime::convert::tensor_like(&v, None).map_err(|e| e.context("option `z`"))?;
+                    Tensor::from_candle((z.candle() * sigmas[0])?)
+                }
+                (None, None) => {
                     let n = o.usize_or("n", 1000)?;
                     let Some(shape) = d.example_shape() else {
                         crate::bail!("this denoiser does not know its data shape: give the starting `x`");
@@ -546,9 +631,16 @@ mod api {
         match den {
             ScriptDenoiser::Native(d) => {
                 let (lo, hi) = d.sigma_range();
-                format!("denoiser over σ ∈ [{lo}, {hi}]")
+                let shown = crate::number_text::short;
+                format!("denoiser over σ ∈ [{}, {}]", shown(lo), shown(hi))
             }
-            ScriptDenoiser::Function(f) => format!("denoiser {}", f.fn_name()),
+            ScriptDenoiser::Function(spec) => {
+                let shown = crate::number_text::short;
+                let (lo, hi) = spec.sigma_range;
+                let shape = spec.shape.as_ref().map(|s| format!(", samples of shape {s:?}")).unwrap_or_default();
+                let from = if spec.f.is_anonymous() { "a closure".to_string() } else { spec.f.fn_name().to_string() };
+                format!("denoiser from {from} over σ ∈ [{}, {}]{shape}", shown(lo), shown(hi))
+            }
         }
     }
 }

@@ -25,7 +25,7 @@ fn fixed_limits(base: &crate::plot::Frame, shown: &[(f64, f64)]) -> crate::Resul
 /// The title of frame `i` of `count`: the base title and the state's σ (or its number).
 fn frame_title(base: &str, i: usize, count: usize, sigmas: &Option<Vec<f64>>) -> String {
     let when = match sigmas {
-        Some(s) => format!("σ = {}", crate::runtime::convert::significant(s[i], 3)),
+        Some(s) => format!("σ = {}", crate::number_text::significant(s[i], 3)),
         None => format!("state {i} of {}", count - 1),
     };
     if base.is_empty() {

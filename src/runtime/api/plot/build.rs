@@ -73,13 +73,7 @@ pub(super) fn points(v: &Dynamic, what: &str) -> crate::Result<Vec<(f64, f64)>> 
     let Some(t) = v.read_lock::<Tensor>().map(|t| t.clone()) else {
         crate::bail!("{what} must be an [N, 2] tensor, got {}", describe(v));
     };
-    match t.dims() {
-        [_, 2] => Ok(t.to_f64_vec()?.chunks(2).map(|c| (c[0], c[1])).collect()),
-        [n, d] => crate::bail!(
-            "{what} must be an [N, 2] tensor, got shape [{n}, {d}]: pick two columns, e.g. x.narrow(1, 0, 2)"
-        ),
-        d => crate::bail!("{what} must be an [N, 2] tensor, got shape {d:?}"),
-    }
+    crate::plot::series::xy_of(&t, what)
 }
 
 /// Element `i` of an array option, or the option itself when it is a single value.

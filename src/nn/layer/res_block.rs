@@ -1,7 +1,9 @@
 //! The UNet's residual block (Ho et al. 2020): group norm, SiLU, 3×3 convolution plus the
-//! block's projection of the time embedding, group norm, SiLU, dropout, 3×3 convolution,
-//! added to the input (through a 1×1 convolution where the channel count changes). On `f32`
-//! CPU images without dropout it runs as one fused op ([`crate::nn::cpu::res_block`]).
+//! block's projection of an embedding (the time embedding, where the block has one), group
+//! norm, SiLU, dropout, 3×3 convolution, added to the input (through a 1×1 convolution where
+//! the channel count changes). The built-in UNet is made of these, and scripts compose with
+//! them as `res_block(..)`. On `f32` CPU images without dropout it runs as one fused op
+//! ([`crate::nn::cpu::res_block`]).
 
 use crate::error::Result;
 use crate::nn::cpu::elementwise::cpu_f32_images;
@@ -10,60 +12,72 @@ use crate::nn::functional::dropout;
 use crate::nn::layer::conv::Conv2d;
 use crate::nn::layer::linear::Linear;
 use crate::nn::layer::norm::{self, GroupNorm};
-use crate::nn::params::{Init, ParamStore};
+use crate::nn::params::{child, Init, ParamStore};
 use crate::tensor::create::Placement;
 use candle_core::Tensor;
 
-/// A residual block over the parameter path `p`: `p.norm1`, `p.conv1`, `p.temb`, `p.norm2`,
-/// `p.conv2` and, where the channel count changes, `p.skip`.
+/// A residual block over the parameter path `p`: `p.norm1`, `p.conv1`, `p.temb` (where it
+/// takes an embedding), `p.norm2`, `p.conv2` and, where the channel count changes, `p.skip`.
 pub struct ResBlock {
     norm1: GroupNorm,
     conv1: Conv2d,
-    temb: Linear,
+    temb: Option<Linear>,
     norm2: GroupNorm,
     conv2: Conv2d,
     skip: Option<Conv2d>,
 }
 
 impl ResBlock {
-    /// Creates the parameters of a block from `cin` to `cout` channels with a `temb`-wide
-    /// time embedding.
+    /// Creates the parameters of a block from `cin` to `cout` channels, with the projection
+    /// of a `temb`-wide embedding when given (zero at the start, as in DDPM's code).
     pub fn init(
         store: &mut ParamStore,
         p: &str,
         (cin, cout): (usize, usize),
-        temb: usize,
+        temb: Option<usize>,
         at: &Placement,
     ) -> Result<()> {
-        norm::init(store, &format!("{p}.norm1"), cin, at)?;
-        Conv2d::init(store, &format!("{p}.conv1"), (cin, cout, 3), 1, at)?;
-        Linear::init(store, &format!("{p}.temb"), (temb, cout), Some(Init::Zeros), at)?;
-        norm::init(store, &format!("{p}.norm2"), cout, at)?;
-        Conv2d::init(store, &format!("{p}.conv2"), (cout, cout, 3), 1, at)?;
+        norm::init(store, &child(p, "norm1"), cin, at)?;
+        Conv2d::init(store, &child(p, "conv1"), (cin, cout, 3), 1, at)?;
+        if let Some(temb) = temb {
+            Linear::init(store, &child(p, "temb"), (temb, cout), Some(Init::Zeros), at)?;
+        }
+        norm::init(store, &child(p, "norm2"), cout, at)?;
+        Conv2d::init(store, &child(p, "conv2"), (cout, cout, 3), 1, at)?;
         if cin != cout {
-            Conv2d::init(store, &format!("{p}.skip"), (cin, cout, 1), 1, at)?;
+            Conv2d::init(store, &child(p, "skip"), (cin, cout, 1), 1, at)?;
         }
         Ok(())
     }
 
     /// The block at `p`.
     pub fn at(store: &ParamStore, p: &str) -> Result<Self> {
-        let skip = format!("{p}.skip");
+        let (skip, temb) = (child(p, "skip"), child(p, "temb"));
         Ok(Self {
-            norm1: GroupNorm::standard(store, &format!("{p}.norm1"))?,
-            conv1: Conv2d::same(store, &format!("{p}.conv1"), 1)?,
-            temb: Linear::at(store, &format!("{p}.temb"))?,
-            norm2: GroupNorm::standard(store, &format!("{p}.norm2"))?,
-            conv2: Conv2d::same(store, &format!("{p}.conv2"), 1)?,
-            skip: if store.has(&format!("{skip}.weight")) { Some(Conv2d::same(store, &skip, 1)?) } else { None },
+            norm1: GroupNorm::standard(store, &child(p, "norm1"))?,
+            conv1: Conv2d::same(store, &child(p, "conv1"), 1)?,
+            temb: if store.has(&child(&temb, "weight")) { Some(Linear::at(store, &temb)?) } else { None },
+            norm2: GroupNorm::standard(store, &child(p, "norm2"))?,
+            conv2: Conv2d::same(store, &child(p, "conv2"), 1)?,
+            skip: if store.has(&child(&skip, "weight")) { Some(Conv2d::same(store, &skip, 1)?) } else { None },
         })
     }
 
     /// The block on the channels of `parts` one after the other (the input, or the upward
-    /// path and its skip connection) with time embedding `temb` and dropout `drop`.
-    pub fn forward(&self, parts: &[&Tensor], temb: &Tensor, drop: f64) -> Result<Tensor> {
-        // the time term joins conv1's bias, one per image
-        let bias = self.temb.forward(&temb.silu()?)?.broadcast_add(&self.conv1.bias)?;
+    /// path and its skip connection) with the embedding `temb` (`[N, E]`, SiLU applied here)
+    /// and dropout `drop`. A block with an embedding projection needs `temb`; one without
+    /// takes none.
+    pub fn forward(&self, parts: &[&Tensor], temb: Option<&Tensor>, drop: f64) -> Result<Tensor> {
+        let n = parts[0].dim(0)?;
+        // the embedding's term joins conv1's bias, one per image
+        let bias = match (&self.temb, temb) {
+            (Some(proj), Some(temb)) => proj.forward(&temb.silu()?)?.broadcast_add(&self.conv1.bias)?,
+            (None, None) => self.conv1.bias.unsqueeze(0)?.broadcast_as((n, self.conv1.bias.elem_count()))?,
+            (Some(_), None) => crate::bail!("the block adds an embedding: give it as forward(x, embedding)"),
+            (None, Some(_)) => {
+                crate::bail!("the block has no embedding projection (make it with the embedding option)")
+            }
+        };
         if drop <= 0.0 && parts.iter().all(|x| cpu_f32_images(x)) {
             return res_block::res_block(&self.weights(), parts, &bias);
         }
@@ -105,7 +119,8 @@ mod tests {
     /// too), with `cin` input and `cout` output channels.
     fn random_block(cin: usize, cout: usize) -> ParamStore {
         let mut store = ParamStore::new();
-        ResBlock::init(&mut store, "b", (cin, cout), 4, &Placement { dtype: DType::F32, device: Device::Cpu }).unwrap();
+        ResBlock::init(&mut store, "b", (cin, cout), Some(4), &Placement { dtype: DType::F32, device: Device::Cpu })
+            .unwrap();
         for (_, v) in store.params() {
             v.set(&Tensor::randn(0f32, 0.5, v.shape(), &Device::Cpu).unwrap()).unwrap();
         }

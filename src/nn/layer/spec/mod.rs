@@ -3,13 +3,17 @@
 //! generator) and how it maps an input to an output. Weights of dense layers are stored
 //! `[in, out]` (`x @ W`), as difflab's built-in networks store them.
 
+pub mod fused;
+
 use super::super::act::Act;
-use super::super::cpu::{dense, rows};
+use super::super::cpu::elementwise::cpu_f32_images;
+use super::super::cpu::{dense, rows, upsample};
 use super::super::functional;
 use super::super::params::{child, Init, ParamStore};
 use super::conv::Conv2d;
 use super::linear::{DenseStack, Linear};
 use super::norm::{self, GroupNorm, LayerNorm};
+use super::res_block::ResBlock;
 use crate::error::Result;
 use crate::tensor::create::Placement;
 use candle_core::{Tensor, D};
@@ -109,6 +113,20 @@ pub enum LayerSpec {
         /// The inner layer.
         inner: Box<LayerSpec>,
     },
+    /// The UNet's residual block ([`ResBlock`]: group norm, SiLU, 3×3 convolution plus a
+    /// projection of the embedding, group norm, SiLU, dropout, 3×3 convolution, added to the
+    /// input or its 1×1 projection).
+    ResBlock {
+        /// Input channels.
+        inputs: usize,
+        /// Output channels.
+        outputs: usize,
+        /// The width of the embedding (the time embedding) its forward takes beside the
+        /// input; without one it takes none.
+        embedding: Option<usize>,
+        /// Dropout before the second convolution, in training mode.
+        dropout: f64,
+    },
 }
 
 /// The largest size (features, channels, table rows) a layer may take.
@@ -191,6 +209,25 @@ impl LayerSpec {
             LayerSpec::Activation { .. } => Ok(()),
             LayerSpec::Sequential { layers } => layers.iter().try_for_each(LayerSpec::validate),
             LayerSpec::Residual { inner } => inner.validate(),
+            LayerSpec::ResBlock { inputs, outputs, embedding, dropout } => {
+                positive("res_block's inputs", *inputs)?;
+                positive("res_block's outputs", *outputs)?;
+                if let Some(e) = embedding {
+                    positive("res_block's embedding", *e)?;
+                }
+                if !(0.0..1.0).contains(dropout) {
+                    crate::bail!("res_block's dropout must be in [0, 1), got {dropout}");
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether the layer, or a layer inside it, takes an embedding beside its input.
+    pub fn takes_embedding(&self) -> bool {
+        match self {
+            LayerSpec::ResBlock { embedding, .. } => embedding.is_some(),
+            other => other.children().iter().any(|(_, l)| l.takes_embedding()),
         }
     }
 
@@ -217,6 +254,11 @@ impl LayerSpec {
             LayerSpec::Activation { act } => format!("{}()", act.name()),
             LayerSpec::Sequential { layers } => format!("sequential({} layers)", layers.len()),
             LayerSpec::Residual { inner } => format!("residual({})", inner.signature()),
+            LayerSpec::ResBlock { inputs, outputs, embedding, dropout } => format!(
+                "res_block({inputs} -> {outputs}{}{})",
+                embedding.map_or(String::new(), |e| format!(", embedding {e}")),
+                if *dropout > 0.0 { format!(", dropout {dropout}") } else { String::new() }
+            ),
         }
     }
 
@@ -264,6 +306,9 @@ impl LayerSpec {
                     layer.init(store, &name(&sub), at)?;
                 }
             }
+            LayerSpec::ResBlock { inputs, outputs, embedding, .. } => {
+                ResBlock::init(store, prefix, (*inputs, *outputs), *embedding, at)?;
+            }
             LayerSpec::Dropout { .. }
             | LayerSpec::Sinusoidal { .. }
             | LayerSpec::Upsample { .. }
@@ -274,10 +319,30 @@ impl LayerSpec {
 
     /// The layer's output for `x`, reading its parameters from `store` under `prefix`.
     pub fn forward(&self, store: &ParamStore, prefix: &str, x: &Tensor, training: bool) -> Result<Tensor> {
-        self.forward_unchecked(store, prefix, x, training).map_err(|e| e.context(self.signature()))
+        self.forward_embedded(store, prefix, x, None, training)
     }
 
-    fn forward_unchecked(&self, store: &ParamStore, prefix: &str, x: &Tensor, training: bool) -> Result<Tensor> {
+    /// [`LayerSpec::forward`] with an embedding `[N, E]` for the residual blocks inside that
+    /// take one (every such block gets the same).
+    pub fn forward_embedded(
+        &self,
+        store: &ParamStore,
+        prefix: &str,
+        x: &Tensor,
+        emb: Option<&Tensor>,
+        training: bool,
+    ) -> Result<Tensor> {
+        self.forward_unchecked(store, prefix, x, emb, training).map_err(|e| e.context(self.signature()))
+    }
+
+    fn forward_unchecked(
+        &self,
+        store: &ParamStore,
+        prefix: &str,
+        x: &Tensor,
+        emb: Option<&Tensor>,
+        training: bool,
+    ) -> Result<Tensor> {
         let get = |n: &str| store.get(&child(prefix, n));
         match self {
             LayerSpec::Linear { inputs, .. } => {
@@ -365,6 +430,9 @@ impl LayerSpec {
                     |d: usize| d.checked_mul(*factor).ok_or_else(|| crate::Error::new("the output size overflows"));
                 let (h, w) = (size(h)?, size(w)?);
                 crate::memory::check_shape(&[n, c, h, w], x.dtype().size_in_bytes())?;
+                if *factor == 2 && cpu_f32_images(x) {
+                    return upsample::upsample2(x);
+                }
                 Ok(x.upsample_nearest2d(h, w)?)
             }
             LayerSpec::Activation { act } => act.apply(x),
@@ -390,18 +458,40 @@ impl LayerSpec {
                     }
                     // this layer, or the whole dense run the fused op does not take, one by one
                     for (j, layer) in layers.iter().enumerate().skip(i).take(run.max(1)) {
-                        h = layer.forward(store, &child(prefix, &j.to_string()), &h, training)?;
+                        h = layer.forward_embedded(store, &child(prefix, &j.to_string()), &h, emb, training)?;
                     }
                     i += run.max(1);
                 }
                 Ok(h)
             }
             LayerSpec::Residual { inner } => {
-                let y = inner.forward(store, &child(prefix, "inner"), x, training)?;
+                let path = child(prefix, "inner");
+                if !inner.takes_embedding() {
+                    if let Some(y) = fused::residual(inner, store, &path, x)? {
+                        return Ok(y);
+                    }
+                }
+                let y = inner.forward_embedded(store, &path, x, emb, training)?;
                 if y.dims() != x.dims() {
                     crate::bail!("the inner layer gives {:?}, which cannot be added to its input", y.dims());
                 }
                 Ok((x + y)?)
+            }
+            LayerSpec::ResBlock { inputs, outputs, embedding, dropout } => {
+                self.expect(x.rank() == 4 && x.dim(1)? == *inputs, x, &format!("[N, {inputs}, H, W]"))?;
+                let (n, _, h, w) = x.dims4()?;
+                let emb = match (embedding, emb) {
+                    (Some(e), Some(t)) if t.dims() != [n, *e] => {
+                        crate::bail!("expected an embedding of [{n}, {e}], got {:?}", t.dims())
+                    }
+                    (None, _) => None,
+                    (Some(_), None) => crate::bail!("needs the embedding: forward(x, embedding)"),
+                    (Some(_), t) => t,
+                };
+                crate::memory::check_shape(&[n, *outputs, h, w], x.dtype().size_in_bytes())?;
+                let emb = emb.map(|t| t.to_dtype(x.dtype())).transpose()?;
+                let drop = if training { *dropout } else { 0.0 };
+                ResBlock::at(store, prefix)?.forward(&[x], emb.as_ref(), drop)
             }
         }
     }

@@ -46,14 +46,27 @@ pub fn similar<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     scored.into_iter().take(5).map(|(_, n)| n).collect()
 }
 
+/// The `candidates` nearest to `name`: those of [`similar`]'s at its smallest distance.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let close = similar(name, candidates);
+    let best = close.first().map(|c| edit_distance(name, c));
+    close.into_iter().filter(|c| Some(edit_distance(name, c)) == best).collect()
+}
+
+/// ` did you mean "a" or "b"?` for the [`closest`] candidates, or nothing when none is close.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    let named: Vec<String> = closest(name, candidates).iter().map(|c| format!("\"{c}\"")).collect();
+    if named.is_empty() {
+        return String::new();
+    }
+    format!(" did you mean {}?", named.join(" or "))
+}
+
 /// The message for an option key that `accepted` lacks: the closest accepted keys as a
 /// suggestion, then every accepted key, as in
 /// ``unknown option `metod`; did you mean `method`? accepted: method, steps``.
 pub fn unknown_option(key: &str, accepted: &[&str]) -> String {
-    let close = similar(key, accepted.iter().copied());
-    let best = close.first().map(|k| edit_distance(key, k));
-    let named: Vec<String> =
-        close.iter().filter(|k| Some(edit_distance(key, k)) == best).map(|k| format!("`{k}`")).collect();
+    let named: Vec<String> = closest(key, accepted.iter().copied()).iter().map(|k| format!("`{k}`")).collect();
     match named.is_empty() {
         true => format!("unknown option `{key}`; accepted: {}", accepted.join(", ")),
         false => {
@@ -65,6 +78,12 @@ pub fn unknown_option(key: &str, accepted: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn near_names_are_suggested() {
+        assert_eq!(did_you_mean("dpmpp2m", ["dpmpp_2m", "dpmpp_2s", "heun"]), " did you mean \"dpmpp_2m\"?");
+        assert_eq!(did_you_mean("zzz", ["heun"]), "");
+    }
 
     #[test]
     fn distances_count_characters() {
