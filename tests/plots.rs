@@ -4,36 +4,13 @@
 mod common;
 
 use common::difflab;
+use common::figures::{dark_pixels, figure, near, svg_texts};
 use difflab::plot::{Chart, Figure, Kind};
-use difflab::runtime::Session;
-
-/// The figure a script's last expression makes, run in-process.
-fn figure(script: &str) -> Figure {
-    let value = Session::new(vec![]).eval("figure.rhai", script).unwrap_or_else(|e| panic!("{script}: {e:?}"));
-    let fig = value.read_lock::<Figure>().unwrap_or_else(|| panic!("{script} made no figure")).clone();
-    fig
-}
-
-/// The text of every `<text>` element of an SVG document.
-fn svg_texts(svg: &str) -> Vec<String> {
-    svg.split("<text")
-        .skip(1)
-        .filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim().to_string()))
-        .collect()
-}
-
-/// Pixels of `rgb` within 60 of `color` in every channel.
-fn near(p: &image::Rgb<u8>, color: (u8, u8, u8)) -> bool {
-    let d = |a: u8, b: u8| (a as i32 - b as i32).abs() < 60;
-    d(p[0], color.0) && d(p[1], color.1) && d(p[2], color.2)
-}
 
 /// The figure rendered, with its plotting rectangle in pixels `(left, top, right, bottom)`.
 fn rendered(fig: &Figure) -> (image::RgbImage, (i32, i32, i32, i32)) {
-    let (rgb, map) = fig.render_rgb().unwrap();
-    let m = map.expect("a chart has a data-to-pixel map");
-    let img = image::RgbImage::from_raw(fig.frame.width, fig.frame.height, rgb).unwrap();
-    (img, (m.px.0, m.py.1, m.px.1, m.py.0))
+    let (img, m) = common::figures::rendered(fig);
+    (img, common::figures::plot_box(&m))
 }
 
 #[test]
@@ -87,7 +64,7 @@ fn limits_hide_what_lies_outside_instead_of_piling_it_on_the_frame() {
     // 200 points inside [-1, 1]², 50 far outliers; the limits are [-2, 2]²
     let fig = figure(
         "seed(1); let x = cat([randn([200, 2]).clamp(-1.0, 1.0), randn([50, 2]) * 10.0 + 20.0], 0);
-         scatter(x, #{ xlim: [-2, 2], ylim: [-2, 2], size: 3, alpha: 1.0 })",
+         scatter(x, #{ xlim: [-2, 2], ylim: [-2, 2], marker_size: 3, alpha: 1.0 })",
     );
     let (img, (left, top, right, bottom)) = rendered(&fig);
     let blue = (0x1f, 0x77, 0xb4);
@@ -128,20 +105,6 @@ fn a_name_keeps_its_colour_across_figures_and_orders() {
     second.reverse();
     assert_eq!(first, second);
     assert_ne!(first[0].1, first[1].1);
-}
-
-/// Dark pixels (text, axes) in a rectangle of an RGB image.
-fn dark_pixels(img: &image::RgbImage, x0: u32, y0: u32, x1: u32, y1: u32) -> usize {
-    let mut n = 0;
-    for y in y0..y1.min(img.height()) {
-        for x in x0..x1.min(img.width()) {
-            let p = img.get_pixel(x, y);
-            if p[0] < 90 && p[1] < 90 && p[2] < 90 {
-                n += 1;
-            }
-        }
-    }
-    n
 }
 
 #[test]
@@ -192,6 +155,14 @@ fn plots_demo_writes_every_kind_with_text_and_no_system_fonts() {
         // the legend box sits in the upper right of the plotting area
         assert!(dark_pixels(&img, img.width() - 130, 35, img.width() - 10, 110) > 40, "{kind}: no legend text");
     }
+    // the figure for a paper: 3.5 × 2.5 in at 300 dpi, ticks at the NFE, the data floor
+    let img = image::open(plots.join("samplers.png")).unwrap();
+    assert_eq!((img.width(), img.height()), (1050, 750));
+    let texts = svg_texts(&std::fs::read_to_string(plots.join("samplers.svg")).unwrap());
+    for label in ["4", "8", "16", "32", "Euler", "Heun", "data floor"] {
+        assert!(texts.iter().any(|t| t == label), "samplers.svg has no {label:?}: {texts:?}");
+    }
+    assert_eq!(image::open(plots.join("groups.png")).unwrap().width(), 760);
     // the animation: one frame per state of the 8-step run, the last held longer
     let gif = std::fs::read(plots.join("sampling.gif")).unwrap();
     let decoder = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(gif)).unwrap();
@@ -235,7 +206,7 @@ fn bad_figure_requests_are_clear_errors() {
         ("line([1, 2], #{ smooth: 1.5 })", "line: option `smooth` must be a weight in [0, 1)"),
         (
             "line([1, 2], #{ series: #{ a: [1, 2] }, bands: #{ a: [[0, 1], [2]] } })",
-            "line: the band of `a` has 2 and 1 values for 2 x values",
+            "line: series `a`'s band has 2 and 1 values for 2 points",
         ),
         (
             "line([1, 2], #{ series: #{ a: [1, 2], b: [2, 1] }, order: [\"a\"] })",
@@ -252,7 +223,38 @@ fn bad_figure_requests_are_clear_errors() {
         ),
         ("mean_std([[1, 2], [3]])", "mean_std: run 1 has 1 values, run 0 has 2"),
         ("mean_std(3)", "mean_std: runs must be an array of series or a [runs, n] tensor, got"),
-        ("line([1, 2], #{ series: #{ a: [1, 2, 3] } })", "line: series `a` has 3 values for 2 x values"),
+        ("line([1, 2], #{ series: #{ a: [1, 2, 3] } })", "line: series `a` has 3 y values for 2 x values"),
+        (
+            "line([1, 2], #{ styles: \"wavy\" })",
+            "line: series 0: unknown line style \"wavy\"; use \"solid\", \"dashed\"",
+        ),
+        ("line([1, 2], #{ markers: \"star\" })", "line: series 0: unknown marker \"star\""),
+        ("line([1, 2], #{ size: 3 })", "line: option `size` is the figure size in inches, [width, height]"),
+        ("line([1, 2], #{ size: [3, 2], width: 400 })", "line: give the size either in inches (`size`) or in pixels"),
+        ("line([1, 2], #{ xticks: \"some\" })", "line: option `xticks` must be \"data\" or an array"),
+        (
+            "line([1, 2], #{ xtick_format: \"{:.2q}\" })",
+            "line: option `xtick_format`: tick format \"{:.2q}\": unknown placeholder",
+        ),
+        ("line([1, 2], #{ legend: \"top\" })", "line: option `legend`: unknown legend placement \"top\""),
+        ("line(#{ series: [#{ name: \"a\", y: [1, 2] }] })", "line: series `a` has no `x`"),
+        (
+            "line(#{ series: [#{ name: \"a\", x: [1, 2], y: [1, 2], colour: \"red\" }] })",
+            "line: series `a`: unknown option `colour`",
+        ),
+        (
+            "line([#{ n: 1, m: 2 }], #{ x: \"n\", y: \"mean\" })",
+            "line: the table has no column `mean` in every row; its columns: m, n",
+        ),
+        ("line([1, 2], #{ errors: [[1, 2], [3]] })", "line: series 0's errors has 2 and 1 values for 2 points"),
+        ("images(randn([4, 1, 8, 8])).hline(1)", "hline: hline draws on a chart"),
+        ("line([1, 2]).vline(1, #{ style: \"zigzag\" })", "vline: unknown line style \"zigzag\""),
+        ("line([1, 2], #{ ylog: true }).hline(-1)", "hline: a log y axis needs positive values, got -1"),
+        (
+            "mean_std([[1, 2]], #{ interval: \"ci95\" })",
+            "mean_std: a confidence interval needs at least two runs, got 1",
+        ),
+        ("mean_std([[1, 2]], #{ interval: \"iqr\" })", "mean_std: option `interval`: unknown interval \"iqr\""),
         (
             "line([0, 1, 2], #{ series: #{ a: [1, 2, 3] }, xlog: true })",
             "line: a log x axis needs positive values, got 0",

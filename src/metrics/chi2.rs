@@ -81,7 +81,7 @@ fn ln_gamma_tails(dof: usize, x: f64) -> (f64, f64) {
 }
 
 /// ln Γ(dof/2) from Γ(1) = 1 or Γ(½) = √π by Γ(a + 1) = a Γ(a).
-fn ln_gamma_half(dof: usize) -> f64 {
+pub(super) fn ln_gamma_half(dof: usize) -> f64 {
     let (mut a, mut sum) = if dof % 2 == 0 { (1.0, 0.0) } else { (0.5, 0.5 * PI.ln()) };
     let target = dof as f64 / 2.0;
     while a < target {

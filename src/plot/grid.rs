@@ -61,7 +61,7 @@ impl Grid {
         let area = if frame.title.is_empty() {
             area.clone()
         } else {
-            area.titled(&frame.title, (FAMILY, 22)).map_err(draw_error)?
+            area.titled(&frame.title, (FAMILY, 22.0 * frame.scale())).map_err(draw_error)?
         };
         let rows = self.panels.len().div_ceil(self.cols);
         for (panel, cell) in self.panels.iter().zip(area.split_evenly((rows, self.cols))) {

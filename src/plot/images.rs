@@ -79,7 +79,7 @@ impl ImageGrid {
         let area = if frame.title.is_empty() {
             area.clone()
         } else {
-            area.titled(&frame.title, (FAMILY, 20)).map_err(draw_error)?
+            area.titled(&frame.title, (FAMILY, 20.0 * frame.scale())).map_err(draw_error)?
         };
         let (aw, ah) = area.dim_in_pixel();
         let rows = self.len().div_ceil(self.cols);

@@ -1,10 +1,11 @@
 //! How each kind of chart draws its data on the plotting area, everything cut to it: points,
-//! curves (with bands, markers and a smoothed line over the raw one), histogram bars, a
-//! density heat map, and trajectories fading in along their paths.
+//! curves (with bands, capped error bars, line styles, markers and a smoothed line over the
+//! raw one), histogram bars, a density heat map, and trajectories fading in along their paths.
 
 use super::chart::{histogram, Axis, Chart};
 use super::figure::{draw_error, Frame};
-use super::marks::{self, Canvas, Plot};
+use super::marks::{self, Canvas, Plot, Swatch, SwatchShape};
+use super::overlay::line_width;
 use super::palette::cycle;
 use super::series::{Curve, Paths};
 use super::smooth::smooth;
@@ -12,24 +13,19 @@ use crate::error::Result;
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::{ColorMap, ViridisRGB};
 
-/// Draws `kind`'s data; returns whether any series has a legend entry.
-pub fn draw<DB: DrawingBackend>(
-    chart: &mut Plot<'_, DB>,
-    canvas: &Canvas,
-    kind: &Chart,
-    frame: &Frame,
-) -> Result<bool> {
+/// Draws `kind`'s data, each labelled series with its legend entry.
+pub fn draw<DB: DrawingBackend>(chart: &mut Plot<'_, DB>, canvas: &Canvas, kind: &Chart, frame: &Frame) -> Result<()> {
     let (ax, ay) = Axis::of(frame);
-    let mut legend = false;
+    let k = frame.scale();
     match kind {
         Chart::Scatter(sets) => {
             for (i, s) in sets.iter().enumerate() {
                 let color = s.color.unwrap_or_else(|| cycle(i));
                 let pts = Axis::map_points(ax, ay, &s.xy)?;
-                let anno = marks::dots(chart, canvas, &pts, s.size, color.mix(s.alpha).filled())?;
+                let radius = frame.pixels(s.size as f64).round().max(1.0) as u32;
+                let anno = marks::dots(chart, canvas, &pts, radius, color.mix(s.alpha).filled())?;
                 if !s.label.is_empty() {
-                    legend = true;
-                    anno.label(s.label.clone()).legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+                    anno.label(s.label.clone()).legend(move |at| Swatch::new(at, SwatchShape::Dot, color, k));
                 }
             }
         }
@@ -40,12 +36,15 @@ pub fn draw<DB: DrawingBackend>(
                     let color = c.color.unwrap_or_else(|| cycle(i));
                     let upper = c.x.iter().copied().zip(hi.iter().copied());
                     let lower = c.x.iter().copied().zip(lo.iter().copied()).rev();
-                    let outline = Axis::map_points(ax, ay, &upper.chain(lower).collect::<Vec<_>>())?;
+                    let mut outline = Axis::map_points(ax, ay, &upper.collect::<Vec<_>>())?;
+                    outline.extend(
+                        lower.map(|(x, y)| Ok((ax.map(x)?, floor_cut(ay, y, canvas)?))).collect::<Result<Vec<_>>>()?,
+                    );
                     marks::polygon(chart, canvas, &outline, color.mix(0.2).filled())?;
                 }
             }
             for (i, c) in curves.iter().enumerate() {
-                legend |= curve(chart, canvas, c, c.color.unwrap_or_else(|| cycle(i)), ax, ay)?;
+                curve(chart, canvas, c, c.color.unwrap_or_else(|| cycle(i)), frame)?;
             }
         }
         Chart::Hist { series, bins, density } => {
@@ -60,47 +59,97 @@ pub fn draw<DB: DrawingBackend>(
                 });
                 let anno = marks::bars(chart, canvas, corners, color.mix(alpha).filled())?;
                 if !s.label.is_empty() {
-                    legend = true;
-                    anno.label(s.label.clone())
-                        .legend(move |(x, y)| Rectangle::new([(x + 4, y - 5), (x + 16, y + 5)], color.filled()));
+                    anno.label(s.label.clone()).legend(move |at| Swatch::new(at, SwatchShape::Box, color, k));
                 }
             }
         }
         Chart::Density { points, bins } => density(chart, canvas, &Axis::map_points(ax, ay, points)?, *bins)?,
         Chart::Trajectories(p) => trajectories(chart, canvas, p, ax, ay)?,
     }
-    Ok(legend)
+    Ok(())
 }
 
-/// One curve of a line plot: the raw line (lighter and thinner under a smoothed one), its
-/// markers; returns whether it has a legend entry.
+/// One curve of a line plot: its error bars, the raw line in its style (lighter and thinner
+/// under a smoothed one), its markers, and its legend entry when labelled.
 fn curve<DB: DrawingBackend>(
     chart: &mut Plot<'_, DB>,
     canvas: &Canvas,
     c: &Curve,
     color: RGBColor,
-    ax: Axis,
-    ay: Axis,
-) -> Result<bool> {
+    frame: &Frame,
+) -> Result<()> {
+    let (ax, ay) = Axis::of(frame);
+    let k = frame.scale();
+    let width = line_width(frame, c.width);
+    if let Some((lo, hi)) = &c.errors {
+        error_bars(
+            chart,
+            canvas,
+            (&c.x, lo, hi),
+            color.stroke_width((width as f64 * 0.75).round().max(1.0) as u32),
+            frame,
+        )?;
+    }
     let raw: Vec<(f64, f64)> = c.x.iter().copied().zip(c.y.iter().copied()).collect();
     let pts = Axis::map_points(ax, ay, &raw)?;
     let anno = match c.smooth {
         Some(amount) => {
-            marks::polyline(chart, canvas, &pts, color.mix(0.3).stroke_width(1))?;
+            marks::stroke(chart, canvas, &pts, color.mix(0.3).stroke_width((width / 2).max(1)), c.dash)?;
             let smoothed: Vec<(f64, f64)> = c.x.iter().copied().zip(smooth(&c.y, amount)?).collect();
-            marks::polyline(chart, canvas, &Axis::map_points(ax, ay, &smoothed)?, color.stroke_width(2))?
+            marks::stroke(chart, canvas, &Axis::map_points(ax, ay, &smoothed)?, color.stroke_width(width), c.dash)?
         }
-        None => marks::polyline(chart, canvas, &pts, color.stroke_width(2))?,
+        None => marks::stroke(chart, canvas, &pts, color.stroke_width(width), c.dash)?,
     };
-    let labelled = !c.label.is_empty();
-    if labelled {
-        anno.label(c.label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+    let radius = marker_radius(width, k);
+    if !c.label.is_empty() {
+        let shape = SwatchShape::Line { width, dash: c.dash, marker: c.marker.map(|m| (m, radius)) };
+        anno.label(c.label.clone()).legend(move |at| Swatch::new(at, shape, color, k));
     }
-    if c.markers {
-        marks::dots(chart, canvas, &pts, 3, color.filled())?;
+    if let Some(m) = c.marker {
+        marks::markers(chart, canvas, &pts, m, radius, color.filled())?;
     }
-    Ok(labelled)
+    Ok(())
+}
+
+/// A band's or error bar's lower end in axis coordinates: on a log axis an end at or below
+/// zero is cut at the plotting area's bottom (as matplotlib's `nonpositive="clip"`).
+fn floor_cut(ay: Axis, v: f64, canvas: &Canvas) -> Result<f64> {
+    if ay.log && v <= 0.0 {
+        Ok(canvas.rect.y.0)
+    } else {
+        ay.map(v)
+    }
+}
+
+/// The radius in pixels of the markers on a line `width` pixels wide, at scale `k`.
+pub(super) fn marker_radius(width: u32, k: f64) -> f64 {
+    1.5 * width as f64 + k
+}
+
+/// Error bars at each `x` from `lo` to `hi` (data units), with caps 4 points wide each side.
+fn error_bars<DB: DrawingBackend>(
+    chart: &mut Plot<'_, DB>,
+    canvas: &Canvas,
+    (x, lo, hi): (&[f64], &[f64], &[f64]),
+    style: ShapeStyle,
+    frame: &Frame,
+) -> Result<()> {
+    let (ax, ay) = Axis::of(frame);
+    let cap = 4.0 * frame.scale() * canvas.pixel.0;
+    let mut pieces = vec![];
+    for ((&x, &l), &h) in x.iter().zip(lo).zip(hi) {
+        if ![x, l, h].iter().all(|v| v.is_finite()) {
+            continue;
+        }
+        let cut = ay.log && l <= 0.0;
+        let (x, l, h) = (ax.map(x)?, floor_cut(ay, l, canvas)?, ay.map(h)?);
+        pieces.push(((x, l), (x, h), style));
+        if !cut {
+            pieces.push(((x - cap, l), (x + cap, l), style));
+        }
+        pieces.push(((x - cap, h), (x + cap, h), style));
+    }
+    marks::segments(chart, canvas, pieces.into_iter())
 }
 
 /// A 2-D histogram of `points` (axis coordinates) over the plotting area, as a viridis heat map.

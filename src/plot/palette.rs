@@ -1,4 +1,5 @@
-//! Series colours: matplotlib's "tab10" cycle, and colour names scripts may use.
+//! Series colours: matplotlib's "tab10" cycle, shades of one hue for the members of a
+//! group, and colour names scripts may use.
 
 use crate::error::Result;
 use plotters::style::RGBColor;
@@ -24,18 +25,36 @@ pub fn cycle(i: usize) -> RGBColor {
 
 /// The colour of the series called `name`: each name takes the next colour of the cycle the
 /// first time a figure of this session uses it, and keeps it, so a method has the same colour
-/// in every figure.
+/// in every figure (`"Euler"` and `"euler"` are one name).
 pub fn for_name(name: &str) -> RGBColor {
     static NAMES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
-    let i = match names.iter().position(|n| n == name) {
+    let key = name.to_lowercase();
+    let i = match names.iter().position(|n| *n == key) {
         Some(i) => i,
         None => {
-            names.push(name.to_string());
+            names.push(key);
             names.len() - 1
         }
     };
     cycle(i)
+}
+
+/// The colour of member `j` of a group of `m` series whose hue is `base`: from a light tint
+/// (first) through `base` to a dark shade (last), so that related series share a hue and
+/// their order reads as lightness, as a sequential colour map does.
+pub fn shade(base: RGBColor, j: usize, m: usize) -> RGBColor {
+    if m <= 1 {
+        return base;
+    }
+    // −0.45 (towards white) … +0.35 (towards black)
+    let t = -0.45 + 0.8 * j.min(m - 1) as f64 / (m - 1) as f64;
+    let channel = |c: u8| {
+        let c = c as f64;
+        let v = if t < 0.0 { c + (255.0 - c) * -t } else { c * (1.0 - t) };
+        v.round().clamp(0.0, 255.0) as u8
+    };
+    RGBColor(channel(base.0), channel(base.1), channel(base.2))
 }
 
 /// A colour from a name (`"blue"`, `"tab:orange"`, ...) or `#rrggbb`.
@@ -82,5 +101,11 @@ mod tests {
         let (a, b) = (for_name("palette test a"), for_name("palette test b"));
         assert_ne!(a, b);
         assert_eq!((for_name("palette test b"), for_name("palette test a")), (b, a));
+        assert_eq!(for_name("Palette Test A"), a, "one name whatever its case");
+        // a group of three: lighter, then darker, than the hue, in order
+        let blue = TAB10[0];
+        let (first, last) = (shade(blue, 0, 3), shade(blue, 2, 3));
+        assert!(first.0 > blue.0 && first.2 > blue.2 && last.0 < blue.0 && last.2 < blue.2, "{first:?} {last:?}");
+        assert_eq!(shade(blue, 0, 1), blue);
     }
 }

@@ -1,5 +1,6 @@
 //! The data of a figure's series, already on the host in `f64`.
 
+use super::style::{Dash, Marker};
 use crate::error::Result;
 use crate::tensor::Tensor;
 use plotters::style::RGBColor;
@@ -31,7 +32,7 @@ pub struct Points {
 }
 
 /// A curve of a line plot.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Curve {
     /// Legend text.
     pub label: String,
@@ -41,10 +42,16 @@ pub struct Curve {
     pub y: Vec<f64>,
     /// The colour (the cycle's when `None`).
     pub color: Option<RGBColor>,
-    /// Whether to mark each point.
-    pub markers: bool,
+    /// The marker drawn at each point, if any.
+    pub marker: Option<Marker>,
     /// A shaded band `(lower, upper)` around the curve, one pair per x (e.g. mean ± std over seeds).
     pub band: Option<(Vec<f64>, Vec<f64>)>,
+    /// Error bars with caps: their ends `(lower, upper)`, one pair per x.
+    pub errors: Option<(Vec<f64>, Vec<f64>)>,
+    /// The line style.
+    pub dash: Dash,
+    /// The line width in points (the figure's default when `None`).
+    pub width: Option<f64>,
     /// Draw a smoothed curve over the raw one, which is drawn lighter: an EMA weight in
     /// `[0, 1)` or a moving-average window (see [`super::smooth`]).
     pub smooth: Option<f64>,

@@ -2,7 +2,11 @@
 //! (a tick at zero reads `0`), and long numbers share a power of ten named once on the axis.
 //! Log axes tick at 1, 2 and 5 times the powers of ten while they fit (at every integer
 //! multiple where those are too few, at decades only over many), with minor ticks at the other
-//! multiples.
+//! multiples. A script may choose the ticks (values, with or without labels, or the data's
+//! values) and the labels' format.
+
+use super::tick_format::TickFormat;
+use crate::number_text::short;
 
 /// The ticks of one axis, in axis coordinates (log10 of the value on a log axis).
 #[derive(Clone, Debug, PartialEq)]
@@ -27,6 +31,78 @@ impl Ticks {
     pub fn title_suffix(&self) -> String {
         self.exponent.map(|k| format!(" (×{})", power_of_ten(k))).unwrap_or_default()
     }
+}
+
+/// Ticks a script chose for an axis.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TickChoice {
+    /// At these values, each with its own label or (`None`) one from the axis's format.
+    At(Vec<(f64, Option<String>)>),
+    /// At the distinct values the data take on the axis.
+    Data,
+}
+
+impl Ticks {
+    /// The labels rewritten by `format`, for the values at the ticks (`10^position` on a log
+    /// axis); the shared power of ten goes, as every label now says its whole value.
+    pub fn formatted(mut self, format: &TickFormat, log: bool) -> Self {
+        for (p, label) in &mut self.major {
+            *label = format.label(if log { 10f64.powf(*p) } else { *p });
+        }
+        self.exponent = None;
+        self
+    }
+}
+
+/// Ticks at chosen values: `positions` are in axis coordinates, `values` hold each tick's
+/// value and label (`None`: written by `format`, else in short form). Ticks outside `range`
+/// are dropped; a log axis keeps its minor ticks at the integer multiples of each decade.
+pub fn chosen(
+    values: &[(f64, Option<String>)],
+    positions: &[f64],
+    range: (f64, f64),
+    log: bool,
+    format: Option<&TickFormat>,
+) -> Ticks {
+    let inside = |p: f64| p >= range.0 - 1e-9 * (range.1 - range.0) && p <= range.1 + 1e-9 * (range.1 - range.0);
+    let mut major: Vec<(f64, String)> = values
+        .iter()
+        .zip(positions)
+        .filter(|(_, &p)| inside(p))
+        .map(|((v, label), &p)| {
+            let text = match (label, format) {
+                (Some(l), _) => l.clone(),
+                (None, Some(f)) => f.label(*v),
+                (None, None) => short(*v),
+            };
+            (p, text)
+        })
+        .collect();
+    major.sort_by(|a, b| a.0.total_cmp(&b.0));
+    major.dedup_by(|a, b| (a.0 - b.0).abs() <= 1e-12 * (range.1 - range.0));
+    let minor = if log && range.1 - range.0 <= 6.0 {
+        let mut m = vec![];
+        for k in range.0.floor() as i32..=range.1.ceil() as i32 {
+            for mult in 1..10 {
+                let p = (mult as f64).log10() + k as f64;
+                if inside(p) && !major.iter().any(|(q, _)| (q - p).abs() < 1e-9) {
+                    m.push(p);
+                }
+            }
+        }
+        m
+    } else {
+        vec![]
+    };
+    Ticks { major, minor, exponent: None }
+}
+
+/// The distinct finite values among `values`, in order (for ticks at the data).
+pub fn distinct(values: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut v: Vec<f64> = values.filter(|v| v.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    v.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * a.abs().max(b.abs()));
+    v
 }
 
 /// `10` with `k` as a superscript: `10⁵`, `10⁻³`.
@@ -198,5 +274,18 @@ mod tests {
         // far from 1: powers of ten
         assert_eq!(labels(&lg(1e-9, 1e3)), ["10⁻⁹", "10⁻⁶", "0.001", "1", "1000"]);
         assert_eq!(log_label(2, 7), "2×10⁷");
+    }
+
+    #[test]
+    fn chosen_ticks_keep_their_values_and_labels() {
+        let values = [(4.0f64, None), (8.0, None), (16.0, Some("sixteen".to_string())), (64.0, None)];
+        let positions: Vec<f64> = values.iter().map(|v| v.0.log10()).collect();
+        let t = chosen(&values, &positions, (3.0f64.log10(), 40.0f64.log10()), true, None);
+        assert_eq!(labels(&t), ["4", "8", "sixteen"], "64 lies outside");
+        assert!(t.minor.iter().any(|&p| (p - 5.0f64.log10()).abs() < 1e-12), "minor ticks between them");
+        assert!(!t.minor.iter().any(|&p| (p - 8.0f64.log10()).abs() < 1e-12), "no minor tick under a major one");
+        let f = TickFormat::parse("{:.0e}").unwrap();
+        assert_eq!(labels(&linear(0.0, 3000.0, 4).formatted(&f, false)), ["0e0", "1e3", "2e3", "3e3"]);
+        assert_eq!(distinct([3.0, 1.0, 3.0, f64::NAN, 2.0].into_iter()), [1.0, 2.0, 3.0]);
     }
 }

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod figures;
 pub mod vectors;
 
 use std::path::Path;

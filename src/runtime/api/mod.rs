@@ -81,6 +81,7 @@ pub fn option_keys(function: &str) -> Vec<&'static str> {
         files::OPTIONS,
         methods::OPTIONS,
         sample::OPTIONS,
+        plot::OTHER_OPTIONS,
     ];
     let mut keys: Vec<&'static str> = tables
         .iter()

@@ -1,7 +1,8 @@
 //! `animate`: a sampler's states as an animated GIF, the points moving from noise to data on
 //! fixed axes (the data's region by default), over the data drawn faintly.
 
-use super::build::{checked, frame, numbers, points, states, view_all};
+use super::build::{numbers, points, states, view_all};
+use super::frame::{checked, frame};
 use crate::plot::animation::Animation;
 use crate::plot::chart::{self, Chart};
 use crate::plot::series::Points;
@@ -11,7 +12,8 @@ use plotters::style::RGBColor;
 use rhai::{Array, Map};
 
 /// The options of `animate` besides the frame's.
-pub(super) const ANIMATE_KEYS: &[&str] = &["fps", "every", "hold", "data", "view", "sigmas", "size", "alpha", "color"];
+pub(super) const ANIMATE_KEYS: &[&str] =
+    &["fps", "every", "hold", "data", "view", "sigmas", "marker_size", "alpha", "color"];
 
 /// The axis limits every frame shares: the given ones, else the span of `shown` (padded), in
 /// data coordinates.
@@ -65,7 +67,7 @@ pub(super) fn animate(traj: &Array, options: Map) -> crate::Result<Animation> {
         Some(name) => palette::parse(&name)?,
         None => palette::cycle(0),
     };
-    let size = o.f64_or("size", 2.0)?.clamp(1.0, 50.0) as u32;
+    let size = o.f64_or("marker_size", 2.0)?.clamp(1.0, 50.0) as u32;
     let alpha = o.f64_or("alpha", 0.7)?.clamp(0.0, 1.0);
     let frames = keep
         .iter()

@@ -1,10 +1,12 @@
-//! Figures from script values and option maps: the series of each kind, their names,
-//! colours, bands and smoothing, and the frame every figure takes.
+//! Figures from script values and option maps: the series of scatter plots, histograms,
+//! densities, image grids, trajectories and grids of figures, with their names and colours
+//! (`line` has its own module).
 
+use super::frame::{checked, frame, pair};
 use crate::plot::chart::Chart;
-use crate::plot::figure::{Frame, Kind};
+use crate::plot::figure::Kind;
 use crate::plot::grid::{Grid, Shared};
-use crate::plot::series::{Curve, Paths, Points, Values};
+use crate::plot::series::{Paths, Points, Values};
 use crate::plot::{images::ImageGrid, palette, Figure};
 use crate::runtime::convert::{describe, number};
 use crate::runtime::options::CheckedOptions;
@@ -12,50 +14,12 @@ use crate::tensor::Tensor;
 use plotters::style::RGBColor;
 use rhai::{Array, Dynamic, Map};
 
-/// The keys every figure takes.
-pub const FRAME_KEYS: &[&str] = &["title", "xlabel", "ylabel", "xlim", "ylim", "xlog", "ylog", "width", "height"];
-
-pub(super) const SCATTER_KEYS: &[&str] = &["labels", "colors", "alpha", "size"];
-pub(super) const LINE_KEYS: &[&str] = &["series", "order", "labels", "colors", "markers", "bands", "smooth"];
+pub(super) const SCATTER_KEYS: &[&str] = &["labels", "colors", "group", "alpha", "marker_size"];
 pub(super) const HIST_KEYS: &[&str] = &["bins", "density", "labels", "colors"];
 pub(super) const DENSITY_KEYS: &[&str] = &["bins"];
 pub(super) const IMAGES_KEYS: &[&str] = &["cols", "range"];
 pub(super) const TRAJECTORIES_KEYS: &[&str] = &["count", "data", "view", "color"];
 pub(super) const GRID_KEYS: &[&str] = &["cols", "sharex", "sharey"];
-
-/// Checks options against the frame keys and the figure's own.
-pub(super) fn checked(options: Map, own: &[&'static str]) -> crate::Result<CheckedOptions> {
-    let keys: Vec<&str> = FRAME_KEYS.iter().chain(own).copied().collect();
-    CheckedOptions::new(options, &keys)
-}
-
-/// The frame of a figure: title, labels, limits, log axes, size (`default_size` when not given).
-pub(super) fn frame(o: &CheckedOptions, default_size: (u32, u32)) -> crate::Result<Frame> {
-    let size =
-        |key: &str, d: u32| -> crate::Result<u32> { Ok(o.usize_or(key, d as usize)?.min(u32::MAX as usize) as u32) };
-    let lim = |key: &str| -> crate::Result<Option<(f64, f64)>> { o.opt_array(key)?.map(|a| pair(key, &a)).transpose() };
-    Ok(Frame {
-        title: o.opt_string("title")?.unwrap_or_default(),
-        xlabel: o.opt_string("xlabel")?.unwrap_or_default(),
-        ylabel: o.opt_string("ylabel")?.unwrap_or_default(),
-        width: size("width", default_size.0)?,
-        height: size("height", default_size.1)?,
-        xlim: lim("xlim")?,
-        ylim: lim("ylim")?,
-        xlog: o.bool_or("xlog", false)?,
-        ylog: o.bool_or("ylog", false)?,
-        show_xaxis: true,
-        show_yaxis: true,
-    })
-}
-
-/// `[low, high]` as two numbers.
-pub(super) fn pair(key: &str, a: &Array) -> crate::Result<(f64, f64)> {
-    match a.as_slice() {
-        [lo, hi] => Ok((number(lo)?, number(hi)?)),
-        _ => crate::bail!("option `{key}` must be [low, high]"),
-    }
-}
 
 /// Numbers from a tensor (flattened) or an array.
 pub(super) fn numbers(v: &Dynamic, what: &str) -> crate::Result<Vec<f64>> {
@@ -77,7 +41,7 @@ pub(super) fn points(v: &Dynamic, what: &str) -> crate::Result<Vec<(f64, f64)>> 
 }
 
 /// Element `i` of an array option, or the option itself when it is a single value.
-fn per_series(o: &CheckedOptions, key: &str, i: usize) -> Option<Dynamic> {
+pub(super) fn per_series(o: &CheckedOptions, key: &str, i: usize) -> Option<Dynamic> {
     let v = o.opt_value(key)?;
     if v.is_array() {
         return v.into_array().ok()?.get(i).cloned();
@@ -85,7 +49,8 @@ fn per_series(o: &CheckedOptions, key: &str, i: usize) -> Option<Dynamic> {
     (!v.is_map()).then_some(v)
 }
 
-fn label_of(o: &CheckedOptions, i: usize) -> crate::Result<String> {
+/// The label of series `i` from the `labels` option (empty when none).
+pub(super) fn label_of(o: &CheckedOptions, i: usize) -> crate::Result<String> {
     match per_series(o, "labels", i) {
         None => Ok(String::new()),
         Some(v) => v.into_string().map_err(|_| crate::Error::new("option `labels` must hold strings")),
@@ -94,7 +59,7 @@ fn label_of(o: &CheckedOptions, i: usize) -> crate::Result<String> {
 
 /// The colour of series `i` called `name`: given by `colors` (an array by position, or a map
 /// by name), else the session's colour for the name, else (unnamed) the cycle's at drawing.
-fn color_of(o: &CheckedOptions, i: usize, name: &str) -> crate::Result<Option<RGBColor>> {
+pub(super) fn color_of(o: &CheckedOptions, i: usize, name: &str) -> crate::Result<Option<RGBColor>> {
     let given = match o.opt_map("colors").ok().flatten() {
         Some(by_name) => by_name.get(name).cloned(),
         None => per_series(o, "colors", i),
@@ -119,16 +84,28 @@ fn listed(v: &Dynamic) -> Vec<Dynamic> {
 
 pub(super) fn scatter(data: &Dynamic, options: Map) -> crate::Result<Figure> {
     let o = checked(options, SCATTER_KEYS)?;
-    let sets = listed(data)
+    let sets = listed(data);
+    let labels = (0..sets.len()).map(|i| label_of(&o, i)).collect::<crate::Result<Vec<_>>>()?;
+    let groups: Vec<Option<String>> = (0..sets.len())
+        .map(|i| match o.opt_value("group") {
+            Some(g) if g.is_map() => g.cast::<Map>().get(labels[i].as_str()).map(|v| v.to_string()),
+            _ => per_series(&o, "group", i).map(|v| v.to_string()),
+        })
+        .collect();
+    let sets = sets
         .iter()
         .enumerate()
         .map(|(i, d)| {
             let alpha = per_series(&o, "alpha", i).map(|v| number(&v)).transpose()?.unwrap_or(0.7);
-            let size = per_series(&o, "size", i).map(|v| number(&v)).transpose()?.unwrap_or(2.0);
-            let label = label_of(&o, i)?;
+            let size = per_series(&o, "marker_size", i).map(|v| number(&v)).transpose()?.unwrap_or(2.0);
+            let label = labels[i].clone();
+            let color = match super::line::group_color(&o, &groups, i)? {
+                Some(c) => Some(c),
+                None => color_of(&o, i, &label)?,
+            };
             Ok(Points {
                 xy: points(d, &format!("series {i}"))?,
-                color: color_of(&o, i, &label)?,
+                color,
                 label,
                 alpha: alpha.clamp(0.0, 1.0),
                 size: size.clamp(1.0, 50.0) as u32,
@@ -136,91 +113,6 @@ pub(super) fn scatter(data: &Dynamic, options: Map) -> crate::Result<Figure> {
         })
         .collect::<crate::Result<Vec<_>>>()?;
     Figure::new(Chart::Scatter(sets).into(), frame(&o, (640, 480))?)
-}
-
-/// The named y series of a line plot in the order to draw them: an array of `[name, values]`
-/// pairs keeps its order; a map is drawn in `order` (when given) or by name.
-fn named_series(o: &CheckedOptions) -> crate::Result<Option<Vec<(String, Dynamic)>>> {
-    let Some(value) = o.opt_value("series") else { return Ok(None) };
-    let mut named: Vec<(String, Dynamic)> = if let Some(map) = value.read_lock::<Map>() {
-        map.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
-    } else if let Ok(list) = value.as_array_ref() {
-        list.iter()
-            .map(|pair| match pair.as_array_ref().ok().as_deref().map(|a| a.as_slice()) {
-                Some([name, values]) if name.is_string() => Ok((name.to_string(), values.clone())),
-                _ => crate::bail!("option `series` as an array holds [name, values] pairs, got {}", describe(pair)),
-            })
-            .collect::<crate::Result<_>>()?
-    } else {
-        crate::bail!("option `series` must be a map of name: values or an array of [name, values] pairs");
-    };
-    if let Some(order) = o.opt_array("order")? {
-        let order: Vec<String> = order.iter().map(|n| n.to_string()).collect();
-        if let Some(missing) = named.iter().find(|(n, _)| !order.contains(n)) {
-            crate::bail!("option `order` does not list series `{}`", missing.0);
-        }
-        named.sort_by_key(|(n, _)| order.iter().position(|o| o == n));
-    }
-    Ok(Some(named))
-}
-
-/// The band of series `name` from the `bands` option: a map of name: `[lower, upper]` (for an
-/// unnamed curve, the pair itself), each with one value per x.
-fn band_of(o: &CheckedOptions, name: &str, n: usize) -> crate::Result<Option<(Vec<f64>, Vec<f64>)>> {
-    let Some(value) = o.opt_value("bands") else { return Ok(None) };
-    let pair = match value.read_lock::<Map>() {
-        Some(map) => match map.get(name) {
-            Some(p) => p.clone(),
-            None => return Ok(None),
-        },
-        None => value.clone(),
-    };
-    let what = if name.is_empty() { "the band".to_string() } else { format!("the band of `{name}`") };
-    let bounds = pair.as_array_ref().map_err(|_| crate::Error::new(format!("{what} must be [lower, upper]")))?;
-    let [lo, hi] = bounds.as_slice() else { crate::bail!("{what} must be [lower, upper]") };
-    let (lo, hi) = (numbers(lo, &format!("{what}'s lower edge"))?, numbers(hi, &format!("{what}'s upper edge"))?);
-    if lo.len() != n || hi.len() != n {
-        crate::bail!("{what} has {} and {} values for {n} x values", lo.len(), hi.len());
-    }
-    Ok(Some((lo, hi)))
-}
-
-pub(super) fn line(x: &Dynamic, options: Map) -> crate::Result<Figure> {
-    let o = checked(options, LINE_KEYS)?;
-    let markers = o.bool_or("markers", false)?;
-    let smooth = o.opt_f64("smooth")?;
-    let first = numbers(x, "the x values")?;
-    let curves = match named_series(&o)? {
-        Some(series) => series
-            .into_iter()
-            .enumerate()
-            .map(|(i, (name, ys))| {
-                let y = numbers(&ys, &format!("series `{name}`"))?;
-                if y.len() != first.len() {
-                    crate::bail!("series `{name}` has {} values for {} x values", y.len(), first.len());
-                }
-                let band = band_of(&o, &name, y.len())?;
-                Ok(Curve { color: color_of(&o, i, &name)?, label: name, x: first.clone(), y, markers, band, smooth })
-            })
-            .collect::<crate::Result<Vec<_>>>()?,
-        None => {
-            let label = label_of(&o, 0)?;
-            vec![Curve {
-                color: color_of(&o, 0, &label)?,
-                band: band_of(&o, "", first.len())?,
-                label,
-                x: (0..first.len()).map(|i| i as f64).collect(),
-                y: first,
-                markers,
-                smooth,
-            }]
-        }
-    };
-    if let Some(amount) = smooth {
-        // checked now, so that a bad amount is `line`'s error rather than a drawing's
-        crate::plot::smooth::check(amount)?;
-    }
-    Figure::new(Chart::Line(curves).into(), frame(&o, (640, 480))?)
 }
 
 pub(super) fn hist(data: &Dynamic, options: Map) -> crate::Result<Figure> {
