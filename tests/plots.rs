@@ -205,6 +205,10 @@ fn bad_figure_requests_are_clear_errors() {
         ("line([1, 2], #{ xlim: [-1e308, 1e308] })", "line: the x axis range must be finite and increasing"),
         ("line([1, 2], #{ smooth: 1.5 })", "line: option `smooth` must be a weight in [0, 1)"),
         (
+            "line([#{ n: 1, v: 2 }], #{ x: \"n\", y: \"v\", smooth: 1.5 })",
+            "line: option `smooth` must be a weight in [0, 1)",
+        ),
+        (
             "line([1, 2], #{ series: #{ a: [1, 2] }, bands: #{ a: [[0, 1], [2]] } })",
             "line: series `a`'s band has 2 and 1 values for 2 points",
         ),

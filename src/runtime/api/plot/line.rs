@@ -83,12 +83,7 @@ pub(super) fn line(first: &Dynamic, options: Map) -> crate::Result<Figure> {
         }
         (None, None) => crate::bail!("line needs y values, or `series`: give line(y), line(x, #{{ series }}) or line(#{{ series: [#{{ name, x, y }}] }})"),
     };
-    let smooth = o.opt_f64("smooth")?;
-    if let Some(amount) = smooth {
-        // checked now, so that a bad amount is `line`'s error rather than a drawing's
-        crate::plot::smooth::check(amount)?;
-    }
-    let curves = curves(specs, &o, smooth)?;
+    let curves = curves(specs, &o)?;
     Figure::new(Chart::Line(curves).into(), frame(&o, (640, 480))?)
 }
 
@@ -168,7 +163,13 @@ fn for_series(o: &CheckedOptions, key: &str, i: usize, name: &str) -> Option<Dyn
 }
 
 /// The curves of `specs`, each with its style, width, marker, colour, band and error bars.
-fn curves(specs: Vec<Spec>, o: &CheckedOptions, smooth: Option<f64>) -> crate::Result<Vec<Curve>> {
+/// The smoothing amount is checked here, so that a bad one is `line`'s error in every form
+/// rather than a drawing's.
+fn curves(specs: Vec<Spec>, o: &CheckedOptions) -> crate::Result<Vec<Curve>> {
+    let smooth = o.opt_f64("smooth")?;
+    if let Some(amount) = smooth {
+        crate::plot::smooth::check(amount)?;
+    }
     // the colour group of each curve, and its place among the group's members
     let groups: Vec<Option<String>> = specs
         .iter()
@@ -211,7 +212,11 @@ fn curves(specs: Vec<Spec>, o: &CheckedOptions, smooth: Option<f64>) -> crate::R
             let band = band.map(|v| bounds(&v, &s.y, &format!("{what}'s band"))).transpose()?;
             let color = match own("color") {
                 Some(c) => Some(palette::parse(&text(&c, &what, "color")?)?),
-                None => group_color(o, &groups, i)?.map(Some).unwrap_or(color_of(o, i, &s.name)?),
+                None => match group_color(o, &groups, i)? {
+                    Some(c) => Some(c),
+                    // only an ungrouped series takes a session colour by its name
+                    None => color_of(o, i, &s.name)?,
+                },
             };
             Ok(Curve { label: s.name, x, y: s.y, color, marker, band, errors, dash, width, smooth })
         })
@@ -387,7 +392,7 @@ fn table(rows: &[Map], o: &CheckedOptions) -> crate::Result<Figure> {
             Ok(Spec { name, x: Some(x), y, errors, band, own: None })
         })
         .collect::<crate::Result<Vec<_>>>()?;
-    let curves = curves(specs, o, o.opt_f64("smooth")?)?;
+    let curves = curves(specs, o)?;
     let mut f = frame(o, (640, 480))?;
     if f.xlabel.is_empty() {
         f.xlabel = xc;
