@@ -1,5 +1,6 @@
 //! The command line: `difflab run FILE [ARGS...]`, `difflab` alone for the REPL, `difflab kernel`
-//! for Jupyter and `difflab bench` for the comparison with PyTorch.
+//! for Jupyter, `difflab sweep` for grids of runs and `difflab bench` for the comparison with
+//! PyTorch.
 
 use crate::runtime::error::ErrorKind;
 use crate::runtime::Session;
@@ -14,9 +15,10 @@ pub struct Cli {
     /// What to do; with no command, start the REPL.
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// The folder figures are saved to.
-    #[arg(long, global = true, default_value = crate::runtime::save_figures::DEFAULT_DIR)]
-    pub out: PathBuf,
+    /// The folder figures are saved to (default: plots); for `sweep`, the sweep's folder
+    /// (default: runs/SCRIPT_NAME).
+    #[arg(long, global = true)]
+    pub out: Option<PathBuf>,
     /// How the REPL shows figures: auto (detect the terminal), kitty, iterm, sixel, or off (save files).
     #[arg(long, global = true, default_value = "auto")]
     pub images: String,
@@ -34,12 +36,19 @@ pub struct Cli {
 pub enum Command {
     /// Run a Rhai script; the arguments after FILE are visible to it as `ARGS`.
     Run {
+        /// Append the rows the script's `record(...)` calls make to this JSON-lines file.
+        #[arg(long)]
+        results: Option<PathBuf>,
         /// The script to run.
         file: PathBuf,
         /// Arguments for the script.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Run a script over a grid of parameters: `difflab sweep exp.rhai method=euler,heun seed=0:5 --jobs 2`,
+    /// here or as a Slurm job array (`--backend slurm`); `sweep status|cancel|collect DIR`.
+    #[command(args_conflicts_with_subcommands = true)]
+    Sweep(Box<SweepArgs>),
     /// Start the interactive REPL (the default).
     Repl,
     /// Serve a Jupyter kernel for CONNECTION_FILE, or `kernel install` the kernelspec.
@@ -86,6 +95,86 @@ pub enum Command {
         /// About how long each timing window lasts.
         #[arg(long, default_value_t = 1.0)]
         seconds: f64,
+    },
+}
+
+/// `difflab sweep`'s arguments.
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// What to do with an existing sweep instead of starting one.
+    #[command(subcommand)]
+    pub action: Option<SweepAction>,
+    /// The script; its `params(#{ ... })` declares the keys the grid may set.
+    pub script: Option<PathBuf>,
+    /// The grid: `key=a,b,c` (a list; quotes keep a comma in a string: `key="a,b"`) or
+    /// `key=start:end` (integers, end excluded); every combination is one run.
+    pub grid: Vec<String>,
+    /// How many runs at a time (local backend).
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Run only the points without a successful result (missing, failed or interrupted).
+    #[arg(long)]
+    pub resume: bool,
+    /// List the points and stop.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where the runs go: local (this machine) or slurm (a job array through sbatch).
+    #[arg(long, default_value = "local", value_parser = ["local", "slurm"])]
+    pub backend: String,
+    /// Slurm: the partition.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Slurm: each task's time limit (`30`, `2:00:00`).
+    #[arg(long)]
+    pub time: Option<String>,
+    /// Slurm: CPUs per task.
+    #[arg(long)]
+    pub cpus_per_task: Option<usize>,
+    /// Slurm: GPUs per task.
+    #[arg(long)]
+    pub gpus_per_task: Option<usize>,
+    /// Slurm: memory per task (`16G`).
+    #[arg(long)]
+    pub mem: Option<String>,
+    /// Slurm: at most this many tasks at a time.
+    #[arg(long)]
+    pub max_parallel: Option<usize>,
+    /// Slurm: one more `#SBATCH` line, as written (`--sbatch-arg "--account=lab"`; repeatable).
+    #[arg(long, allow_hyphen_values = true)]
+    pub sbatch_arg: Vec<String>,
+    /// Slurm: wait for the tasks to end, then collect.
+    #[arg(long)]
+    pub wait: bool,
+    /// Arguments after `--` go to every run (after its overrides).
+    #[arg(last = true)]
+    pub script_args: Vec<String>,
+}
+
+/// What to do with an existing sweep.
+#[derive(Subcommand, Debug)]
+pub enum SweepAction {
+    /// How the runs stand: from their folders, and from Slurm for a submitted sweep.
+    Status {
+        /// The sweep folder.
+        dir: PathBuf,
+    },
+    /// Cancel a submitted sweep's Slurm jobs (scancel); resume it later with --resume.
+    Cancel {
+        /// The sweep folder.
+        dir: PathBuf,
+    },
+    /// Write results.csv, results.jsonl (one row per record) and failures.csv.
+    Collect {
+        /// The sweep folder.
+        dir: PathBuf,
+    },
+    /// Run one point (what each local job and each Slurm array task runs).
+    #[command(hide = true)]
+    Task {
+        /// The sweep folder.
+        dir: PathBuf,
+        /// The point's index.
+        index: usize,
     },
 }
 
@@ -141,12 +230,15 @@ fn dispatch(cli: Cli) -> ExitCode {
         }
     }
     match cli.command {
-        Some(Command::Run { file, args }) => {
-            crate::runtime::output::set_sink(std::sync::Arc::new(crate::runtime::save_figures::SaveFigures::new(
-                cli.out,
-            )));
+        Some(Command::Run { results, file, args }) => {
+            let out = cli.out.unwrap_or_else(|| crate::runtime::save_figures::DEFAULT_DIR.into());
+            crate::runtime::output::set_sink(std::sync::Arc::new(crate::runtime::save_figures::SaveFigures::new(out)));
+            if let Some(file) = results {
+                crate::runtime::experiment::set_results_file(file);
+            }
             run_file(&file, args)
         }
+        Some(Command::Sweep(args)) => sweep(*args, cli.out, cli.device),
         Some(Command::Kernel { action: Some(KernelAction::Install { user: _, sys_prefix, prefix }), .. }) => {
             use crate::kernel::install::{install, Target};
             let target = match (sys_prefix, prefix) {
@@ -199,12 +291,86 @@ fn dispatch(cli: Cli) -> ExitCode {
             )
         }
         Some(Command::Repl) | None => match crate::repl::inline_image::ImageMode::parse(&cli.images) {
-            Ok(mode) => crate::repl::run(mode, cli.out),
+            Ok(mode) => {
+                crate::repl::run(mode, cli.out.unwrap_or_else(|| crate::runtime::save_figures::DEFAULT_DIR.into()))
+            }
             Err(e) => {
                 eprintln!("difflab: --images: {e}");
                 ExitCode::from(2)
             }
         },
+    }
+}
+
+/// `difflab sweep`: starts or resumes a sweep, or acts on one.
+fn sweep(args: SweepArgs, out: Option<PathBuf>, device: Option<String>) -> ExitCode {
+    let result = match args.action {
+        Some(SweepAction::Status { dir }) => crate::sweep::status(&dir).map(|()| 0),
+        Some(SweepAction::Cancel { dir }) => crate::sweep::slurm::cancel(&dir).map(|ids| {
+            println!("cancelled Slurm job {}; finish the sweep later with --resume", ids.join(", "));
+            0
+        }),
+        Some(SweepAction::Collect { dir }) => crate::sweep::collect::collect(&dir).map(|c| {
+            println!("{} rows in {}", c.rows, dir.join("results.csv").display());
+            for f in &c.failures {
+                let code = f.exit_code.map(|c| format!(", exit {c}")).unwrap_or_default();
+                println!(
+                    "  {} {}{code}: {}  {}",
+                    crate::sweep::layout::run_name(f.index),
+                    f.state,
+                    f.overrides,
+                    f.last_error
+                );
+            }
+            u8::from(!c.failures.is_empty())
+        }),
+        Some(SweepAction::Task { dir, index }) => std::env::current_exe()
+            .map_err(|e| crate::Error::new(format!("cannot find the difflab executable: {e}")))
+            .and_then(|exe| crate::sweep::task::run(&dir, index, &exe))
+            .map(|s| {
+                if s.state == "ok" {
+                    0
+                } else if s.state == "interrupted" {
+                    crate::interrupt::EXIT_INTERRUPTED
+                } else {
+                    1
+                }
+            }),
+        None => {
+            let settings = crate::sweep::Settings {
+                script: args.script,
+                grid: args.grid,
+                script_args: args.script_args,
+                out,
+                jobs: args.jobs,
+                resume: args.resume,
+                dry_run: args.dry_run,
+                backend: if args.backend == "slurm" {
+                    crate::sweep::Backend::Slurm
+                } else {
+                    crate::sweep::Backend::Local
+                },
+                resources: crate::sweep::slurm::Resources {
+                    partition: args.partition,
+                    time: args.time,
+                    cpus_per_task: args.cpus_per_task,
+                    gpus_per_task: args.gpus_per_task,
+                    mem: args.mem,
+                    max_parallel: args.max_parallel,
+                    extra: args.sbatch_arg,
+                },
+                wait: args.wait,
+                device,
+            };
+            crate::sweep::start(&settings)
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("difflab sweep: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -78,6 +78,7 @@ pub mod progress;
 pub mod repl;
 pub mod runtime;
 pub mod suggest;
+pub mod sweep;
 pub mod tensor;
 pub mod threads;
 

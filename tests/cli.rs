@@ -161,7 +161,7 @@ fn rough_edges_get_hints() {
         ("let x = 1;\nx = y;", "script.rhai:2:5: Variable not found: y"),
         (
             &format!("{mix}sample(mix, #{{ metod: \"heun\" }})"),
-            "sample: unknown option `metod`; did you mean `method`? accepted: method, steps, n, x, z, sigmas,",
+            "sample: unknown option `metod`; did you mean `method`? accepted: method, steps, nfe, n, x, z, sigmas,",
         ),
         (
             &format!("{mix}sample(mix, #{{ method: \"euler_ancestral\", etta: 1.0 }})"),

@@ -10,3 +10,4 @@ pub mod mmd;
 pub mod modes;
 mod points;
 pub mod sliced_w2;
+pub mod summary;

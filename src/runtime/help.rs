@@ -188,6 +188,10 @@ fn key_and_default(o: &crate::diffusion::samplers::OptionSpec) -> String {
 fn sampler_page(name: &str) -> Option<String> {
     let s = crate::diffusion::samplers::SAMPLERS.iter().find(|s| s.name == name)?;
     let mut page = format!("sample(den, #{{ method: \"{}\", ... }})\n\n{}", s.name, s.summary);
+    match &s.cost {
+        crate::diffusion::samplers::nfe::Cost::Fixed { rule, .. } => page.push_str(&format!("\n\nNFE = {rule}.")),
+        crate::diffusion::samplers::nfe::Cost::Adaptive(why) => page.push_str(&format!("\n\nIt {why}.")),
+    }
     if s.options.is_empty() {
         page.push_str("\n\nNo options of its own; help(\"sample\") lists the common ones.");
     } else {

@@ -40,6 +40,7 @@ impl Session {
         let imports = super::stdlib::Resolver::default();
         let mut engine = build_engine();
         engine.set_module_resolver(imports.clone());
+        engine.set_default_tag(Dynamic::from(super::experiment::Experiment::new(args.clone())));
         let mut session =
             Self { engine, imports, scope: Scope::new(), functions: AST::empty(), sources: HashMap::new(), args };
         session.push_args();

@@ -19,6 +19,7 @@ pub const SAMPLER: Sampler = Sampler {
         doc: "the noise scale η: 0 is deterministic, 1 is DDPM",
     }],
     stochastic: true,
+    cost: super::nfe::ONE_PER_STEP,
     run: ddim,
 };
 

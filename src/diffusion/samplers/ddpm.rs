@@ -15,6 +15,7 @@ pub const SAMPLER: Sampler = Sampler {
     summary: "DDPM ancestral sampling from the posterior q(x_{t−1} | x_t, x̂0) (Ho et al. 2020, eqs. 6–7)",
     options: &[],
     stochastic: true,
+    cost: super::nfe::ONE_PER_STEP,
     run: ddpm,
 };
 

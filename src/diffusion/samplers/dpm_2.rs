@@ -15,6 +15,7 @@ pub const SAMPLER: Sampler = Sampler {
     summary: "DPM-Solver-2 midpoint steps in log σ with optional churn (k-diffusion's sample_dpm_2)",
     options: &churn::options([0.0, 0.0, f64::INFINITY, 1.0]),
     stochastic: true,
+    cost: super::nfe::TWO_PER_STEP,
     run: dpm_2,
 };
 

@@ -43,6 +43,7 @@ pub const SAMPLER: Sampler = Sampler {
     summary: "DPM-Solver-2 steps with ancestral noise (k-diffusion's sample_dpm_2_ancestral)",
     options: &ANCESTRAL_OPTIONS,
     stochastic: true,
+    cost: super::nfe::TWO_PER_STEP,
     run: dpm_2_ancestral,
 };
 

@@ -12,12 +12,17 @@
 
 use super::dpm_2_ancestral::{eta, DPM_SOLVER_NOISE};
 use super::dpm_solver::{sigma_of, sigma_range, t_of, Solver, Stages};
-use super::{axpy, combine, OptionDefault, OptionSpec, Params, Run, Sampler};
+use super::{axpy, combine, nfe::Cost, OptionDefault, OptionSpec, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
 /// The most steps (accepted and rejected) one run may attempt before it is an error.
 const MAX_ATTEMPTS: usize = 100_000;
+
+/// An adaptive controller: the NFE follows from rtol and atol.
+const COST: Cost = Cost::Adaptive(
+    "chooses its own steps (an adaptive step-size controller spends what rtol and atol ask), so an NFE budget cannot set them: vary rtol/atol and read the result's `nfe`",
+);
 
 /// The registry's entry.
 pub const SAMPLER: Sampler = Sampler {
@@ -48,6 +53,7 @@ pub const SAMPLER: Sampler = Sampler {
         DPM_SOLVER_NOISE[1],
     ],
     stochastic: true,
+    cost: COST,
     run: dpm_adaptive,
 };
 

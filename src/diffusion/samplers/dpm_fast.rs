@@ -8,9 +8,13 @@
 
 use super::dpm_2_ancestral::{eta, DPM_SOLVER_NOISE};
 use super::dpm_solver::{sigma_of, sigma_range, t_of, Solver, Stages};
-use super::{axpy, combine, Params, Run, Sampler};
+use super::{axpy, combine, nfe::Cost, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::Tensor;
+
+/// NFE = steps: the step count is the budget, spent on ⌊steps/3⌋ + 1 steps of order ≤ 3.
+const COST: Cost =
+    Cost::Fixed { rule: "steps (the budget, spent on ⌊steps/3⌋ + 1 steps of order ≤ 3)", count: |p| Ok(p.steps) };
 
 /// The registry's entry.
 pub const SAMPLER: Sampler = Sampler {
@@ -18,6 +22,7 @@ pub const SAMPLER: Sampler = Sampler {
     summary: "DPM-Solver-fast: `steps` NFE in equal log-σ steps of order 3 (Lu et al. 2022, §3.4)",
     options: &DPM_SOLVER_NOISE,
     stochastic: true,
+    cost: COST,
     run: dpm_fast,
 };
 

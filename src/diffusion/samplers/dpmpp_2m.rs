@@ -13,6 +13,7 @@ pub const SAMPLER: Sampler = Sampler {
     summary: "DPM-Solver++(2M), multistep 2nd order in log σ (Lu et al. 2022, Alg. 2)",
     options: &[],
     stochastic: false,
+    cost: super::nfe::ONE_PER_STEP,
     run: dpmpp_2m,
 };
 

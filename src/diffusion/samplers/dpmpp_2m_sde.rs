@@ -30,6 +30,7 @@ pub const SAMPLER: Sampler = Sampler {
         },
     ],
     stochastic: true,
+    cost: super::nfe::ONE_PER_STEP,
     run: dpmpp_2m_sde,
 };
 

@@ -16,6 +16,7 @@ pub const SAMPLER: Sampler = Sampler {
     summary: "DPM-Solver++(2S), single-step 2nd order with ancestral noise (Lu et al. 2022, Alg. 1)",
     options: &ANCESTRAL_OPTIONS,
     stochastic: true,
+    cost: super::nfe::TWO_PER_STEP,
     run: dpmpp_2s_ancestral,
 };
 

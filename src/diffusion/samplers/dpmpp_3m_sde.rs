@@ -18,6 +18,7 @@ pub const SAMPLER: Sampler = Sampler {
     summary: "DPM-Solver++(3M) SDE, multistep 3rd order with noise (k-diffusion's sample_dpmpp_3m_sde)",
     options: &ANCESTRAL_OPTIONS,
     stochastic: true,
+    cost: super::nfe::ONE_PER_STEP,
     run: dpmpp_3m_sde,
 };
 

@@ -29,6 +29,7 @@ pub const SAMPLER: Sampler = Sampler {
         },
     ],
     stochastic: true,
+    cost: super::nfe::TWO_PER_STEP,
     run: dpmpp_sde,
 };
 

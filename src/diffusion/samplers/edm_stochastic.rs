@@ -25,6 +25,7 @@ pub const SAMPLER: Sampler = Sampler {
     summary: "EDM's stochastic sampler with churn (Karras et al. 2022, Alg. 2); defaults from their Table 5, ImageNet-64 EDM row",
     options: &churn::options(EDM_IMAGENET64),
     stochastic: true,
+    cost: super::nfe::TWO_PER_STEP,
     run: edm_stochastic,
 };
 

@@ -11,6 +11,7 @@ pub const SAMPLER: Sampler = Sampler {
     summary: "Euler on the probability-flow ODE (Karras et al. 2022, Alg. 1 without the correction)",
     options: &[],
     stochastic: false,
+    cost: super::nfe::ONE_PER_STEP,
     run: euler,
 };
 

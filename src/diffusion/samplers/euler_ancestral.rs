@@ -20,6 +20,7 @@ pub const SAMPLER: Sampler = Sampler {
         OptionSpec { key: "s_noise", default: OptionDefault::Number(1.0), doc: "the scale of the added noise" },
     ],
     stochastic: true,
+    cost: super::nfe::ONE_PER_STEP,
     run: euler_ancestral,
 };
 

@@ -13,6 +13,7 @@ pub const SAMPLER: Sampler = Sampler {
     summary: "Euler–Maruyama on the reverse-time SDE, last step denoised (Song et al. 2021)",
     options: &[],
     stochastic: true,
+    cost: super::nfe::ONE_PER_STEP,
     run: euler_maruyama,
 };
 

@@ -24,6 +24,7 @@ pub const SAMPLER: Sampler = Sampler {
     summary: "Heun's 2nd-order method, last step Euler (Karras et al. 2022, Alg. 1)",
     options: &[],
     stochastic: false,
+    cost: super::nfe::TWO_PER_STEP,
     run: heun,
 };
 

@@ -22,6 +22,7 @@ pub const SAMPLER: Sampler = Sampler {
         doc: "the highest Adams-Bashforth order, 1 to 4 (1 is Euler; diffusers' IPNDMScheduler uses 4)",
     }],
     stochastic: false,
+    cost: super::nfe::ONE_PER_STEP,
     run: ipndm,
 };
 

@@ -23,6 +23,7 @@ pub const SAMPLER: Sampler = Sampler {
         doc: "how many past slopes each step uses (1 is Euler)",
     }],
     stochastic: false,
+    cost: super::nfe::ONE_PER_STEP,
     run: lms,
 };
 

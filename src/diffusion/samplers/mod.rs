@@ -26,6 +26,7 @@ mod euler_maruyama;
 mod heun;
 mod ipndm;
 mod lms;
+pub mod nfe;
 pub mod ou;
 mod params;
 mod pc;
@@ -58,6 +59,8 @@ pub struct Sampler {
     pub options: &'static [OptionSpec],
     /// Whether it draws Gaussian noise (and so can take a `noise` list).
     pub stochastic: bool,
+    /// How many denoiser evaluations its steps spend.
+    pub cost: nfe::Cost,
     /// The function, called with every option resolved.
     run: fn(&mut Run, Tensor, &[f64], &Params) -> Result<Tensor>,
 }

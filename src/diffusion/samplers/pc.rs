@@ -5,7 +5,7 @@
 //! last predictor step, into σ = 0, returns its mean (the denoised estimate).
 //! Noise order per level: the corrector draws, then the predictor draw.
 
-use super::{axpy, OptionDefault, OptionSpec, Params, Run, Sampler};
+use super::{axpy, nfe::Cost, OptionDefault, OptionSpec, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -14,6 +14,12 @@ use crate::tensor::Tensor;
 fn mean_row_norm(t: &Tensor) -> Result<candle_core::Tensor> {
     Ok(t.candle().flatten_from(1)?.sqr()?.sum(1)?.sqrt()?.mean_all()?)
 }
+
+/// NFE = steps·(1 + corrector_steps): every level's correctors, then its predictor.
+const COST: Cost = Cost::Fixed {
+    rule: "steps·(1 + corrector_steps)",
+    count: |p| Ok(p.steps * (1 + p.params.count("corrector_steps")?)),
+};
 
 /// The registry's entry.
 pub const SAMPLER: Sampler = Sampler {
@@ -33,6 +39,7 @@ pub const SAMPLER: Sampler = Sampler {
         },
     ],
     stochastic: true,
+    cost: COST,
     run: pc,
 };
 

@@ -6,10 +6,16 @@
 //! then (55ε₀ − 59ε₁ + 37ε₂ − 9ε₃)/24. The first step is a Heun step (its second call is not
 //! kept among the ε), so NFE = steps + 1 (1 for a single step).
 
-use super::{axpy, combine, ode_derivative, Params, Run, Sampler};
+use super::{axpy, combine, nfe::Cost, ode_derivative, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::Tensor;
 use std::collections::VecDeque;
+
+/// NFE = steps + 1 for two steps or more: the first step is a Heun step.
+const COST: Cost = Cost::Fixed {
+    rule: "steps + 1 (the first step is a Heun step), 1 for one step",
+    count: |p| Ok(p.steps + usize::from(p.steps >= 2)),
+};
 
 /// The registry's entry.
 pub const SAMPLER: Sampler = Sampler {
@@ -17,6 +23,7 @@ pub const SAMPLER: Sampler = Sampler {
     summary: "pseudo linear multistep, 4th-order Adams-Bashforth on ε with a Heun start (Liu et al. 2022, eq. 12)",
     options: &[],
     stochastic: false,
+    cost: COST,
     run: plms,
 };
 

@@ -11,7 +11,7 @@
 //! among the first three is a multistep step.
 
 use super::plms::adams_bashforth;
-use super::{axpy, combine, ode_derivative, Params, Run, Sampler};
+use super::{axpy, combine, nfe::Cost, ode_derivative, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::Tensor;
 use std::collections::VecDeque;
@@ -19,12 +19,24 @@ use std::collections::VecDeque;
 /// How many steps at the start are Runge–Kutta steps.
 const PRK_STEPS: usize = 3;
 
+/// NFE: 4 for each of the first three (Runge–Kutta) steps, 1 for a step into σ = 0 among
+/// them, then 1 a step.
+const COST: Cost = Cost::Fixed {
+    rule: "steps + 9 from four steps on (three Runge–Kutta steps of 4 evaluations first)",
+    count: |p| {
+        let rk = p.steps.min(PRK_STEPS);
+        let last_is_multistep = p.ends_at_zero && p.steps <= PRK_STEPS;
+        Ok(4 * rk - 3 * usize::from(last_is_multistep) + (p.steps - rk))
+    },
+};
+
 /// The registry's entry.
 pub const SAMPLER: Sampler = Sampler {
     name: "pndm",
     summary: "pseudo numerical methods: 3 pseudo Runge-Kutta steps, then PLMS (Liu et al. 2022, Alg. 2)",
     options: &[],
     stochastic: false,
+    cost: COST,
     run: pndm,
 };
 

@@ -5,7 +5,7 @@
 //! One step size serves the whole batch; the error is the RMS over all elements
 //! of err / (atol + rtol·max(|x|, |x_new|)).
 
-use super::{axpy, OptionDefault, OptionSpec, Params, Run, Sampler};
+use super::{axpy, nfe::Cost, OptionDefault, OptionSpec, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -48,6 +48,11 @@ fn error_norm(err: &Tensor, x: &Tensor, x_new: &Tensor, rtol: f64, atol: f64) ->
     Ok(ratio.sqrt())
 }
 
+/// An adaptive controller: the NFE follows from rtol and atol.
+const COST: Cost = Cost::Adaptive(
+    "chooses its own steps (an adaptive step-size controller spends what rtol and atol ask), so an NFE budget cannot set them: vary rtol/atol and read the result's `nfe`",
+);
+
 /// The registry's entry.
 pub const SAMPLER: Sampler = Sampler {
     name: "rk45",
@@ -65,6 +70,7 @@ pub const SAMPLER: Sampler = Sampler {
         },
     ],
     stochastic: false,
+    cost: COST,
     run: rk45,
 };
 

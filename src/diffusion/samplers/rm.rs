@@ -9,9 +9,15 @@
 //! underdamped Langevin corrector steps at the new time (see [`super::ulmc`]).
 
 use super::rm_parallel::{window, Weights};
-use super::{ou, ulmc, OptionDefault, OptionSpec, Params, Run, Sampler};
+use super::{nfe::Cost, ou, ulmc, OptionDefault, OptionSpec, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::Tensor;
+
+/// NFE = 2·steps + corrector_steps·(steps into σ > 0).
+const COST: Cost = Cost::Fixed {
+    rule: "2·steps + corrector_steps·(steps into σ > 0)",
+    count: |p| Ok(2 * p.steps + p.params.count("corrector_steps")? * (p.steps - usize::from(p.ends_at_zero))),
+};
 
 /// The registry's entry.
 pub const SAMPLER: Sampler = Sampler {
@@ -22,6 +28,7 @@ pub const SAMPLER: Sampler = Sampler {
         OptionSpec { key: "corrector_size", default: OptionDefault::Number(0.25), doc: "the corrector's step over the OU noise level σ_t" },
     ],
     stochastic: true,
+    cost: COST,
     run: rm,
 };
 

@@ -27,11 +27,32 @@
 //! (K ∝ log d Picard rounds, R sub-windows growing polynomially in d): see
 //! [`dimension_plan`]. Draws: R·N uniforms per window.
 
-use super::{ou, OptionDefault, OptionSpec, Params, Run, Sampler};
+use super::{nfe::Cost, ou, OptionDefault, OptionSpec, Params, Run, Sampler};
 use crate::diffusion::parameterization::per_row;
 use crate::error::Result;
 use crate::tensor::Tensor;
 use candle_core::Tensor as CTensor;
+
+/// NFE = 1 + rounds·R per window (R steps of the list, or R equal sub-windows of a step).
+const COST: Cost = Cost::Fixed {
+    rule: "1 + rounds·R per window: windows of `parts` steps (split \"steps\") or one step cut in `parts` (split \"equal\")",
+    count: |p| {
+        let (parts, rounds) = match p.params.text("plan")? {
+            "dimension" => match p.dim {
+                Some(d) => dimension_plan(d),
+                None => crate::bail!("plan \"dimension\" takes R and K from the data dimension: give `dim`"),
+            },
+            _ => (p.params.count("parts")?, p.params.count("rounds")?),
+        };
+        if parts == 0 || rounds == 0 {
+            crate::bail!("parts and rounds must be at least 1");
+        }
+        Ok(match p.params.text("split")? {
+            "equal" => p.steps * (1 + rounds * parts),
+            _ => p.steps.div_ceil(parts) + rounds * p.steps,
+        })
+    },
+};
 
 /// The registry's entry.
 pub const SAMPLER: Sampler = Sampler {
@@ -44,6 +65,7 @@ pub const SAMPLER: Sampler = Sampler {
         OptionSpec { key: "plan", default: OptionDefault::Choice(&["given", "dimension"]), doc: "\"dimension\": R = ⌈d^(5/12)⌉, K = ⌈log₂ d⌉ from the data dimension d, in place of parts and rounds" },
     ],
     stochastic: false,
+    cost: COST,
     run: rm_parallel,
 };
 

@@ -6,7 +6,7 @@
 //! first level, as the paper's sampler picks K of T steps. One noise draw per
 //! step into σ > 0.
 
-use super::{axpy, OptionDefault, OptionSpec, Params, Run, Sampler};
+use super::{axpy, nfe::Cost, OptionDefault, OptionSpec, Params, Run, Sampler};
 use crate::error::Result;
 use crate::tensor::{rng, Tensor};
 
@@ -25,6 +25,16 @@ fn chosen_levels(sigmas: &[f64], choose: usize) -> Result<Vec<f64>> {
     Ok(levels)
 }
 
+/// NFE = steps, or K with `choose: K` (K levels drawn from the list, whatever its length).
+const COST: Cost = Cost::Fixed {
+    rule: "steps, or `choose` when it is set",
+    count: |p| match p.params.count("choose")? {
+        0 => Ok(p.steps),
+        k if k <= p.steps => Ok(k),
+        k => crate::bail!("choose must be between 1 and {} (the steps of the list), got {k}", p.steps),
+    },
+};
+
 /// The registry's entry.
 pub const SAMPLER: Sampler = Sampler {
     name: "shortcut",
@@ -35,6 +45,7 @@ pub const SAMPLER: Sampler = Sampler {
         doc: "K: how many levels to draw at random from the list (0: use every level)",
     }],
     stochastic: true,
+    cost: COST,
     run: shortcut,
 };
 

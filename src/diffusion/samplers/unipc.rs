@@ -43,6 +43,7 @@ pub const SAMPLER: Sampler = Sampler {
         },
     ],
     stochastic: false,
+    cost: super::nfe::ONE_PER_STEP,
     run: unipc,
 };
 

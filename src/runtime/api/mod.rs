@@ -8,6 +8,7 @@ pub mod core;
 pub mod create;
 pub mod data;
 pub mod diffusion;
+pub mod experiment;
 pub mod files;
 pub mod layers;
 pub mod math;
@@ -65,6 +66,7 @@ pub const GROUPS: &[Group] = &[
     Group { name: "data", module: data::module },
     Group { name: "plots", module: plot::module },
     Group { name: "files", module: files::module },
+    Group { name: "experiments", module: experiment::module },
 ];
 
 /// The option keys a built-in accepts in its `#{ ... }` map (for completion).
@@ -79,6 +81,7 @@ pub fn option_keys(function: &str) -> Vec<&'static str> {
         data::OPTIONS,
         metrics::OPTIONS,
         files::OPTIONS,
+        experiment::OPTIONS,
         methods::OPTIONS,
         sample::OPTIONS,
         plot::OTHER_OPTIONS,

@@ -112,6 +112,7 @@ pub fn sigma_arg(v: &Dynamic) -> crate::Result<Vec<f64>> {
 pub const COMMON: &[&str] = &[
     "method",
     "steps",
+    "nfe",
     "n",
     "x",
     "z",
@@ -245,7 +246,9 @@ fn sample_rows(
     lists: &[Vec<f64>],
     params: &Params,
 ) -> crate::Result<(Tensor, samplers::Record)> {
-    for key in ["callback", "trajectory", "noise", "z", "steps", "spacing", "sigma_min", "sigma_max", "rho", "ays"] {
+    for key in
+        ["callback", "trajectory", "noise", "z", "steps", "nfe", "spacing", "sigma_min", "sigma_max", "rho", "ays"]
+    {
         if o.opt_value(key).is_some() {
             crate::bail!("option `{key}` needs one sigma list for all rows, but `sigmas` gives one per row");
         }
@@ -301,16 +304,52 @@ fn warn_if_unit_noise(x: &Tensor, sigma_max: f64) -> crate::Result<()> {
     Ok(())
 }
 
-/// The σ list of a `sample` call: given, or Karras / a schedule's spacing over the denoiser's range.
-fn sigma_list(o: &crate::runtime::options::CheckedOptions, den: &dyn Denoiser) -> crate::Result<Vec<f64>> {
-    let sched = den.schedule();
+/// What an NFE budget needs to know of a `sample` call besides the budget: the sampler, its
+/// options and the dimension of one sample (for rules that take it from the data).
+struct BudgetFor<'a> {
+    sampler: &'static Sampler,
+    params: &'a Params,
+    dim: Option<usize>,
+}
+
+/// The σ list of a `sample` call: given, or Karras / a schedule's spacing over the denoiser's
+/// range for `steps` steps, or for the most steps whose NFE fits the budget `nfe`.
+fn sigma_list(
+    o: &crate::runtime::options::CheckedOptions,
+    den: &dyn Denoiser,
+    budget_for: &BudgetFor,
+) -> crate::Result<Vec<f64>> {
     if let Some(list) = o.opt_array("sigmas")? {
+        if o.opt_value("nfe").is_some() {
+            crate::bail!("`sigmas` fixes the steps: give `sigmas` or an NFE budget `nfe`, not both");
+        }
         let sigmas =
             list.iter().map(number).collect::<crate::Result<Vec<f64>>>().map_err(|e| e.context("option `sigmas`"))?;
         crate::diffusion::samplers::check_step_sigmas(&sigmas)?;
         return Ok(sigmas);
     }
-    let steps = o.count_in("steps", 20, 1..=crate::diffusion::timesteps::MAX_STEPS)?;
+    if o.opt_value("nfe").is_none() {
+        return sigma_list_of(o, den, o.count_in("steps", 20, 1..=crate::diffusion::timesteps::MAX_STEPS)?);
+    }
+    if o.opt_value("steps").is_some() {
+        crate::bail!("give `steps` or an NFE budget `nfe`, not both");
+    }
+    let budget = o.count_in("nfe", 1, 1..=crate::diffusion::timesteps::MAX_STEPS)?;
+    // the rules count a last step into σ = 0 apart: see whether this spacing ends there
+    let ends_at_zero = sigma_list_of(o, den, 2)?.last() == Some(&0.0);
+    let BudgetFor { sampler, params, dim } = *budget_for;
+    let steps = samplers::nfe::steps_for(sampler, budget, params, ends_at_zero, dim)?;
+    sigma_list_of(o, den, steps)
+}
+
+/// The σ list of a `sample` call for `steps` steps: Karras / a schedule's spacing over the
+/// denoiser's range.
+fn sigma_list_of(
+    o: &crate::runtime::options::CheckedOptions,
+    den: &dyn Denoiser,
+    steps: usize,
+) -> crate::Result<Vec<f64>> {
+    let sched = den.schedule();
     let spacing = o.opt_string("spacing")?.unwrap_or_else(|| "karras".into());
     if spacing != "ays" && o.opt_value("ays").is_some() {
         crate::bail!("option `ays` names an Align Your Steps list: it needs spacing \"ays\", got \"{spacing}\"");
@@ -463,7 +502,8 @@ mod api {
     }
 
     /// Draws samples: `sample(den, #{ method: "heun", steps: 10, n: 4000 })`. Common options: method
-    /// ("heun"), steps (20), n (draw the start: noise at sigmas[0]), x (the start as given: the state
+    /// ("heun"), steps (20), nfe (an NFE budget in place of steps: the most steps whose NFE fits,
+    /// see `steps_for`; adaptive methods refuse it), n (draw the start: noise at sigmas[0]), x (the start as given: the state
     /// at sigmas[0], noise already scaled by sigmas[0], not unit noise) or z (unit noise: the start
     /// is z · sigmas[0]), sigmas (a decreasing list; or
     /// one list per row, as an array of lists or an [N, steps + 1] tensor, run in one batched
@@ -523,7 +563,12 @@ mod api {
                     lists.into_iter().map(|l| Dynamic::from_array(l.into_iter().map(Dynamic::from_float).collect()));
                 return Ok((out, record, Dynamic::from_array(rows.collect())));
             }
-            let sigmas = sigma_list(&o, d)?;
+            let dim = match o.opt_value("x").or_else(|| o.opt_value("z")) {
+                Some(v) => v.read_lock::<Tensor>().map(|t| t.numel() / t.dims().first().copied().unwrap_or(1).max(1)),
+                None => d.example_shape().map(|s| s.iter().product()),
+            };
+            let budget_for = super::BudgetFor { sampler: samplers::find(&method)?, params: &method_params, dim };
+            let sigmas = sigma_list(&o, d, &budget_for)?;
             let x = match (o.opt_value("x"), o.opt_value("z")) {
                 (Some(_), Some(_)) => {
                     crate::bail!("give the start as `x` (at sigmas[0]) or as `z` (unit noise), not both")
@@ -602,9 +647,10 @@ mod api {
         samplers::SAMPLERS.iter().map(|s| Dynamic::from(s.name.to_string())).collect()
     }
 
-    /// What the registry knows of one sampler: `#{ name, summary, stochastic, options }`, where
-    /// `options` maps each of its own option keys to its default and `stochastic` says whether
-    /// it takes a `noise` list.
+    /// What the registry knows of one sampler: `#{ name, summary, stochastic, options, nfe, adaptive }`,
+    /// where `options` maps each of its own option keys to its default, `stochastic` says whether
+    /// it takes a `noise` list, `nfe` is its evaluations as a rule in `steps` ("2·steps − 1") and
+    /// `adaptive` whether it chooses its own steps (and so refuses an NFE budget).
     #[rhai_fn(return_raw)]
     pub fn sampler_info(ctx: NativeCallContext, name: &str) -> RhaiResult<Map> {
         let s = guard(&ctx, || samplers::find(name))?;
@@ -621,8 +667,46 @@ mod api {
         m.insert("name".into(), Dynamic::from(s.name.to_string()));
         m.insert("summary".into(), Dynamic::from(s.summary.to_string()));
         m.insert("stochastic".into(), Dynamic::from_bool(s.stochastic));
+        m.insert("nfe".into(), Dynamic::from(s.cost.rule().to_string()));
+        m.insert("adaptive".into(), Dynamic::from_bool(matches!(s.cost, samplers::nfe::Cost::Adaptive(_))));
         m.insert("options".into(), Dynamic::from_map(options));
         Ok(m)
+    }
+
+    /// The NFE (denoiser evaluations) `method` spends on `steps` steps of a σ list that ends at 0,
+    /// as every spacing's does: `nfe_of("heun", 10)` is 19 (its last step is an Euler step).
+    #[rhai_fn(name = "nfe_of", return_raw)]
+    pub fn nfe_of(ctx: NativeCallContext, method: &str, steps: INT) -> RhaiResult<INT> {
+        nfe_of_with(ctx, method, steps, Map::new())
+    }
+
+    /// The NFE of `method` on `steps` steps with its options: `nfe_of("pc", 10, #{ corrector_steps: 2 })`
+    /// is 30; `dim` (the values in one sample) serves rm_parallel's plan "dimension".
+    #[rhai_fn(name = "nfe_of", return_raw)]
+    pub fn nfe_of_with(ctx: NativeCallContext, method: &str, steps: INT, options: Map) -> RhaiResult<INT> {
+        guard(&ctx, || {
+            let (sampler, params, dim) = super::budget_query(method, options)?;
+            let steps = super::at_least_one("steps", steps)?;
+            Ok(samplers::nfe::nfe_of(sampler, steps, &params, true, dim)? as INT)
+        })
+    }
+
+    /// The most steps of `method` whose NFE fits in `nfe`, on a σ list that ends at 0:
+    /// `steps_for("heun", 8)` is 4 (7 evaluations). What `sample(den, #{ method, nfe })` runs.
+    #[rhai_fn(name = "steps_for", return_raw)]
+    pub fn steps_for(ctx: NativeCallContext, method: &str, nfe: INT) -> RhaiResult<INT> {
+        steps_for_with(ctx, method, nfe, Map::new())
+    }
+
+    /// The most steps of `method` with its options whose NFE fits in `nfe`:
+    /// `steps_for("pc", 30, #{ corrector_steps: 2 })` is 10.
+    #[rhai_fn(name = "steps_for", return_raw)]
+    pub fn steps_for_with(ctx: NativeCallContext, method: &str, nfe: INT, options: Map) -> RhaiResult<INT> {
+        guard(&ctx, || {
+            let (sampler, params, dim) = super::budget_query(method, options)?;
+            let nfe = super::at_least_one("nfe", nfe)?;
+            Ok(samplers::nfe::steps_for(sampler, nfe, &params, true, dim)? as INT)
+        })
     }
 
     /// A summary of the denoiser.
@@ -643,6 +727,28 @@ mod api {
             }
         }
     }
+}
+
+/// A step count or budget of `nfe_of` / `steps_for`: from 1 to the most steps a list may have.
+fn at_least_one(name: &str, v: rhai::INT) -> crate::Result<usize> {
+    let max = crate::diffusion::timesteps::MAX_STEPS;
+    match usize::try_from(v) {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => crate::bail!("`{name}` must be an integer from 1 to {max}, got {v}"),
+    }
+}
+
+/// The sampler, its options and the `dim` of an `nfe_of` / `steps_for` call.
+fn budget_query(method: &str, mut options: rhai::Map) -> crate::Result<(&'static Sampler, Params, Option<usize>)> {
+    let sampler = samplers::find(method)?;
+    let dim = match options.remove("dim") {
+        Some(v) => match v.as_int() {
+            Ok(d) if d >= 1 => Some(d as usize),
+            _ => crate::bail!("option `dim` must be an integer >= 1 (the values in one sample), got {}", describe(&v)),
+        },
+        None => None,
+    };
+    Ok((sampler, method_params(&options), dim))
 }
 
 /// The module of sampling built-ins.
