@@ -80,17 +80,18 @@ pub struct DlgResult {
 fn denoise_rows(run: &mut Run, x: &Tensor, sigma: &[f64], opts: &DlgOptions) -> Result<(Tensor, usize)> {
     let sampler = samplers::find(&opts.method)?;
     let n_den = opts.n_den;
-    let steps = match opts.method.as_str() {
-        // two evaluations per step, the last (into σ = 0) taking one
-        "heun" | "edm_stochastic" | "dpm_2" | "dpm_2_ancestral" | "dpmpp_2s_ancestral" | "dpmpp_sde" => {
-            n_den.div_ceil(2).max(1)
+    let steps = match &sampler.cost {
+        // an adaptive sampler takes the list for its range only
+        samplers::nfe::Cost::Adaptive(_) => n_den.max(1),
+        // the most steps whose NFE fits in n_den (its rule, as `steps_for`), at least one
+        samplers::nfe::Cost::Fixed { .. } => {
+            let dim = Some(x.numel() / x.dims().first().copied().unwrap_or(1).max(1));
+            if samplers::nfe::nfe_of(sampler, 1, &opts.den_options, true, dim)? >= n_den {
+                1
+            } else {
+                samplers::nfe::steps_for(sampler, n_den, &opts.den_options, true, dim)?
+            }
         }
-        // one predictor and `corrector_steps` corrector evaluations per step
-        "pc" => {
-            let correctors = opts.den_options.resolve(sampler.name, sampler.options)?.count("corrector_steps")?;
-            (n_den / (1 + correctors)).max(1)
-        }
-        _ => n_den.max(1),
     };
     let lists: Vec<Vec<f64>> =
         sigma.iter().map(|&s| karras_sigmas(steps, (s * 0.5).min(0.002), s, 7.0)).collect::<Result<_>>()?;
