@@ -27,6 +27,38 @@ pub trait Denoiser {
         None
     }
 
+    /// The network a wrapper holds.
+    fn network(&self) -> Option<&Network> {
+        None
+    }
+
+    /// What a wrapped network predicts.
+    fn prediction(&self) -> Option<Pred> {
+        None
+    }
+
+    /// What a wrapped network was trained with, as a saved denoiser records it.
+    fn trained_with(&self) -> Option<super::saved::TrainedWith> {
+        None
+    }
+
+    /// The same denoiser with each row given a class label (`labels`: one per row, or one for
+    /// all), for a class-conditional model.
+    fn with_labels(&self, _labels: Tensor) -> Result<std::sync::Arc<dyn Denoiser + Send + Sync>> {
+        crate::bail!("this denoiser is not class-conditional: it takes no labels")
+    }
+
+    /// A discrete-time model's (fractional) timestep at VE noise level `sigma`.
+    fn timestep_of(&self, _sigma: f64) -> Option<f64> {
+        None
+    }
+
+    /// The σ list of `n` steps for a spacing of the denoiser's own (a pretrained model's
+    /// training timesteps, spaced as diffusers does), or `None` where it has no such spacing.
+    fn own_spacing(&self, _n: usize, _spacing: &str) -> Option<Result<Vec<f64>>> {
+        None
+    }
+
     /// The score ∇ log p_σ(x) = (D(x, σ) − x)/σ² (Tweedie's formula).
     fn score(&self, x: &Tensor, sigma: &[f64]) -> Result<Tensor> {
         let d = self.denoise(x, sigma)?;
@@ -133,6 +165,18 @@ impl Denoiser for NetworkDenoiser {
 
     fn schedule(&self) -> Option<&Schedule> {
         Some(&self.sched)
+    }
+
+    fn network(&self) -> Option<&Network> {
+        Some(&self.net)
+    }
+
+    fn prediction(&self) -> Option<Pred> {
+        Some(self.pred)
+    }
+
+    fn trained_with(&self) -> Option<super::saved::TrainedWith> {
+        Some(super::saved::TrainedWith::Continuous { schedule: self.sched.clone(), pred: self.pred })
     }
 }
 

@@ -102,11 +102,16 @@ pub fn sample_times(s: &Schedule, n: usize, times: TimeSampling) -> Result<Vec<f
     }
 }
 
-/// The network's noise input at times `t`: t itself, or the VE noise level σ/α.
+/// The network's noise input at times `t`: t itself, the VE noise level σ/α, or a discrete
+/// model's timestep `T·t − 1`.
 pub fn noise_input(input: TimeInput, s: &Schedule, t: &[f64]) -> Vec<f64> {
     match input {
         TimeInput::T => t.to_vec(),
         TimeInput::LogSigma => t.iter().map(|&t| s.edm_sigma(t)).collect(),
+        TimeInput::Timestep => {
+            let steps = s.discrete_steps().unwrap_or(1000) as f64;
+            t.iter().map(|&t| (t * steps - 1.0).max(0.0)).collect()
+        }
     }
 }
 

@@ -6,9 +6,11 @@
 
 use crate::error::Result;
 use candle_core::Tensor;
+use serde::{Deserialize, Serialize};
 
 /// A network's prediction target.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Pred {
     /// The noise ε.
     Eps,

@@ -4,9 +4,11 @@
 //! noise level σ/α.
 
 use crate::error::Result;
+use serde::{Deserialize, Serialize};
 
 /// A noise schedule.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Schedule {
     /// Variance-preserving with β linear in the step (Ho et al. 2020, DDPM):
     /// `ᾱ_i = Π_{j≤i} (1 − β_j)` on the grid `t = i/T`, log ᾱ linear in between.
@@ -16,6 +18,16 @@ pub enum Schedule {
         /// β of the last step.
         beta_end: f64,
         /// `log ᾱ_i` for `i = 0..=T` (`log ᾱ_0 = 0`).
+        log_alpha_bar: Vec<f64>,
+    },
+    /// Variance-preserving on the grid of a pretrained model's β list (diffusers' `linear`,
+    /// `scaled_linear`, `squaredcos_cap_v2` or its own `trained_betas`): timestep `k` of
+    /// `0..T` is `t = (k + 1)/T` with `ᾱ_k = Π_{j≤k} (1 − β_j)`, log ᾱ linear in between,
+    /// as [`Schedule::VpLinear`].
+    VpDiscrete {
+        /// The β schedule's name, as the model's scheduler config gives it.
+        betas: String,
+        /// `log ᾱ` at `t = i/T` for `i = 0..=T` (`log ᾱ = 0` at t = 0).
         log_alpha_bar: Vec<f64>,
     },
     /// Variance-preserving cosine (Nichol & Dhariwal 2021, eq. 17):
@@ -89,6 +101,23 @@ impl Schedule {
         Ok(Schedule::VpLinear { beta_start, beta_end, log_alpha_bar })
     }
 
+    /// The discrete VP schedule of the β list `betas` (each in (0, 1)), called `name`.
+    pub fn vp_discrete(name: &str, betas: &[f64]) -> Result<Self> {
+        if !(2..=MAX_DISCRETE_STEPS).contains(&betas.len()) {
+            crate::bail!("a β list needs between 2 and {MAX_DISCRETE_STEPS} steps, got {}", betas.len());
+        }
+        if let Some((i, b)) = betas.iter().enumerate().find(|(_, b)| !(**b > 0.0 && **b < 1.0)) {
+            crate::bail!("β must lie in (0, 1), but β_{i} = {b}");
+        }
+        let log_alpha_bar = std::iter::once(0.0)
+            .chain(betas.iter().scan(0.0, |acc, b| {
+                *acc += (1.0 - b).ln();
+                Some(*acc)
+            }))
+            .collect();
+        Ok(Schedule::VpDiscrete { betas: name.to_string(), log_alpha_bar })
+    }
+
     /// The cosine schedule with offset `s` ≥ 0 (s = 0 is the cosine interpolant of flow
     /// matching, α = cos(πt/2), σ = sin(πt/2)).
     pub fn vp_cosine(s: f64) -> Result<Self> {
@@ -130,6 +159,7 @@ impl Schedule {
     pub fn name(&self) -> &'static str {
         match self {
             Schedule::VpLinear { .. } => "vp_linear",
+            Schedule::VpDiscrete { .. } => "vp_discrete",
             Schedule::VpCosine { .. } => "vp_cosine",
             Schedule::VpLogsnrCosine { .. } => "vp_logsnr_cosine",
             Schedule::VeGeometric { .. } => "ve_geometric",
@@ -138,9 +168,33 @@ impl Schedule {
         }
     }
 
+    /// The schedule and its parameters, as scripts print it.
+    pub fn describe(&self) -> String {
+        match self {
+            Schedule::VpLinear { beta_start, beta_end, log_alpha_bar } => {
+                format!("vp_linear(beta {beta_start} → {beta_end}, {} steps)", log_alpha_bar.len() - 1)
+            }
+            Schedule::VpDiscrete { betas, log_alpha_bar } => {
+                format!("vp_discrete({betas} β, {} steps)", log_alpha_bar.len() - 1)
+            }
+            Schedule::FlowLinear => "flow_linear(α = 1 − t, σ = t)".into(),
+            other => format!("{other:?}")
+                .replace("VpCosine", "vp_cosine")
+                .replace("VpLogsnrCosine", "vp_logsnr_cosine")
+                .replace("VeGeometric", "ve_geometric")
+                .replace("Edm", "edm"),
+        }
+    }
+
     /// Whether α² + σ² = 1 (variance preserving) rather than α = 1.
     pub fn is_vp(&self) -> bool {
-        matches!(self, Schedule::VpLinear { .. } | Schedule::VpCosine { .. } | Schedule::VpLogsnrCosine { .. })
+        matches!(
+            self,
+            Schedule::VpLinear { .. }
+                | Schedule::VpDiscrete { .. }
+                | Schedule::VpCosine { .. }
+                | Schedule::VpLogsnrCosine { .. }
+        )
     }
 
     /// σ_data for EDM's preconditioning and weighting (0.5 unless the EDM schedule says otherwise).
@@ -154,7 +208,9 @@ impl Schedule {
     /// The discrete step count T, for schedules defined on a grid.
     pub fn discrete_steps(&self) -> Option<usize> {
         match self {
-            Schedule::VpLinear { log_alpha_bar, .. } => Some(log_alpha_bar.len() - 1),
+            Schedule::VpLinear { log_alpha_bar, .. } | Schedule::VpDiscrete { log_alpha_bar, .. } => {
+                Some(log_alpha_bar.len() - 1)
+            }
             _ => None,
         }
     }
@@ -162,7 +218,9 @@ impl Schedule {
     /// The smallest time used for training and sampling (σ > 0 there).
     pub fn t_min(&self) -> f64 {
         match self {
-            Schedule::VpLinear { log_alpha_bar, .. } => 1.0 / (log_alpha_bar.len() - 1) as f64,
+            Schedule::VpLinear { log_alpha_bar, .. } | Schedule::VpDiscrete { log_alpha_bar, .. } => {
+                1.0 / (log_alpha_bar.len() - 1) as f64
+            }
             Schedule::VpCosine { .. } => 1e-4,
             Schedule::FlowLinear => FLOW_T_EPS,
             _ => 0.0,
@@ -181,7 +239,7 @@ impl Schedule {
     /// `log ᾱ(t) = log α²(t)` for the VP schedules.
     fn log_alpha_bar(&self, t: f64) -> f64 {
         match self {
-            Schedule::VpLinear { log_alpha_bar, .. } => {
+            Schedule::VpLinear { log_alpha_bar, .. } | Schedule::VpDiscrete { log_alpha_bar, .. } => {
                 let steps = (log_alpha_bar.len() - 1) as f64;
                 let x = t.clamp(0.0, 1.0) * steps;
                 let i = (x.floor() as usize).min(log_alpha_bar.len() - 2);
@@ -292,7 +350,7 @@ impl Schedule {
                 let (lo, hi) = (sigma_min.powf(1.0 / rho), sigma_max.powf(1.0 / rho));
                 ((-0.5 * logsnr / rho).exp() - lo) / (hi - lo)
             }
-            Schedule::VpLinear { .. } => bisect_decreasing(|t| self.logsnr(t), logsnr),
+            Schedule::VpLinear { .. } | Schedule::VpDiscrete { .. } => bisect_decreasing(|t| self.logsnr(t), logsnr),
             Schedule::FlowLinear => {
                 let sigma = (-0.5 * logsnr).exp();
                 sigma / (1.0 + sigma)

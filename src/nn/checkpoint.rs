@@ -80,13 +80,14 @@ pub fn save_network(net: &Network, path: &Path) -> Result<()> {
     write(path, &net.store().named_tensors(), metadata)
 }
 
-/// Loads a network saved by [`save_network`] onto `device`, in the mode it was saved in
-/// (train mode for files that do not say), or the averaged network of an EMA file, in eval
-/// mode as the EMA keeps it.
+/// Loads a network saved by [`save_network`] (or with its denoiser by
+/// [`crate::diffusion::saved::save_denoiser`], whose record it keeps) onto `device`, in the
+/// mode it was saved in (train mode for files that do not say), or the averaged network of an
+/// EMA file, in eval mode as the EMA keeps it.
 pub fn load_network(path: &Path, device: &Device) -> Result<Network> {
     let contents = read(path, device)?;
     let kind = contents.metadata.get(KIND_KEY).map(String::as_str);
-    if kind != Some("network") && kind != Some("ema") {
+    if !matches!(kind, Some("network" | "ema" | crate::diffusion::saved::DENOISER_KIND)) {
         let what =
             kind.map_or("has no difflab metadata".to_string(), |k| format!("holds a difflab {k}, not a network"));
         crate::bail!("{}: {what}; read plain tensors with load_tensors(path)", path.display());
@@ -106,6 +107,9 @@ pub fn load_network(path: &Path, device: &Device) -> Result<Network> {
     net.store_mut().load(&contents.tensors).map_err(|e| e.context(path.display()))?;
     let eval = kind == Some("ema") || contents.metadata.get(MODE_KEY).map(String::as_str) == Some("eval");
     net.set_training(!eval);
+    if let Some(with) = crate::diffusion::saved::read_trained_with(&contents.metadata, path)? {
+        net.set_trained_with(path.to_path_buf(), with);
+    }
     Ok(net)
 }
 

@@ -17,6 +17,9 @@ pub enum TimeInput {
     T,
     /// The noise level σ (of `x = x0 + σ ε`), embedded as `ln(σ)/4` (EDM's c_noise).
     LogSigma,
+    /// A pretrained model's own discrete timestep, a float in `0..T` (timestep k at
+    /// `t = (k + 1)/T`), taken as it is.
+    Timestep,
 }
 
 impl TimeInput {
@@ -34,6 +37,7 @@ impl TimeInput {
         match self {
             TimeInput::T => "t",
             TimeInput::LogSigma => "log_sigma",
+            TimeInput::Timestep => "timestep",
         }
     }
 
@@ -42,6 +46,7 @@ impl TimeInput {
         match self {
             TimeInput::T => c * 1000.0,
             TimeInput::LogSigma => c.ln() * 0.25,
+            TimeInput::Timestep => c,
         }
     }
 
@@ -50,6 +55,7 @@ impl TimeInput {
         Ok(match self {
             TimeInput::T => (c * 1000.0)?,
             TimeInput::LogSigma => (c.log()? * 0.25)?,
+            TimeInput::Timestep => c.clone(),
         })
     }
 }

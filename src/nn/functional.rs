@@ -29,8 +29,9 @@ pub fn conv2d(x: &Tensor, w: &Tensor, b: &Tensor, stride: usize, padding: usize)
     Ok(y.broadcast_add(&b.reshape((rows, b.elem_count() / rows, 1, 1))?)?)
 }
 
-/// Group normalisation (Wu & He 2018) of `[N, C, H, W]` with per-channel scale and shift.
-pub fn group_norm(x: &Tensor, groups: usize, gamma: &Tensor, beta: &Tensor) -> Result<Tensor> {
+/// Group normalisation (Wu & He 2018) of `[N, C, H, W]` in `groups` groups, ε added to each
+/// group's variance, with per-channel scale and shift.
+pub fn group_norm(x: &Tensor, groups: (usize, f64), gamma: &Tensor, beta: &Tensor) -> Result<Tensor> {
     if super::cpu::elementwise::cpu_f32_images(x) {
         return super::cpu::group_norm::group_norm(x, groups, gamma, beta, false);
     }
@@ -38,7 +39,7 @@ pub fn group_norm(x: &Tensor, groups: usize, gamma: &Tensor, beta: &Tensor) -> R
 }
 
 /// SiLU of [`group_norm`], as one op on the CPU.
-pub fn group_norm_silu(x: &Tensor, groups: usize, gamma: &Tensor, beta: &Tensor) -> Result<Tensor> {
+pub fn group_norm_silu(x: &Tensor, groups: (usize, f64), gamma: &Tensor, beta: &Tensor) -> Result<Tensor> {
     if super::cpu::elementwise::cpu_f32_images(x) {
         return super::cpu::group_norm::group_norm(x, groups, gamma, beta, true);
     }
@@ -46,14 +47,13 @@ pub fn group_norm_silu(x: &Tensor, groups: usize, gamma: &Tensor, beta: &Tensor)
 }
 
 /// [`group_norm`] as candle tensor ops.
-pub fn group_norm_tensors(x: &Tensor, groups: usize, gamma: &Tensor, beta: &Tensor) -> Result<Tensor> {
-    use super::cpu::group_norm::EPS;
+pub fn group_norm_tensors(x: &Tensor, (groups, eps): (usize, f64), gamma: &Tensor, beta: &Tensor) -> Result<Tensor> {
     let (n, c, h, w) = x.dims4()?;
     let grouped = x.reshape((n, groups, (c / groups) * h * w))?;
     let mean = grouped.mean_keepdim(D::Minus1)?;
     let centered = grouped.broadcast_sub(&mean)?;
     let var = centered.sqr()?.mean_keepdim(D::Minus1)?;
-    let normed = centered.broadcast_div(&(var + EPS)?.sqrt()?)?.reshape((n, c, h, w))?;
+    let normed = centered.broadcast_div(&(var + eps)?.sqrt()?)?.reshape((n, c, h, w))?;
     let gamma = gamma.reshape((1, c, 1, 1))?;
     let beta = beta.reshape((1, c, 1, 1))?;
     Ok(normed.broadcast_mul(&gamma)?.broadcast_add(&beta)?)
@@ -151,7 +151,7 @@ mod tests {
         let x = Tensor::arange(0f32, 16.0, &Device::Cpu).unwrap().reshape((1, 4, 2, 2)).unwrap();
         let y = group_norm(
             &x,
-            2,
+            (2, cpu::group_norm::EPS),
             &Tensor::ones(4, DType::F32, &Device::Cpu).unwrap(),
             &Tensor::zeros(4, DType::F32, &Device::Cpu).unwrap(),
         )
@@ -207,8 +207,8 @@ mod tests {
                 .unwrap();
             let gamma = Var::from_tensor(&Tensor::randn(1f32, 0.3, 8, &Device::Cpu).unwrap()).unwrap();
             let beta = Var::from_tensor(&Tensor::randn(0f32, 0.3, 8, &Device::Cpu).unwrap()).unwrap();
-            let ours = cpu::group_norm::group_norm(&x, 4, &gamma, &beta, then_silu).unwrap();
-            let plain = group_norm_tensors(&x, 4, &gamma, &beta).unwrap();
+            let ours = cpu::group_norm::group_norm(&x, (4, cpu::group_norm::EPS), &gamma, &beta, then_silu).unwrap();
+            let plain = group_norm_tensors(&x, (4, cpu::group_norm::EPS), &gamma, &beta).unwrap();
             let plain = if then_silu { plain.silu().unwrap() } else { plain };
             let weights = Tensor::randn(0f32, 1.0, ours.dims(), &Device::Cpu).unwrap();
             let close =
@@ -222,6 +222,9 @@ mod tests {
         }
         let x = Tensor::zeros((1, 6, 2, 2), DType::F32, &Device::Cpu).unwrap();
         let one = Tensor::ones(6, DType::F32, &Device::Cpu).unwrap();
-        assert!(cpu::group_norm::group_norm(&x, 4, &one, &one, false).unwrap_err().message().contains("does not fit"));
+        assert!(cpu::group_norm::group_norm(&x, (4, cpu::group_norm::EPS), &one, &one, false)
+            .unwrap_err()
+            .message()
+            .contains("does not fit"));
     }
 }

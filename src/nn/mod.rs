@@ -1,6 +1,6 @@
 //! Models and their training: layers as values and the networks built from them (an MLP
 //! with Fourier features, a small UNet, the noise-level classifier, networks composed in a
-//! script), optimizers with learning-rate schedules, EMA, and safetensors checkpoints. The
+//! script, and pretrained diffusers UNets), optimizers with learning-rate schedules, EMA, and safetensors checkpoints. The
 //! fused CPU kernels they run on live in [`cpu`].
 
 pub mod act;
@@ -17,4 +17,5 @@ pub mod mlp;
 pub mod network;
 pub mod optim;
 pub mod params;
+pub mod pretrained;
 pub mod unet;

@@ -9,10 +9,13 @@ use super::embed::TimeInput;
 use super::layer::value::Layer;
 use super::mlp::MlpConfig;
 use super::params::{group_digits, ParamStore};
+use super::pretrained::config::UnetConfig as DiffusersUnet;
 use super::unet::UnetConfig;
+use crate::diffusion::saved::TrainedWith;
 use crate::error::Result;
 use crate::tensor::{create::Placement, device::device_name, DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -28,6 +31,8 @@ pub enum Architecture {
     Classifier(ClassifierConfig),
     /// Layers composed in a script, with a forward function written there.
     Composed(ComposedConfig),
+    /// A pretrained diffusers `UNet2DModel`.
+    DiffusersUnet(DiffusersUnet),
 }
 
 /// An architecture with its parameters.
@@ -40,6 +45,8 @@ pub struct Network {
     forward_fn: Option<Forward>,
     /// The example shape of the first input a composed network saw.
     seen_input: Arc<OnceLock<Vec<usize>>>,
+    /// The file it was loaded from and what that file records it was trained with.
+    trained_with: Option<Arc<(PathBuf, TrainedWith)>>,
 }
 
 impl Network {
@@ -50,6 +57,12 @@ impl Network {
             Architecture::Mlp(c) => c.init(&mut store, at)?,
             Architecture::Unet(c) => c.init(&mut store, at)?,
             Architecture::Classifier(c) => c.init(&mut store, at)?,
+            Architecture::DiffusersUnet(c) => {
+                c.validate()?;
+                for e in c.layout() {
+                    store.param(e.name, &e.shape, e.init, at)?;
+                }
+            }
             Architecture::Composed(_) => crate::bail!(
                 "a network composed in a script is rebuilt by its script: run network(layers, forward) again, then net.load_weights(path)"
             ),
@@ -79,8 +92,22 @@ impl Network {
         Ok(Self::assemble(Architecture::Composed(config), store, Some(forward)))
     }
 
+    /// A pretrained diffusers UNet with the weights read from its file, in eval mode.
+    pub fn pretrained(config: DiffusersUnet, store: ParamStore) -> Self {
+        let net = Self::assemble(Architecture::DiffusersUnet(config), store, None);
+        net.set_training(false);
+        net
+    }
+
     fn assemble(arch: Architecture, store: ParamStore, forward_fn: Option<Forward>) -> Self {
-        Self { arch, store, training: Arc::new(AtomicBool::new(true)), forward_fn, seen_input: Arc::default() }
+        Self {
+            arch,
+            store,
+            training: Arc::new(AtomicBool::new(true)),
+            forward_fn,
+            seen_input: Arc::default(),
+            trained_with: None,
+        }
     }
 
     /// A copy of this network's kind with another store and a mode of its own.
@@ -91,7 +118,18 @@ impl Network {
             training: self.fresh_mode(),
             forward_fn: self.forward_fn.clone(),
             seen_input: self.seen_input.clone(),
+            trained_with: self.trained_with.clone(),
         }
+    }
+
+    /// The file this network was loaded from and what it records the network was trained with.
+    pub fn trained_with(&self) -> Option<&(PathBuf, TrainedWith)> {
+        self.trained_with.as_deref()
+    }
+
+    /// Records that this network was loaded from `file`, trained with `with`.
+    pub fn set_trained_with(&mut self, file: PathBuf, with: TrainedWith) {
+        self.trained_with = Some(Arc::new((file, with)));
     }
 
     /// The architecture.
@@ -119,6 +157,7 @@ impl Network {
         match &self.arch {
             Architecture::Mlp(c) => Some(c.time_embed),
             Architecture::Unet(c) => Some(c.time_embed),
+            Architecture::DiffusersUnet(_) => Some(TimeInput::Timestep),
             Architecture::Classifier(_) => None,
             Architecture::Composed(c) => (c.inputs == 2).then_some(c.time_embed),
         }
@@ -138,6 +177,7 @@ impl Network {
             }
             Architecture::Mlp(c) => vec![c.dim],
             Architecture::Unet(c) => c.image.to_vec(),
+            Architecture::DiffusersUnet(c) => vec![c.in_channels, c.sample_size, c.sample_size],
             Architecture::Classifier(c) => match &c.input {
                 ClassifierInput::Vector { dim, .. } => vec![*dim],
                 ClassifierInput::Image { image } => image.to_vec(),
@@ -161,9 +201,23 @@ impl Network {
     /// A denoiser's output for inputs `x` at noise levels `c` (one per example,
     /// or one for all), in the input's dtype.
     pub fn forward(&self, x: &Tensor, c: &Tensor) -> Result<Tensor> {
+        self.forward_labeled(x, c, None)
+    }
+
+    /// [`Network::forward`] with class `labels` (one per example, or one for all) for a
+    /// class-conditional network.
+    pub fn forward_labeled(&self, x: &Tensor, c: &Tensor, labels: Option<&Tensor>) -> Result<Tensor> {
         let xs = self.prepare(x)?;
         let cs = crate::tensor::transfer::to_device(c.candle(), &self.store.device())?;
+        if labels.is_some() && !matches!(self.arch, Architecture::DiffusersUnet(_)) {
+            crate::bail!("this network takes no class labels");
+        }
         let out = match &self.arch {
+            Architecture::DiffusersUnet(cfg) => {
+                let labels =
+                    labels.map(|l| crate::tensor::transfer::to_device(l.candle(), &self.store.device())).transpose()?;
+                cfg.forward(&self.store, &xs, &cs, labels.as_ref())?
+            }
             Architecture::Mlp(cfg) => cfg.forward(&self.store, &xs, &cs)?,
             Architecture::Unet(cfg) => cfg.forward(&self.store, &xs, &cs, self.is_training())?,
             Architecture::Classifier(_) => crate::bail!("a classifier takes one input: clf.forward(x)"),
@@ -293,6 +347,17 @@ impl Network {
                 c.attention_at,
                 c.dropout,
                 c.time_embed.name()
+            ),
+            Architecture::DiffusersUnet(c) => format!(
+                "diffusers UNet2DModel(image [{}, {s}, {s}], block_out_channels {:?}, layers_per_block {}, attention {:?}/{:?}{}{})",
+                c.in_channels,
+                c.block_out_channels,
+                c.layers_per_block,
+                c.down_attention,
+                c.up_attention,
+                if c.scale_shift { ", scale_shift" } else { "" },
+                c.num_class_embeds.map(|k| format!(", {k} classes")).unwrap_or_default(),
+                s = c.sample_size
             ),
             Architecture::Classifier(c) => match &c.input {
                 ClassifierInput::Vector { dim, hidden, .. } => format!("classifier({dim} → {hidden:?} → {} classes)", c.classes),

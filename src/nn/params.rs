@@ -64,6 +64,15 @@ impl ParamStore {
         Ok(())
     }
 
+    /// Adds a trainable parameter holding `value` (weights read from a file).
+    pub fn adopt(&mut self, name: &str, value: candle_core::Tensor) -> Result<()> {
+        if self.has(name) {
+            crate::bail!("the network has two tensors named `{name}`");
+        }
+        self.params.push((name.to_string(), Var::from_tensor(&value)?));
+        Ok(())
+    }
+
     /// Adds a fixed (non-trainable) tensor that is saved with the network.
     pub fn buffer(&mut self, name: impl Into<String>, value: Tensor) {
         self.buffers.push((name.into(), value.into_candle()));

@@ -73,6 +73,23 @@ pub fn ints(v: &Array) -> Result<Vec<i64>> {
         .collect()
 }
 
+/// Class labels: one integer (for every row), an array of integers or an integer-valued tensor.
+pub fn label_tensor(v: &Dynamic) -> Result<Tensor> {
+    let at = crate::tensor::create::Placement::default();
+    if let Ok(k) = v.as_int() {
+        return crate::tensor::create::from_f64(vec![k as f64], &[1], &at);
+    }
+    if let Some(list) = v.read_lock::<Array>() {
+        let values: Vec<f64> = ints(&list)?.into_iter().map(|k| k as f64).collect();
+        let n = values.len();
+        return crate::tensor::create::from_f64(values, &[n], &at);
+    }
+    if let Some(t) = v.read_lock::<Tensor>() {
+        return Ok(t.clone());
+    }
+    crate::bail!("labels must be an integer, an array of integers or a tensor, got {}", describe(v))
+}
+
 /// A list of tensors.
 pub fn tensors(v: &Array) -> Result<Vec<Tensor>> {
     v.iter()

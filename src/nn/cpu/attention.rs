@@ -34,6 +34,8 @@ pub(crate) struct AttentionWeights<'a> {
     /// Heads: head `h` attends with channels `h·C/heads..(h+1)·C/heads` of the queries, keys
     /// and values (as `[N, L, 3, heads, C/heads]` splits them in multi-head attention).
     pub heads: usize,
+    /// The ε the group norm adds to each group's variance.
+    pub eps: f64,
 }
 
 const NORM_W: usize = 0;
@@ -57,7 +59,7 @@ pub(crate) fn attention(wt: &AttentionWeights, x: &Tensor) -> Result<Tensor> {
     if wt.heads == 0 || c % wt.heads != 0 {
         crate::bail!("{} heads do not divide {c} channels", wt.heads);
     }
-    let op = Attention { c, h, w, groups: wt.norm.2, heads: wt.heads, ranges };
+    let op = Attention { c, h, w, groups: wt.norm.2, eps: wt.eps as f32, heads: wt.heads, ranges };
     Ok(x.contiguous()?.apply_op2(&Tensor::cat(&params, 0)?, op)?)
 }
 
@@ -69,6 +71,8 @@ struct Attention {
     w: usize,
     /// The group norm's group count.
     groups: usize,
+    /// The group norm's ε.
+    eps: f32,
     /// Attention heads.
     heads: usize,
     ranges: Vec<Range<usize>>,
@@ -99,7 +103,7 @@ impl Attention {
     }
 
     fn norm(&self) -> Norm {
-        Norm { channels: self.c, pixels: self.pixels(), groups: self.groups, then_silu: false }
+        Norm { channels: self.c, pixels: self.pixels(), groups: self.groups, eps: self.eps, then_silu: false }
     }
 
     fn param<'a>(&self, p: &'a [f32], slot: usize) -> &'a [f32] {

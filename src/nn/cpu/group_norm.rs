@@ -12,12 +12,19 @@ use crate::error::Result;
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
-/// The ε added to each group's variance.
+/// The ε added to each group's variance unless a network says otherwise (PyTorch's default).
 pub const EPS: f64 = 1e-5;
 
-/// `[N, C, H, W]` normalised over `groups` channel groups per image, scaled by `gamma` and
-/// shifted by `beta` (`[C]` each), then passed through SiLU when `then_silu`.
-pub fn group_norm(x: &Tensor, groups: usize, gamma: &Tensor, beta: &Tensor, then_silu: bool) -> Result<Tensor> {
+/// `[N, C, H, W]` normalised over `groups` channel groups per image (ε added to each group's
+/// variance), scaled by `gamma` and shifted by `beta` (`[C]` each), then passed through SiLU
+/// when `then_silu`.
+pub fn group_norm(
+    x: &Tensor,
+    (groups, eps): (usize, f64),
+    gamma: &Tensor,
+    beta: &Tensor,
+    then_silu: bool,
+) -> Result<Tensor> {
     let (_, c, h, w) = x.dims4()?;
     if groups == 0 || c % groups != 0 || gamma.dims() != [c] || beta.dims() != [c] {
         crate::bail!(
@@ -27,7 +34,7 @@ pub fn group_norm(x: &Tensor, groups: usize, gamma: &Tensor, beta: &Tensor, then
             beta.dims()
         );
     }
-    let shape = Norm { channels: c, pixels: h * w, groups, then_silu };
+    let shape = Norm { channels: c, pixels: h * w, groups, eps: eps as f32, then_silu };
     Ok(x.contiguous()?.apply_op3(&gamma.contiguous()?, &beta.contiguous()?, shape)?)
 }
 
@@ -41,6 +48,8 @@ pub(super) struct Norm {
     pub pixels: usize,
     /// Channel groups per image.
     pub groups: usize,
+    /// The ε added to each group's variance.
+    pub eps: f32,
     /// Whether SiLU follows.
     pub then_silu: bool,
 }
@@ -65,7 +74,7 @@ impl Norm {
     /// One group's output `y` from its values `x`; its channels start at `first`.
     #[inline(always)]
     pub fn forward_group(&self, first: usize, x: &[f32], gamma: &[f32], beta: &[f32], y: &mut [f32]) {
-        let (mean, rstd) = Norm::stats(x);
+        let (mean, rstd) = self.stats(x);
         let hw = self.pixels;
         for (ch, (y, x)) in y.chunks_mut(hw).zip(x.chunks(hw)).enumerate() {
             let (scale, shift) = (rstd * gamma[first + ch], beta[first + ch] - mean * rstd * gamma[first + ch]);
@@ -102,7 +111,7 @@ impl Norm {
         dgamma: &mut [f32],
         dbeta: &mut [f32],
     ) {
-        let (mean, rstd) = Norm::stats(x);
+        let (mean, rstd) = self.stats(x);
         let (hw, glen) = (self.pixels, x.len());
         // the means of dL/dx̂ and of dL/dx̂ · x̂ over the group
         let (mut sum_g, mut sum_gx) = (0f64, 0f64);
@@ -162,11 +171,11 @@ impl Norm {
 
     /// The mean and 1/√(var + ε) of one group (two passes).
     #[inline(always)]
-    fn stats(group: &[f32]) -> (f32, f32) {
+    fn stats(&self, group: &[f32]) -> (f32, f32) {
         let n = group.len() as f64;
         let mean = (lane_sum(group, group, |v, _| v) / n) as f32;
         let var = lane_sum(group, group, |v, _| (v - mean) * (v - mean)) / n;
-        (mean, (1.0 / (var + EPS).sqrt()) as f32)
+        (mean, (1.0 / (var + self.eps as f64).sqrt()) as f32)
     }
 }
 

@@ -38,6 +38,8 @@ pub(crate) struct ResBlockWeights<'a> {
     pub conv2: (&'a Tensor, &'a Tensor),
     /// The projection's kernel `[C_out, C_in, 1, 1]` and bias `[C_out]`.
     pub skip: Option<(&'a Tensor, &'a Tensor)>,
+    /// The ε both group norms add to each group's variance.
+    pub eps: f64,
 }
 
 const NORM1_W: usize = 0;
@@ -75,7 +77,9 @@ pub(crate) fn res_block(wt: &ResBlockWeights, parts: &[&Tensor], bias1: &Tensor)
         crate::bail!("the residual block does not fit {dims:?} images with a {:?} bias", bias1.dims());
     }
     let groups = (wt.norm1.2, wt.norm2.2);
-    let op = ResBlock { block: Block { channels, cin, cout, h, w, skip, groups, ranges }, saved: Mutex::new(None) };
+    let eps = wt.eps as f32;
+    let op =
+        ResBlock { block: Block { channels, cin, cout, h, w, skip, groups, eps, ranges }, saved: Mutex::new(None) };
     let mut flat = vec![bias1.flatten_all()?];
     flat.extend(params);
     let packed = Tensor::cat(&flat, 0)?;
@@ -98,6 +102,8 @@ struct Block {
     skip: bool,
     /// The two group norms' group counts.
     groups: (usize, usize),
+    /// The ε of both group norms.
+    eps: f32,
     ranges: Vec<Range<usize>>,
 }
 
@@ -126,7 +132,7 @@ impl Block {
     }
 
     fn norm(&self, channels: usize, groups: usize) -> Norm {
-        Norm { channels, pixels: self.pixels(), groups, then_silu: true }
+        Norm { channels, pixels: self.pixels(), groups, eps: self.eps, then_silu: true }
     }
 
     fn param<'a>(&self, p: &'a [f32], slot: usize) -> &'a [f32] {

@@ -24,12 +24,19 @@ pub struct GroupNorm {
     pub bias: Tensor,
     /// Channel groups.
     pub groups: usize,
+    /// The ε added to each group's variance.
+    pub eps: f64,
 }
 
 impl GroupNorm {
-    /// The norm at `path` with `groups` groups.
+    /// The norm at `path` with `groups` groups and PyTorch's default ε.
     pub fn at(store: &ParamStore, path: &str, groups: usize) -> Result<Self> {
-        Ok(Self { weight: store.get(&child(path, "weight"))?, bias: store.get(&child(path, "bias"))?, groups })
+        Self::with_eps(store, path, groups, crate::nn::cpu::group_norm::EPS)
+    }
+
+    /// The norm at `path` with `groups` groups, adding `eps` to each group's variance.
+    pub fn with_eps(store: &ParamStore, path: &str, groups: usize, eps: f64) -> Result<Self> {
+        Ok(Self { weight: store.get(&child(path, "weight"))?, bias: store.get(&child(path, "bias"))?, groups, eps })
     }
 
     /// The norm at `path` with the built-in networks' group count for its channels
@@ -41,12 +48,12 @@ impl GroupNorm {
 
     /// The normalised `x`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        functional::group_norm(x, self.groups, &self.weight, &self.bias)
+        functional::group_norm(x, (self.groups, self.eps), &self.weight, &self.bias)
     }
 
     /// SiLU of the normalised `x`, as one op on the CPU.
     pub fn forward_silu(&self, x: &Tensor) -> Result<Tensor> {
-        functional::group_norm_silu(x, self.groups, &self.weight, &self.bias)
+        functional::group_norm_silu(x, (self.groups, self.eps), &self.weight, &self.bias)
     }
 }
 

@@ -50,17 +50,52 @@ impl ResBlock {
         Ok(())
     }
 
-    /// The block at `p`.
+    /// The block at `p`, its norms with the built-in networks' group count for their channels.
     pub fn at(store: &ParamStore, p: &str) -> Result<Self> {
+        let (norm1, norm2) =
+            (GroupNorm::standard(store, &child(p, "norm1"))?, GroupNorm::standard(store, &child(p, "norm2"))?);
+        Self::with_norms(store, p, norm1, norm2)
+    }
+
+    /// The block at `p` with `groups` groups in both norms, each adding `eps` to its
+    /// groups' variances (a pretrained model's norms).
+    pub fn with_groups(store: &ParamStore, p: &str, groups: usize, eps: f64) -> Result<Self> {
+        let norm = |name| GroupNorm::with_eps(store, &child(p, name), groups, eps);
+        Self::with_norms(store, p, norm("norm1")?, norm("norm2")?)
+    }
+
+    fn with_norms(store: &ParamStore, p: &str, norm1: GroupNorm, norm2: GroupNorm) -> Result<Self> {
         let (skip, temb) = (child(p, "skip"), child(p, "temb"));
         Ok(Self {
-            norm1: GroupNorm::standard(store, &child(p, "norm1"))?,
+            norm1,
             conv1: Conv2d::same(store, &child(p, "conv1"), 1)?,
             temb: if store.has(&child(&temb, "weight")) { Some(Linear::at(store, &temb)?) } else { None },
-            norm2: GroupNorm::standard(store, &child(p, "norm2"))?,
+            norm2,
             conv2: Conv2d::same(store, &child(p, "conv2"), 1)?,
             skip: if store.has(&child(&skip, "weight")) { Some(Conv2d::same(store, &skip, 1)?) } else { None },
         })
+    }
+
+    /// The block with the embedding's projection read as a scale and a shift of the second
+    /// norm, `norm2(h) · (1 + scale) + shift`, instead of a term added before it (the
+    /// "scale_shift" time embedding of improved DDPM, Nichol & Dhariwal 2021, as diffusers'
+    /// `ResnetBlock2D` has it); separate ops, for sampling.
+    pub fn forward_scale_shift(&self, parts: &[&Tensor], temb: &Tensor) -> Result<Tensor> {
+        let Some(proj) = &self.temb else { crate::bail!("a scale-shift block needs an embedding projection") };
+        let x = Tensor::cat(parts, 1)?;
+        let cout = self.conv1.bias.elem_count();
+        let both = proj.forward(&temb.silu()?)?;
+        let (n, _, _, _) = x.dims4()?;
+        let scale = (both.narrow(1, 0, cout)? + 1.0)?.reshape((n, cout, 1, 1))?;
+        let shift = both.narrow(1, cout, cout)?.reshape((n, cout, 1, 1))?;
+        let h = self.conv1.forward(&self.norm1.forward_silu(&x)?)?;
+        let h = self.norm2.forward(&h)?.broadcast_mul(&scale)?.broadcast_add(&shift)?.silu()?;
+        let h = self.conv2.forward(&h)?;
+        let skip = match &self.skip {
+            Some(conv) => conv.forward(&x)?,
+            None => x,
+        };
+        Ok((skip + h)?)
     }
 
     /// The block on the channels of `parts` one after the other (the input, or the upward
@@ -93,6 +128,7 @@ impl ResBlock {
             norm2: (&n2.weight, &n2.bias, n2.groups),
             conv2: (&self.conv2.weight, &self.conv2.bias),
             skip: self.skip.as_ref().map(|s| (&s.weight, &s.bias)),
+            eps: n1.eps,
         }
     }
 

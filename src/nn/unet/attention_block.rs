@@ -11,11 +11,13 @@ use crate::nn::params::ParamStore;
 use crate::tensor::create::Placement;
 use candle_core::{Tensor, D};
 
-/// An attention block over the parameter path `p`: `p.norm`, `p.qkv`, `p.proj`.
+/// An attention block over the parameter path `p`: `p.norm` (where it has one), `p.qkv`,
+/// `p.proj`.
 pub struct AttentionBlock {
-    norm: GroupNorm,
+    norm: Option<GroupNorm>,
     qkv: Conv2d,
     proj: Conv2d,
+    heads: usize,
 }
 
 impl AttentionBlock {
@@ -26,25 +28,39 @@ impl AttentionBlock {
         Conv2d::init(store, &format!("{p}.proj"), (ch, ch, 1), 1, at)
     }
 
-    /// The block at `p`.
+    /// The block at `p`: one head, the built-in networks' norm.
     pub fn at(store: &ParamStore, p: &str) -> Result<Self> {
+        let norm = GroupNorm::standard(store, &format!("{p}.norm"))?;
+        Self::with_parts(store, p, Some(norm), 1)
+    }
+
+    /// The block at `p` with `heads` heads and a norm of `(groups, ε)`, or none (a pretrained
+    /// model's attention).
+    pub fn with_heads(store: &ParamStore, p: &str, norm: Option<(usize, f64)>, heads: usize) -> Result<Self> {
+        let norm =
+            norm.map(|(groups, eps)| GroupNorm::with_eps(store, &format!("{p}.norm"), groups, eps)).transpose()?;
+        Self::with_parts(store, p, norm, heads)
+    }
+
+    fn with_parts(store: &ParamStore, p: &str, norm: Option<GroupNorm>, heads: usize) -> Result<Self> {
         Ok(Self {
-            norm: GroupNorm::standard(store, &format!("{p}.norm"))?,
+            norm,
             qkv: Conv2d::same(store, &format!("{p}.qkv"), 1)?,
             proj: Conv2d::same(store, &format!("{p}.proj"), 1)?,
+            heads,
         })
     }
 
-    /// `x + proj(attention(norm(x)))` for `x` of `[N, C, H, W]`: each pixel attends to every
-    /// pixel of its image with weights `softmax(qᵀk / √C)`.
+    /// `x + proj(attention(norm(x)))` for `x` of `[N, C, H, W]`: in each head, each pixel
+    /// attends to every pixel of its image with weights `softmax(q_hᵀk_h / √(C/heads))`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        if cpu_f32_images(x) {
-            let n = &self.norm;
+        if let (true, Some(n)) = (cpu_f32_images(x), &self.norm) {
             let weights = AttentionWeights {
                 norm: (&n.weight, &n.bias, n.groups),
                 qkv: (&self.qkv.weight, &self.qkv.bias),
                 proj: (&self.proj.weight, &self.proj.bias),
-                heads: 1,
+                heads: self.heads,
+                eps: n.eps,
             };
             return attention::attention(&weights, x);
         }
@@ -54,13 +70,20 @@ impl AttentionBlock {
     /// [`AttentionBlock::forward`] as separate ops.
     fn forward_ops(&self, x: &Tensor) -> Result<Tensor> {
         let (n, c, h, w) = x.dims4()?;
-        let qkv = self.qkv.forward(&self.norm.forward(x)?)?.reshape((n, 3, c, h * w))?;
-        let q = qkv.narrow(1, 0, 1)?.squeeze(1)?;
-        let k = qkv.narrow(1, 1, 1)?.squeeze(1)?;
-        let v = qkv.narrow(1, 2, 1)?.squeeze(1)?;
-        let scores = (q.transpose(1, 2)?.contiguous()?.matmul(&k.contiguous()?)? / (c as f64).sqrt())?;
+        if self.heads == 0 || c % self.heads != 0 {
+            crate::bail!("{} heads do not divide {c} channels", self.heads);
+        }
+        let normed = match &self.norm {
+            Some(norm) => norm.forward(x)?,
+            None => x.clone(),
+        };
+        let d = c / self.heads;
+        let qkv = self.qkv.forward(&normed)?.reshape((n, 3, self.heads, d, h * w))?;
+        let part = |i| -> Result<Tensor> { Ok(qkv.narrow(1, i, 1)?.squeeze(1)?.contiguous()?) };
+        let (q, k, v) = (part(0)?, part(1)?, part(2)?);
+        let scores = (q.transpose(2, 3)?.contiguous()?.matmul(&k)? / (d as f64).sqrt())?;
         let weights = candle_nn::ops::softmax(&scores, D::Minus1)?;
-        let out = v.contiguous()?.matmul(&weights.transpose(1, 2)?.contiguous()?)?.reshape((n, c, h, w))?;
+        let out = v.matmul(&weights.transpose(2, 3)?.contiguous()?)?.reshape((n, c, h, w))?;
         Ok((x + self.proj.forward(&out)?)?)
     }
 }
@@ -113,6 +136,8 @@ mod tests {
             })
         };
         assert_eq!(grads(1), grads(3));
+        let four = AttentionBlock::with_heads(&store, "a", Some((2, 1e-6)), 4).unwrap();
+        assert_close(&four.forward(&x).unwrap(), &four.forward_ops(&x).unwrap(), 3e-5, "4 heads");
         let wrong = Tensor::zeros((2, 4, 4, 4), DType::F32, &Device::Cpu).unwrap();
         assert!(AttentionBlock::at(&store, "a")
             .unwrap()

@@ -308,17 +308,7 @@ mod api {
     /// The schedule and its parameters.
     #[rhai_fn(name = "to_string", name = "to_debug")]
     pub fn describe(s: &mut Schedule) -> String {
-        match s {
-            Schedule::VpLinear { beta_start, beta_end, log_alpha_bar } => {
-                format!("vp_linear(beta {beta_start} → {beta_end}, {} steps)", log_alpha_bar.len() - 1)
-            }
-            Schedule::FlowLinear => "flow_linear(α = 1 − t, σ = t)".into(),
-            other => format!("{other:?}")
-                .replace("VpCosine", "vp_cosine")
-                .replace("VpLogsnrCosine", "vp_logsnr_cosine")
-                .replace("VeGeometric", "ve_geometric")
-                .replace("Edm", "edm"),
-        }
+        s.describe()
     }
 
     /// `n` σ values ρ-spaced from sigma_max down to sigma_min, then 0 (Karras et al. 2022, eq. 5).

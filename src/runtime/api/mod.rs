@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod nn;
 pub mod optim;
 pub mod plot;
+pub mod pretrained;
 pub mod reduce;
 pub mod sample;
 pub mod shape;
@@ -61,6 +62,7 @@ pub const GROUPS: &[Group] = &[
     Group { name: "training", module: training::module },
     Group { name: "schedules and losses", module: diffusion::module },
     Group { name: "sampling", module: sample::module },
+    Group { name: "pretrained models", module: pretrained::module },
     Group { name: "methods", module: methods::module },
     Group { name: "metrics", module: metrics::module },
     Group { name: "data", module: data::module },
@@ -84,6 +86,7 @@ pub fn option_keys(function: &str) -> Vec<&'static str> {
         experiment::OPTIONS,
         methods::OPTIONS,
         sample::OPTIONS,
+        pretrained::OPTIONS,
         plot::OTHER_OPTIONS,
     ];
     let mut keys: Vec<&'static str> = tables

@@ -148,6 +148,23 @@ mod api {
         guard(&ctx, || net.forward(&x, &tensor_like(&t, Some(&x))?))
     }
 
+    /// A class-conditional denoiser's output for a batch `x` at noise level `t` with class
+    /// `labels` (an integer for all rows, or one per row): a pretrained model with a class
+    /// embedding takes its own timesteps as `t`.
+    #[rhai_fn(name = "forward", return_raw)]
+    pub fn forward_labeled(
+        ctx: NativeCallContext,
+        net: &mut Network,
+        x: Tensor,
+        t: TensorLike,
+        labels: rhai::Dynamic,
+    ) -> RhaiResult<Tensor> {
+        guard(&ctx, || {
+            let labels = crate::runtime::convert::label_tensor(&labels)?;
+            net.forward_labeled(&x, &tensor_like(&t, Some(&x))?, Some(&labels))
+        })
+    }
+
     /// A classifier's logits for a batch `x`.
     #[rhai_fn(name = "forward", return_raw)]
     pub fn forward_classifier(ctx: NativeCallContext, net: &mut Network, x: Tensor) -> RhaiResult<Tensor> {

@@ -344,13 +344,16 @@ fn sigma_list(
 
 /// The σ list of a `sample` call for `steps` steps: Karras / a schedule's spacing over the
 /// denoiser's range.
-fn sigma_list_of(
+pub(super) fn sigma_list_of(
     o: &crate::runtime::options::CheckedOptions,
     den: &dyn Denoiser,
     steps: usize,
 ) -> crate::Result<Vec<f64>> {
     let sched = den.schedule();
     let spacing = o.opt_string("spacing")?.unwrap_or_else(|| "karras".into());
+    if let Some(list) = den.own_spacing(steps, &spacing) {
+        return list;
+    }
     if spacing != "ays" && o.opt_value("ays").is_some() {
         crate::bail!("option `ays` names an Align Your Steps list: it needs spacing \"ays\", got \"{spacing}\"");
     }
@@ -409,7 +412,13 @@ mod api {
         sched: Schedule,
         pred: &str,
     ) -> RhaiResult<ScriptDenoiser> {
-        guard(&ctx, || Ok(ScriptDenoiser::Native(Arc::new(NetworkDenoiser::new(net, sched, Pred::parse(pred)?)?))))
+        guard(&ctx, || {
+            let pred = Pred::parse(pred)?;
+            if let Some(line) = crate::diffusion::saved::mismatch(&net, &sched, pred) {
+                crate::runtime::output::eprint(&format!("denoiser: warning: {line}\n"));
+            }
+            Ok(ScriptDenoiser::Native(Arc::new(NetworkDenoiser::new(net, sched, pred)?)))
+        })
     }
 
     /// A script function `|x, sigma| -> x0` as a denoiser (sigma is a number, or a tensor when

@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::nn::act::Act;
 use crate::nn::cpu::attention::{attention, AttentionWeights};
 use crate::nn::cpu::elementwise::cpu_f32_images;
+use crate::nn::cpu::group_norm::EPS;
 use crate::nn::cpu::res_block::{res_block, ResBlockWeights};
 use crate::nn::params::{child, ParamStore};
 use candle_core::Tensor;
@@ -43,6 +44,7 @@ pub fn residual(inner: &LayerSpec, store: &ParamStore, path: &str, x: &Tensor) -
                 qkv: (&qkv.0, &qkv.1),
                 proj: (&proj.0, &proj.1),
                 heads: *heads,
+                eps: EPS,
             };
             Ok(Some(attention(&weights, x)?))
         }
@@ -57,6 +59,7 @@ pub fn residual(inner: &LayerSpec, store: &ParamStore, path: &str, x: &Tensor) -
                 norm2: (&n2w, &n2b, *g2),
                 conv2: (&w2, &b2),
                 skip: None,
+                eps: EPS,
             };
             let bias = b1.unsqueeze(0)?.broadcast_as((x.dim(0)?, channels))?;
             Ok(Some(res_block(&weights, &[x], &bias)?))
