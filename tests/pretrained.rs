@@ -177,7 +177,7 @@ fn weights_of_tiny() -> std::path::PathBuf {
 fn a_pipeline_folder_brings_its_schedule_and_prediction() {
     let den = denoiser(Path::new("tests/data/pretrained/tiny_cond"));
     assert_eq!(
-        (den.sched.name(), den.pred.name(), den.scheduler.timestep_spacing.as_str()),
+        (den.sched.name(), den.scheduler.pred.name(), den.scheduler.timestep_spacing.as_str()),
         ("vp_discrete", "v", "trailing")
     );
     // scaled_linear β from 0.00085 to 0.012: σ_0 = √(β_0/(1 − β_0))

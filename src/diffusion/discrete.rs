@@ -22,8 +22,6 @@ pub struct DiscreteDenoiser {
     pub net: Network,
     /// The discrete VP schedule it was trained under.
     pub sched: Schedule,
-    /// What it predicts: ε, v or x0.
-    pub pred: Pred,
     /// The scheduler config it came with: its β list, prediction and spacing.
     pub scheduler: SchedulerConfig,
     /// log σ_k of the training timesteps k = 0..T−1 (increasing).
@@ -43,7 +41,7 @@ impl DiscreteDenoiser {
         let sched = scheduler.schedule()?;
         let steps = scheduler.num_train_timesteps;
         let log_sigmas = (1..=steps).map(|i| sched.edm_sigma(i as f64 / steps as f64).ln()).collect();
-        Ok(Self { net, sched, pred: scheduler.pred, scheduler, log_sigmas, labels: None })
+        Ok(Self { net, sched, scheduler, log_sigmas, labels: None })
     }
 
     /// `n` noise levels and then 0 for `n` steps: `"karras"` (ρ = 7 over the model's σ range)
@@ -109,7 +107,7 @@ impl Denoiser for DiscreteDenoiser {
         let at = crate::tensor::create::Placement { dtype: crate::tensor::DType::F32, device: self.net.device() };
         let t = crate::tensor::create::from_f64(steps, &[levels.len()], &at)?;
         let out = self.net.forward_labeled(&Tensor::from_candle(x_vp.clone()), &t, self.labels.as_ref())?;
-        let x0 = x0_from(self.pred, &out.candle().detach(), &x_vp, &alpha, &sig, None)?;
+        let x0 = x0_from(self.scheduler.pred, &out.candle().detach(), &x_vp, &alpha, &sig, None)?;
         if sigma.contains(&0.0) {
             let keep = per_row(&sigma.iter().map(|&s| f64::from(u8::from(s == 0.0))).collect::<Vec<_>>(), xc)?;
             let mixed = xc.broadcast_mul(&keep)?.add(&x0.broadcast_mul(&keep.affine(-1.0, 1.0)?)?)?;
@@ -135,7 +133,7 @@ impl Denoiser for DiscreteDenoiser {
     }
 
     fn prediction(&self) -> Option<Pred> {
-        Some(self.pred)
+        Some(self.scheduler.pred)
     }
 
     fn trained_with(&self) -> Option<super::saved::TrainedWith> {
