@@ -284,3 +284,19 @@ fn noise_levels_are_geometric_and_langevin_samples_a_gaussian() {
     assert!(v[3].abs() < 0.05, "mean {}", v[3]);
     assert!((v[4] - 1.0 / (1.0 - 0.025)).abs() < 0.05, "variance {}", v[4]);
 }
+
+#[test]
+fn guidance_script_reads_more_samples_as_their_class_as_the_scale_grows() {
+    let out = fast_script("guidance");
+    let read = |w: &str| -> f64 {
+        let r = rows(&out, w);
+        assert_eq!(r.len(), 1, "{w}:\n{out}");
+        assert_eq!(r[0][1], "20", "{out}");
+        r[0][2].parse().unwrap()
+    };
+    let (unguided, conditional, guided) = (read("0.0"), read("1.0"), read("3.0"));
+    // ten classes: the unconditional model's samples match the asked-for class by chance
+    assert!(unguided < 0.25, "{out}");
+    assert!(conditional > unguided + 0.15 && guided > conditional, "{out}");
+    assert!(out.lines().any(|l| l.ends_with("plots/guidance.png")), "{out}");
+}

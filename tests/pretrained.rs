@@ -195,6 +195,23 @@ fn a_pipeline_folder_brings_its_schedule_and_prediction() {
 }
 
 #[test]
+fn guidance_on_a_pretrained_model_combines_its_conditional_and_null_outputs() {
+    use difflab::diffusion::guidance::Guided;
+    // tiny_cond's class table has no null row: its class 3 stands in for one here
+    let den: std::sync::Arc<dyn Denoiser + Send + Sync> =
+        std::sync::Arc::new(denoiser(Path::new("tests/data/pretrained/tiny_cond")));
+    let x = tensor((0..2 * 3 * 64).map(|i| ((i * 53 % 97) as f64 / 48.0) - 1.0).collect(), &[2, 3, 8, 8]);
+    let labels = tensor(vec![0.0, 2.0], &[2]);
+    let sigma = [0.8, 3.0];
+    let conditional = den.with_labels(labels.clone()).unwrap().denoise(&x, &sigma).unwrap().to_f64_vec().unwrap();
+    let null = den.with_labels(tensor(vec![3.0], &[1])).unwrap().denoise(&x, &sigma).unwrap().to_f64_vec().unwrap();
+    let guided = Guided::new(den.clone(), &labels, 3, 2.5).unwrap().denoise(&x, &sigma).unwrap().to_f64_vec().unwrap();
+    let want: Vec<f64> = null.iter().zip(&conditional).map(|(u, c)| u + 2.5 * (c - u)).collect();
+    assert!(relative(&guided, &want) < 1e-5, "{}", relative(&guided, &want));
+    assert!(Guided::new(den, &tensor(vec![4.0], &[1]), 3, 2.0).is_err());
+}
+
+#[test]
 fn saved_denoisers_come_back_bit_for_bit_and_name_what_they_were_trained_with() {
     use difflab::diffusion::denoiser::NetworkDenoiser;
     use difflab::diffusion::parameterization::Pred;
@@ -213,14 +230,10 @@ fn saved_denoisers_come_back_bit_for_bit_and_name_what_they_were_trained_with() 
     assert_eq!(back.sigma_range(), pretrained.sigma_range());
 
     let arch = difflab::nn::network::Architecture::Mlp(difflab::nn::mlp::MlpConfig {
-        dim: 2,
         hidden: vec![8],
-        act: difflab::nn::act::Act::Silu,
-        fourier: 0,
-        fourier_scale: 1.0,
         time_embed: difflab::nn::embed::TimeInput::LogSigma,
         time_dim: 4,
-        out: 2,
+        ..Default::default()
     });
     let trained = Schedule::edm(0.002, 80.0, 7.0, 1.15).unwrap();
     let net = Network::new(arch, &f32s()).unwrap();

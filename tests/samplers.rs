@@ -389,3 +389,30 @@ fn compare_samplers_prints_a_row_per_method_and_budget() {
     let png = std::fs::read(dir.path().join("compare_samplers.png")).unwrap();
     assert_eq!(&png[1..4], b"PNG");
 }
+
+#[test]
+fn guided_sampling_of_a_class_mixture_draws_the_class_the_mixture_or_a_sharper_class() {
+    let stdout = run_ok(
+        r#"
+        let a = mixture(#{ means: [[-2.0, 0.0]], stds: [0.3] });
+        let b = mixture(#{ means: [[2.0, 1.0]], stds: [0.5] });
+        let den = class_mixture([a, b], #{ prior: [0.3, 0.7] });
+        seed(0);
+        let z = randn([4000, 2]);
+        for w in [0.0, 1.0, 3.0] {
+            let out = sample(den.guided(#{ labels: 0, scale: w }), #{ method: "heun", steps: 30, z: z });
+            print(`${out.x.mean(0).to_array()[0]} ${out.x.std(0).to_array()[0]}`);
+        }
+        print(sample(den.with_labels(2), #{ steps: 30, z: z }).x.mean(0).to_array()[0] - sample(den, #{ steps: 30, z: z }).x.mean(0).to_array()[0]);
+        "#,
+    );
+    let rows: Vec<Vec<f64>> = stdout.lines().map(|l| l.split(' ').map(|v| v.parse().unwrap()).collect()).collect();
+    // w = 0: the mixture, mean 0.3·(−2) + 0.7·2 = 0.8, std √(0.3·4.09 + 0.7·4.25 − 0.64) = 1.887;
+    // w = 1: class 0 itself, N(−2, 0.3²); w = 3: sharper than class 0, pushed away from class 1
+    let near = |got: f64, want: f64, tol: f64| (got - want).abs() < tol;
+    assert!(near(rows[0][0], 0.8, 0.06) && near(rows[0][1], 1.887, 0.05), "{rows:?}");
+    assert!(near(rows[1][0], -2.0, 0.02) && near(rows[1][1], 0.3, 0.01), "{rows:?}");
+    assert!(rows[2][0] < -2.0 && rows[2][1] < 0.3, "{rows:?}");
+    // the null label is the unconditional mixture
+    assert_eq!(rows[3], [0.0]);
+}

@@ -22,7 +22,14 @@ The workloads are the Rhai scripts of src/bench/workloads.rs:
 - train_unet (steps/s): `unet(#{ image: [1, 16, 16] })` (its defaults: channels 32, mults [1, 2],
   res_blocks 1, no attention but the middle one, dropout 0, time_embed "t") trained as above
   on `randn([4096, 1, 16, 16])`;
-- sample_unet (images/s): that UNet sampled with Heun as above, B images at a time.
+- sample_unet (images/s): that UNet sampled with Heun as above, B images at a time;
+- sample_ddpm32 (images/s): DDPM CIFAR-10's architecture (diffusers' UNet2DModel with
+  block_out_channels 128/256/256/256, two layers per block, attention at 16×16; 35.7 M random
+  weights) as `load_pretrained(DIR)`, sampled by `sample(den, #{ method: "ddim", steps: S, n: B })`.
+  Here the PyTorch side is diffusers itself, not a mirror: the same folder through
+  `UNet2DModel.from_pretrained` and `DDIMScheduler`'s loop of S steps, which calls the network
+  once a step as difflab's DDIM does. `--write-model DIR` writes that folder (the weights drawn
+  from seed 0) and exits; `difflab bench` does so once and hands both sides the folder.
 
 What each piece mirrors:
 
@@ -441,7 +448,48 @@ def sample_heun(net, shape, n, steps, device):
 WARMUP = 3
 WINDOWS = 3
 
-UNITS = {"train_mlp": "steps/s", "sample_mlp": "points·steps/s", "train_unet": "steps/s", "sample_unet": "images/s"}
+UNITS = {
+    "train_mlp": "steps/s",
+    "sample_mlp": "points·steps/s",
+    "train_unet": "steps/s",
+    "sample_unet": "images/s",
+    "sample_ddpm32": "images/s",
+}
+
+# DDPM CIFAR-10's UNet (google/ddpm-cifar10-32's config.json), for sample_ddpm32.
+DDPM32 = dict(sample_size=32, in_channels=3, out_channels=3, block_out_channels=(128, 256, 256, 256),
+              layers_per_block=2, down_block_types=("DownBlock2D", "AttnDownBlock2D", "DownBlock2D", "DownBlock2D"),
+              up_block_types=("UpBlock2D", "UpBlock2D", "AttnUpBlock2D", "UpBlock2D"), attention_head_dim=None,
+              norm_eps=1e-6, flip_sin_to_cos=False, freq_shift=1, downsample_padding=0)
+
+
+def write_ddpm32(folder):
+    """Saves DDPM CIFAR-10's architecture with weights drawn from seed 0 (PyTorch's default
+    initialisation) as a UNet2DModel folder, with DDPM's scheduler config beside it."""
+    from diffusers import DDPMScheduler, UNet2DModel
+
+    torch.manual_seed(0)
+    UNet2DModel(**DDPM32).save_pretrained(folder)
+    DDPMScheduler(num_train_timesteps=1000, beta_schedule="linear").save_config(folder)
+
+
+def sampling_ddpm32(folder, n, steps, device, compile):
+    """One DDIM run of `n` images from diffusers' UNet2DModel at `folder`, `steps` network calls."""
+    from diffusers import DDIMScheduler, UNet2DModel
+
+    model = UNet2DModel.from_pretrained(folder).to(device).eval()
+    scheduler = DDIMScheduler(num_train_timesteps=1000, beta_schedule="linear", clip_sample=False)
+    forward = torch.compile(model, dynamic=False) if compile else model
+
+    def iteration():
+        with torch.no_grad():
+            scheduler.set_timesteps(steps)
+            x = torch.randn(n, 3, 32, 32, device=device)
+            for t in scheduler.timesteps:
+                eps = forward(x, t).sample
+                x = scheduler.step(eps, t, x).prev_sample
+
+    return iteration
 
 
 def best_rate(seconds, iteration, device):
@@ -511,21 +559,33 @@ def setup(args, device):
     if args.workload == "sample_mlp":
         n, steps = args.points or 10_000, args.steps or 50
         return sampling(network(Mlp(device)), [2], n, steps, device), float(n * steps)
+    if args.workload == "sample_ddpm32":
+        if not args.model:
+            raise SystemExit("sample_ddpm32 needs --model DIR (a folder written by --write-model DIR)")
+        n, steps = args.batch or 16, args.steps or 10
+        return sampling_ddpm32(args.model, n, steps, device, args.compile), float(n)
     n, steps = args.batch or 128, args.steps or 20
     return sampling(network(Unet(device)), [1, 16, 16], n, steps, device), float(n)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("workload", choices=list(UNITS))
-    parser.add_argument("--threads", type=int, required=True, help="intra-op threads (OMP_NUM_THREADS should match)")
-    parser.add_argument("--device", choices=["cpu", "cuda"], required=True)
-    parser.add_argument("--batch", type=int, help="training batch, or images per sample_unet run (1024 / 128)")
+    parser.add_argument("workload", nargs="?", choices=list(UNITS))
+    parser.add_argument("--threads", type=int, default=1, help="intra-op threads (OMP_NUM_THREADS should match)")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--batch", type=int, help="training batch, or images per sampling run (1024; sample_unet 128, sample_ddpm32 16)")
     parser.add_argument("--points", type=int, help="points per sample_mlp run (10000)")
-    parser.add_argument("--steps", type=int, help="sampler steps (sample_mlp 50, sample_unet 20)")
+    parser.add_argument("--steps", type=int, help="sampler steps (sample_mlp 50, sample_unet 20, sample_ddpm32 10)")
     parser.add_argument("--seconds", type=float, default=1.0, help="about how long each timing window lasts")
     parser.add_argument("--compile", action="store_true", help="run the network's forward under torch.compile")
+    parser.add_argument("--model", help="sample_ddpm32's model folder")
+    parser.add_argument("--write-model", metavar="DIR", help="write sample_ddpm32's model folder to DIR and exit")
     args = parser.parse_args()
+    if args.write_model:
+        write_ddpm32(args.write_model)
+        return
+    if args.workload is None:
+        parser.error("give a workload, or --write-model DIR")
 
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)

@@ -2,10 +2,10 @@
 //! and prints a Markdown table as each row finishes: difflab's rate and CPU time per
 //! iteration, PyTorch's rate eager and under `torch.compile`, and difflab's ratio to each.
 
-use super::workloads::{workload, Case, CPU_CASES, GPU_CASES};
+use super::workloads::{workload, Case, CPU_CASES, GPU_CASES, MODEL_VAR};
 use crate::error::{Error, Result};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// What `difflab bench` was asked.
@@ -64,6 +64,7 @@ pub fn run(s: &Settings) -> Result<()> {
         .iter()
         .filter(|c| s.only.is_empty() || s.only.iter().any(|o| o == c.name))
         .collect();
+    let model = cases.iter().any(|c| c.name == "sample_ddpm32").then(|| model_folder(s)).transpose()?;
     let thread_counts = if device.is_cuda() { vec![*s.threads.iter().max().unwrap_or(&1)] } else { s.threads.clone() };
 
     println!(
@@ -89,9 +90,10 @@ pub fn run(s: &Settings) -> Result<()> {
                 size_label(case),
                 if threads == 1 { "" } else { "s" }
             );
-            let ours = difflab_side(case, threads, s);
-            let eager = w.reference.then(|| pytorch_side(case, threads, s, false));
-            let compiled = (w.reference && s.compile).then(|| pytorch_side(case, threads, s, true));
+            let model = model.as_deref();
+            let ours = difflab_side(case, threads, s, model);
+            let eager = w.reference.then(|| pytorch_side(case, threads, s, false, model));
+            let compiled = (w.reference && s.compile).then(|| pytorch_side(case, threads, s, true, model));
             let rate = |r: &Result<f64>| match r {
                 Ok(v) => format!("{} {}", fmt_rate(*v), w.unit),
                 Err(_) => "failed".into(),
@@ -203,9 +205,30 @@ fn torch_version(python: &str) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-fn difflab_side(case: &Case, threads: usize, s: &Settings) -> Result<Side> {
+/// `sample_ddpm32`'s model folder in the system's temporary folder, written once by the
+/// PyTorch side (`--write-model`, DDPM CIFAR-10's architecture with weights from seed 0).
+fn model_folder(s: &Settings) -> Result<PathBuf> {
+    let dir = std::env::temp_dir().join("difflab-bench-ddpm32");
+    if !dir.join("diffusion_pytorch_model.safetensors").is_file() {
+        eprintln!("writing sample_ddpm32's model to {}", dir.display());
+        let out = Command::new(&s.python).arg(&s.reference).arg("--write-model").arg(&dir).output()?;
+        if !out.status.success() {
+            crate::bail!(
+                "{} --write-model failed (sample_ddpm32 needs diffusers beside PyTorch): {}",
+                s.reference.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+    }
+    Ok(dir)
+}
+
+fn difflab_side(case: &Case, threads: usize, s: &Settings, model: Option<&Path>) -> Result<Side> {
     let exe = std::env::current_exe()?;
     let mut cmd = Command::new(exe);
+    if let Some(dir) = model {
+        cmd.env(MODEL_VAR, dir);
+    }
     cmd.args(["--device", &s.device, "bench-worker", case.name]).args([
         "--size",
         &case.size.to_string(),
@@ -222,7 +245,7 @@ fn difflab_side(case: &Case, threads: usize, s: &Settings) -> Result<Side> {
     })
 }
 
-fn pytorch_side(case: &Case, threads: usize, s: &Settings, compile: bool) -> Result<Reference> {
+fn pytorch_side(case: &Case, threads: usize, s: &Settings, compile: bool, model: Option<&Path>) -> Result<Reference> {
     let mut cmd = Command::new(&s.python);
     let size_flag = if case.name == "sample_mlp" { "--points" } else { "--batch" };
     cmd.arg(&s.reference)
@@ -241,6 +264,9 @@ fn pytorch_side(case: &Case, threads: usize, s: &Settings, compile: bool) -> Res
     }
     if compile {
         cmd.arg("--compile");
+    }
+    if let (Some(dir), "sample_ddpm32") = (model, case.name) {
+        cmd.arg("--model").arg(dir);
     }
     let side = if compile { "PyTorch compiled" } else { "PyTorch" };
     let line = json_of(pin(&mut cmd, threads).output()?, side)?;

@@ -44,6 +44,7 @@ pub const WORKLOADS: &[Workload] = &[
     Workload { name: "train_unet", unit: "steps/s", summary: "a UNet (32 channels, mults [1, 2]) on 1×16×16 images, ε-loss, AdamW", reference: true },
     Workload { name: "train_unet_composed", unit: "× train_unet's speed", summary: "train_unet with the UNet composed in the script from layers (res_block, attention, conv2d, ...) vs the built-in unet", reference: false },
     Workload { name: "sample_unet", unit: "images/s", summary: "that UNet sampled with Heun", reference: true },
+    Workload { name: "sample_ddpm32", unit: "images/s", summary: "DDPM CIFAR-10's architecture (35.7 M random weights, a diffusers folder) sampled with DDIM; PyTorch runs diffusers on the same folder", reference: true },
     Workload { name: "rm_parallel", unit: "× rm's speed", summary: "rm_parallel (44 steps, parts 4, rounds 2) vs rm (50 steps) on a 25-mode grid: equal sliced W2 (tests/methods.rs)", reference: false },
     Workload { name: "script_overhead", unit: "Rhai / Rust", summary: "train_mlp's loop in Rhai vs the same loop as one Rust function", reference: false },
 ];
@@ -64,6 +65,7 @@ pub const CPU_CASES: &[Case] = &[
     Case { name: "train_unet", size: 128, steps: 0 },
     Case { name: "train_unet_composed", size: 128, steps: 0 },
     Case { name: "sample_unet", size: 128, steps: 20 },
+    Case { name: "sample_ddpm32", size: 16, steps: 10 },
     Case { name: "rm_parallel", size: 8000, steps: 0 },
     Case { name: "script_overhead", size: 1024, steps: 0 },
 ];
@@ -77,6 +79,7 @@ pub const GPU_CASES: &[Case] = &[
     Case { name: "train_unet", size: 128, steps: 0 },
     Case { name: "train_unet_composed", size: 128, steps: 0 },
     Case { name: "sample_unet", size: 128, steps: 20 },
+    Case { name: "sample_ddpm32", size: 16, steps: 10 },
     Case { name: "rm_parallel", size: 1_000_000, steps: 0 },
     Case { name: "script_overhead", size: 4096, steps: 0 },
 ];
@@ -138,6 +141,17 @@ fn composed((setup, body): (String, String), builtin: &str) -> (String, String) 
     (format!("{setup}\n{builtin}\nlet builtin_opt = adamw(builtin, #{{ lr: 1e-3, weight_decay: 0.0 }});"), body)
 }
 
+/// The environment variable that names `sample_ddpm32`'s model folder for the bench worker.
+pub const MODEL_VAR: &str = "DIFFLAB_BENCH_MODEL";
+
+/// `sample_ddpm32`'s model folder, which `difflab bench` writes and names in [`MODEL_VAR`].
+fn model_folder() -> Result<std::path::PathBuf> {
+    match std::env::var_os(MODEL_VAR) {
+        Some(dir) => Ok(dir.into()),
+        None => crate::bail!("sample_ddpm32 needs {MODEL_VAR}: a diffusers model folder (`difflab bench` writes one)"),
+    }
+}
+
 /// The Rhai that sets a case up and the Rhai of one iteration.
 fn script(case: &Case) -> Result<(String, String)> {
     let (n, steps) = (case.size, case.steps);
@@ -160,6 +174,10 @@ fn script(case: &Case) -> Result<(String, String)> {
         "sample_mlp" => sample(MLP),
         "train_unet" => train(UNET, "randn([4096, 1, 16, 16])"),
         "sample_unet" => sample(UNET),
+        "sample_ddpm32" => (
+            format!("let den = load_pretrained({:?});", model_folder()?.display().to_string()),
+            format!("sample(den, #{{ method: \"ddim\", steps: {steps}, n: {n} }});"),
+        ),
         "rm_parallel" => (
             "let den = gaussians_grid(25, 2.0, 0.2).denoiser();".into(),
             format!("sample(den, #{{ method: \"rm_parallel\", steps: 44, parts: 4, rounds: 2, n: {n} }});"),
@@ -217,7 +235,7 @@ pub fn run_case(case: &Case, seconds: f64) -> Result<Measured> {
     let in_unit = |rate: f64| Ok(Measured { rate, ..own });
     match case.name {
         "sample_mlp" => in_unit(own.rate * (case.size * case.steps) as f64),
-        "sample_unet" => in_unit(own.rate * case.size as f64),
+        "sample_unet" | "sample_ddpm32" => in_unit(own.rate * case.size as f64),
         "rm_parallel" => {
             let rm =
                 bench.rate(&format!("sample(den, #{{ method: \"rm\", steps: 50, n: {} }});", case.size), seconds)?;
@@ -246,7 +264,7 @@ fn rust_training_rate(bench: &Bench, batch: usize, seconds: f64) -> Result<Measu
     best_rate(seconds, |iters| {
         for _ in 0..iters {
             let x0 = crate::data::batch::batch(&data, batch)?;
-            opt.step(&diffusion_loss(&net, &sched, &x0, &opts, None)?)?;
+            opt.step(&diffusion_loss(&net, &sched, &x0, &opts, None, None)?)?;
         }
         finish_device_work()
     })

@@ -48,6 +48,12 @@ pub trait Denoiser {
         crate::bail!("this denoiser is not class-conditional: it takes no labels")
     }
 
+    /// The label meaning "no class" that a class-conditional denoiser was trained with, where
+    /// it has one (the unconditional model for classifier-free guidance).
+    fn null_label(&self) -> Option<usize> {
+        None
+    }
+
     /// A discrete-time model's (fractional) timestep at VE noise level `sigma`.
     fn timestep_of(&self, _sigma: f64) -> Option<f64> {
         None
@@ -92,6 +98,8 @@ pub struct NetworkDenoiser {
     pub sched: Schedule,
     /// What it predicts.
     pub pred: Pred,
+    /// The class labels of the rows, for a class-conditional network (`None`: the null label).
+    labels: Option<Tensor>,
 }
 
 impl NetworkDenoiser {
@@ -100,7 +108,7 @@ impl NetworkDenoiser {
         if net.time_input().is_none() {
             crate::bail!("a classifier is not a denoiser; wrap a network made by mlp(...) or unet(...)");
         }
-        Ok(Self { net, sched, pred })
+        Ok(Self { net, sched, pred, labels: None })
     }
 }
 
@@ -142,10 +150,11 @@ impl Denoiser for NetworkDenoiser {
             (x_vp.clone(), None)
         };
         let net_in = Tensor::from_candle(net_in);
-        let out = if c_values.iter().all(|&v| v == c_values[0]) {
+        let out = if self.labels.is_none() && c_values.iter().all(|&v| v == c_values[0]) {
             self.net.forward_at_level(&net_in, c_values[0])?
         } else {
-            self.net.forward(&net_in, &Tensor::from_candle(per_row(&c_values, xc)?.flatten_all()?))?
+            let c = Tensor::from_candle(per_row(&c_values, xc)?.flatten_all()?);
+            self.net.forward_labeled(&net_in, &c, self.labels.as_ref())?
         };
         // detached: a sampler chains these outputs, and each would otherwise keep the network's
         // whole forward graph (every activation) alive for the rest of the run
@@ -178,6 +187,20 @@ impl Denoiser for NetworkDenoiser {
     fn trained_with(&self) -> Option<super::saved::TrainedWith> {
         Some(super::saved::TrainedWith::Continuous { schedule: self.sched.clone(), pred: self.pred })
     }
+
+    fn with_labels(&self, labels: Tensor) -> Result<std::sync::Arc<dyn Denoiser + Send + Sync>> {
+        if !self.net.takes_labels() {
+            crate::bail!("this network is not class-conditional: it takes no labels (make it with #{{ classes: K }})");
+        }
+        if let Some(classes) = self.net.null_label() {
+            crate::nn::embed::check_labels(&labels.to_f64_vec()?, classes, true, "network")?;
+        }
+        Ok(std::sync::Arc::new(Self { labels: Some(labels), ..self.clone() }))
+    }
+
+    fn null_label(&self) -> Option<usize> {
+        self.net.null_label()
+    }
 }
 
 #[cfg(test)]
@@ -192,14 +215,11 @@ mod tests {
 
     fn net(input: TimeInput) -> Network {
         let arch = Architecture::Mlp(MlpConfig {
-            dim: 2,
             hidden: vec![16],
             act: Act::Tanh,
-            fourier: 0,
-            fourier_scale: 1.0,
             time_embed: input,
             time_dim: 8,
-            out: 2,
+            ..Default::default()
         });
         Network::new(arch, &Placement { dtype: DType::F64, device: candle_core::Device::Cpu }).unwrap()
     }

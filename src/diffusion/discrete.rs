@@ -141,12 +141,15 @@ impl Denoiser for DiscreteDenoiser {
     }
 
     fn with_labels(&self, labels: Tensor) -> Result<std::sync::Arc<dyn Denoiser + Send + Sync>> {
-        match self.net.architecture() {
-            crate::nn::network::Architecture::DiffusersUnet(c) if c.num_class_embeds.is_some() => {
-                Ok(std::sync::Arc::new(self.labeled(labels)))
-            }
-            _ => crate::bail!("this model has no class embedding: it takes no labels"),
-        }
+        let classes = match self.net.architecture() {
+            crate::nn::network::Architecture::DiffusersUnet(c) => c.num_class_embeds,
+            _ => None,
+        };
+        let Some(classes) = classes else {
+            crate::bail!("this model has no class embedding: it takes no labels");
+        };
+        crate::nn::embed::check_labels(&labels.to_f64_vec()?, classes, false, "model")?;
+        Ok(std::sync::Arc::new(self.labeled(labels)))
     }
 
     fn timestep_of(&self, sigma: f64) -> Option<f64> {

@@ -152,7 +152,6 @@ pub fn distill_loss(
 mod tests {
     use super::*;
     use crate::nn::act::Act;
-    use crate::nn::embed::TimeInput;
     use crate::nn::mlp::MlpConfig;
     use crate::nn::network::Architecture;
     use crate::tensor::DType;
@@ -161,16 +160,7 @@ mod tests {
     fn one_student_step_with_the_target_lands_on_the_teacher_s_two_steps() {
         rng::seed(9);
         let at = Placement { dtype: DType::F64, device: candle_core::Device::Cpu };
-        let arch = Architecture::Mlp(MlpConfig {
-            dim: 2,
-            hidden: vec![16],
-            act: Act::Tanh,
-            fourier: 0,
-            fourier_scale: 1.0,
-            time_embed: TimeInput::T,
-            time_dim: 8,
-            out: 2,
-        });
+        let arch = Architecture::Mlp(MlpConfig { hidden: vec![16], act: Act::Tanh, time_dim: 8, ..Default::default() });
         let teacher = Network::new(arch, &at).unwrap();
         let sched = Schedule::vp_logsnr_cosine(-20.0, 20.0).unwrap();
         let z = create::randn(&[6, 2], &at).unwrap().into_candle();

@@ -87,6 +87,41 @@ impl LossOptions {
     }
 }
 
+/// The class labels of a batch for a class-conditional network's loss.
+#[derive(Clone, Copy, Debug)]
+pub struct TrainLabels<'a> {
+    /// One label per example.
+    pub labels: &'a Tensor,
+    /// The probability that an example's label is replaced by the null label, so that one
+    /// network learns the conditional and the unconditional model (Ho & Salimans 2022, alg. 1).
+    pub dropout: f64,
+}
+
+impl TrainLabels<'_> {
+    /// The labels of `n` examples for `net`, each replaced by the null label with probability
+    /// `dropout` (one uniform draw per example is made whatever the dropout).
+    fn draw(&self, net: &Network, n: usize) -> Result<Tensor> {
+        if !(0.0..=1.0).contains(&self.dropout) {
+            crate::bail!("label_dropout must be in [0, 1], got {}", self.dropout);
+        }
+        let values = self.labels.to_f64_vec()?;
+        if values.len() != n {
+            crate::bail!("{} labels for a batch of {n}; give one label per example", values.len());
+        }
+        let u = rng::uniform(n, 0.0, 1.0)?;
+        if self.dropout == 0.0 {
+            return Ok(self.labels.clone());
+        }
+        let Some(null) = net.null_label() else {
+            crate::bail!(
+                "label_dropout needs a network with a null label: make it with #{{ classes: K }} (its null label is K)"
+            );
+        };
+        let kept = values.iter().zip(u).map(|(&v, u)| if u < self.dropout { null as f64 } else { v }).collect();
+        crate::tensor::create::from_f64(kept, &[n], &crate::tensor::create::Placement::default())
+    }
+}
+
 /// Draws `n` training times.
 pub fn sample_times(s: &Schedule, n: usize, times: TimeSampling) -> Result<Vec<f64>> {
     match times {
@@ -140,6 +175,7 @@ pub fn noise_and_predict(
     t: &[f64],
     pred: Pred,
     eps: Option<&Tensor>,
+    labels: Option<&Tensor>,
 ) -> Result<Noised> {
     let input = net.time_input().ok_or_else(|| crate::Error::new("a classifier cannot be trained as a denoiser"))?;
     let x0c = x0.candle();
@@ -167,18 +203,20 @@ pub fn noise_and_predict(
     } else {
         (x.clone(), None)
     };
-    let out = net.forward(&Tensor::from_candle(net_in), &c)?.into_candle();
+    let out = net.forward_labeled(&Tensor::from_candle(net_in), &c, labels)?.into_candle();
     Ok(Noised { x, eps, alpha, sigma, precond, out })
 }
 
 /// The mean over the batch of the weighted denoising error of `net` on `x0`, noised with `eps`
-/// (one draw per row, coupled to x0 as in reflow) or fresh noise.
+/// (one draw per row, coupled to x0 as in reflow) or fresh noise, with class `labels` for a
+/// class-conditional network.
 pub fn diffusion_loss(
     net: &Network,
     s: &Schedule,
     x0: &Tensor,
     opts: &LossOptions,
     eps: Option<&Tensor>,
+    labels: Option<TrainLabels>,
 ) -> Result<Tensor> {
     if x0.rank() < 2 || x0.dims()[0] == 0 {
         crate::bail!("x0 must be a batch [N, ...] with N >= 1, got shape {:?}", x0.dims());
@@ -188,7 +226,8 @@ pub fn diffusion_loss(
     }
     let n = x0.dims()[0];
     let t = sample_times(s, n, opts.times)?;
-    let nz = noise_and_predict(net, s, x0, &t, opts.pred, eps)?;
+    let labels = labels.map(|l| l.draw(net, n)).transpose()?;
+    let nz = noise_and_predict(net, s, x0, &t, opts.pred, eps, labels.as_ref())?;
     let pre = nz.precond.as_ref().map(|(a, b)| (a, b));
     let per_example = |sq: candle_core::Tensor| -> Result<candle_core::Tensor> { Ok(sq.flatten_from(1)?.mean(1)?) };
     let loss = match opts.weighting {
@@ -227,23 +266,43 @@ pub fn diffusion_loss(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::act::Act;
     use crate::nn::mlp::MlpConfig;
     use crate::nn::network::Architecture;
     use crate::tensor::create::{randn, Placement};
 
     fn net(input: TimeInput) -> Network {
-        let arch = Architecture::Mlp(MlpConfig {
-            dim: 2,
-            hidden: vec![32],
-            act: Act::Silu,
-            fourier: 0,
-            fourier_scale: 1.0,
-            time_embed: input,
-            time_dim: 8,
-            out: 2,
-        });
+        let arch =
+            Architecture::Mlp(MlpConfig { hidden: vec![32], time_embed: input, time_dim: 8, ..Default::default() });
         Network::new(arch, &Placement::default()).unwrap()
+    }
+
+    #[test]
+    fn dropped_labels_are_the_null_label() {
+        let arch =
+            Architecture::Mlp(MlpConfig { hidden: vec![16], time_dim: 8, classes: Some(3), ..Default::default() });
+        let n = Network::new(arch, &Placement::default()).unwrap();
+        let s = Schedule::vp_cosine(0.008).unwrap();
+        let x0 = randn(&[8, 2], &Placement::default()).unwrap();
+        let opts = LossOptions { pred: Pred::Eps, weighting: Weighting::Simple, times: LossOptions::default_times(&s) };
+        let given = |labels: Vec<f64>, dropout: f64| {
+            rng::seed(3);
+            let labels = crate::tensor::create::from_f64(labels, &[8], &Placement::default()).unwrap();
+            let loss = diffusion_loss(&n, &s, &x0, &opts, None, Some(TrainLabels { labels: &labels, dropout }));
+            loss.unwrap().to_scalar_f64().unwrap()
+        };
+        let all_dropped = given(vec![0.0, 1.0, 2.0, 0.0, 1.0, 2.0, 0.0, 1.0], 1.0);
+        assert_eq!(all_dropped, given(vec![3.0; 8], 0.0));
+        assert_ne!(all_dropped, given(vec![0.0, 1.0, 2.0, 0.0, 1.0, 2.0, 0.0, 1.0], 0.0));
+        let labels = crate::tensor::create::from_f64(vec![0.0; 8], &[8], &Placement::default()).unwrap();
+        let err = diffusion_loss(
+            &net(TimeInput::T),
+            &s,
+            &x0,
+            &opts,
+            None,
+            Some(TrainLabels { labels: &labels, dropout: 0.1 }),
+        );
+        assert!(err.unwrap_err().message().contains("needs a network with a null label"));
     }
 
     #[test]
@@ -255,7 +314,7 @@ mod tests {
         let run = |w| {
             rng::seed(5);
             let opts = LossOptions { pred: Pred::Eps, weighting: w, times: LossOptions::default_times(&s) };
-            diffusion_loss(&n, &s, &x0, &opts, None).unwrap().to_scalar_f64().unwrap()
+            diffusion_loss(&n, &s, &x0, &opts, None, None).unwrap().to_scalar_f64().unwrap()
         };
         let (simple, snr) = (run(Weighting::Simple), run(Weighting::Snr));
         assert!((simple - snr).abs() < 1e-4 * simple, "{simple} vs {snr}");
@@ -275,7 +334,7 @@ mod tests {
                             weighting: Weighting::parse(w).unwrap(),
                             times: LossOptions::default_times(s),
                         };
-                        let loss = diffusion_loss(&n, s, &x0, &opts, None).unwrap();
+                        let loss = diffusion_loss(&n, s, &x0, &opts, None, None).unwrap();
                         let v = loss.to_scalar_f64().unwrap();
                         assert!(v.is_finite() && v >= 0.0, "{} {p} {w}: {v}", s.name());
                         let grads = loss.gradients().unwrap();

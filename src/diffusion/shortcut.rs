@@ -125,6 +125,7 @@ pub fn shortcut_loss(net: &Network, sched: &Schedule, x0: &Tensor, opts: &Shortc
             x0,
             &LossOptions { pred: opts.pred, weighting: Weighting::Simple, times: LossOptions::default_times(sched) },
             None,
+            None,
         )?),
     };
     if opts.terms == Terms::Diffusion {
@@ -153,7 +154,6 @@ pub fn shortcut_loss(net: &Network, sched: &Schedule, x0: &Tensor, opts: &Shortc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::act::Act;
     use crate::nn::embed::TimeInput;
     use crate::nn::mlp::MlpConfig;
     use crate::nn::network::Architecture;
@@ -171,16 +171,7 @@ mod tests {
 
     /// A 2-D MLP with one hidden layer of 16, drawn from the current seed.
     fn small_mlp() -> Network {
-        let arch = Architecture::Mlp(MlpConfig {
-            dim: 2,
-            hidden: vec![16],
-            act: Act::Silu,
-            fourier: 0,
-            fourier_scale: 1.0,
-            time_embed: TimeInput::T,
-            time_dim: 8,
-            out: 2,
-        });
+        let arch = Architecture::Mlp(MlpConfig { hidden: vec![16], time_dim: 8, ..Default::default() });
         Network::new(arch, &Placement::default()).unwrap()
     }
 

@@ -140,14 +140,12 @@ mod tests {
 
     fn net() -> Network {
         let arch = Architecture::Mlp(MlpConfig {
-            dim: 2,
             hidden: vec![8],
             act: Act::Relu,
             fourier: 2,
-            fourier_scale: 1.0,
             time_embed: TimeInput::LogSigma,
             time_dim: 4,
-            out: 2,
+            ..Default::default()
         });
         Network::new(arch, &Placement::default()).unwrap()
     }

@@ -74,6 +74,55 @@ pub fn time_mlp(store: &ParamStore, prefix: &str, input: TimeInput, c: &Tensor, 
     Linear::at(store, &format!("{prefix}.1"))?.forward(&h)
 }
 
+/// The class-embedding table of a network with `classes` classes: one row of `dim` per class
+/// and a last row for the null label `classes` (no class, as classifier-free guidance trains
+/// with; Ho & Salimans 2022), initialised N(0, 1) as `nn.Embedding`.
+pub fn init_class_embedding(store: &mut ParamStore, classes: usize, dim: usize, at: &Placement) -> Result<()> {
+    store.param("class_embedding.weight", &[classes + 1, dim], Init::Normal(1.0), at)
+}
+
+/// The rows of the class-embedding `table` for `labels` (one per example of `n`, or one for
+/// all; `None`: the null label, the table's last row, for every example). A label must be an
+/// integer row of the table; `null` says whether the last row is a null label (difflab's own
+/// networks) or a class (a pretrained model's table), for the error.
+pub fn class_rows(table: &Tensor, labels: Option<&Tensor>, n: usize, null: bool) -> Result<Tensor> {
+    let rows = table.dim(0)?;
+    let values = match labels {
+        Some(l) => l.flatten_all()?.to_dtype(candle_core::DType::F64)?.to_vec1::<f64>()?,
+        None if null => vec![(rows - 1) as f64],
+        None => crate::bail!("the model is class-conditional ({rows} classes): give class labels"),
+    };
+    if values.len() != n && values.len() != 1 {
+        crate::bail!("{} class labels for {n} examples; give one per example, or one for all", values.len());
+    }
+    if null {
+        check_labels(&values, rows - 1, true, "network")?;
+    } else {
+        check_labels(&values, rows, false, "model")?;
+    }
+    let index: Vec<u32> = (0..n).map(|i| values[i.min(values.len() - 1)] as u32).collect();
+    Ok(table.index_select(&Tensor::from_vec(index, n, table.device())?, 0)?)
+}
+
+/// Checks that each of `labels` is one of `classes` classes (an integer 0..classes−1), or,
+/// where `null`, the null label `classes`; `whose` names the owner of the classes for the error.
+pub fn check_labels(labels: &[f64], classes: usize, null: bool, whose: &str) -> Result<()> {
+    if labels.is_empty() {
+        crate::bail!("give at least one class label");
+    }
+    let top = classes as f64 - if null { 0.0 } else { 1.0 };
+    if let Some(bad) = labels.iter().find(|v| !(v.fract() == 0.0 && **v >= 0.0 && **v <= top)) {
+        let last = classes.saturating_sub(1);
+        if null {
+            crate::bail!(
+                "class label {bad} is not one of the {whose}'s classes 0..{last} (or {classes}, the null label)"
+            );
+        }
+        crate::bail!("class label {bad} is not one of the {whose}'s classes 0..{last}");
+    }
+    Ok(())
+}
+
 /// Random Fourier features (Tancik et al. 2020): `[x, sin(2π x B), cos(2π x B)]`
 /// with a fixed Gaussian `B` of shape `[dim, count]`.
 pub fn fourier_features(x: &Tensor, b: &Tensor) -> Result<Tensor> {

@@ -7,7 +7,7 @@ use super::act::Act;
 use super::cpu::elementwise::bias_act;
 use super::cpu::mlp_weights::{self, MlpWeights};
 use super::cpu::{mlp_sample, mlp_train};
-use super::embed::{fourier_features, init_time_mlp, time_mlp, TimeInput};
+use super::embed::{class_rows, fourier_features, init_class_embedding, init_time_mlp, time_mlp, TimeInput};
 use super::functional::per_example;
 use super::layer::linear::Linear;
 use super::params::{Init, ParamStore};
@@ -35,6 +35,28 @@ pub struct MlpConfig {
     pub time_dim: usize,
     /// Output dimension.
     pub out: usize,
+    /// The number of classes of a class-conditional network (its labels 0..classes−1, and
+    /// `classes` the null label); `None` for an unconditional one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<usize>,
+}
+
+impl Default for MlpConfig {
+    /// A script's `mlp()` without options: a 2-D MLP of three hidden layers of 256, SiLU,
+    /// timestep input with a 64-wide embedding, unconditional.
+    fn default() -> Self {
+        Self {
+            dim: 2,
+            hidden: vec![256, 256, 256],
+            act: Act::Silu,
+            fourier: 0,
+            fourier_scale: 1.0,
+            time_embed: TimeInput::T,
+            time_dim: 64,
+            out: 2,
+            classes: None,
+        }
+    }
 }
 
 /// The widest input, output, time embedding or Fourier feature count an MLP may have
@@ -52,6 +74,9 @@ impl MlpConfig {
         }
         if self.time_dim < 2 || self.time_dim % 2 != 0 || self.time_dim > MAX_WIDTH {
             crate::bail!("time_dim must be an even number from 2 to {MAX_WIDTH}, got {}", self.time_dim);
+        }
+        if matches!(self.classes, Some(k) if k == 0 || k > MAX_WIDTH) {
+            crate::bail!("classes must be from 1 to {MAX_WIDTH}, got {}", self.classes.unwrap_or(0));
         }
         if self.fourier > MAX_WIDTH || self.dim > MAX_WIDTH || self.out > MAX_WIDTH {
             crate::bail!(
@@ -72,6 +97,9 @@ impl MlpConfig {
             store.buffer("fourier.B", crate::tensor::create::from_f64(b, &[self.dim, self.fourier], at)?);
         }
         init_time_mlp(store, "time", self.time_dim, self.time_dim, at)?;
+        if let Some(classes) = self.classes {
+            init_class_embedding(store, classes, self.time_dim, at)?;
+        }
         let mut width = self.dim + 2 * self.fourier;
         for (i, &h) in self.hidden.iter().enumerate() {
             Linear::init(store, &format!("layers.{i}"), (width, h), Some(Init::fan_in(width)), at)?;
@@ -81,8 +109,9 @@ impl MlpConfig {
         Linear::init(store, "out", (width, self.out), Some(Init::Zeros), at)
     }
 
-    /// The output `[N, out]` for inputs `x` (`[N, dim]`) at noise levels `c`.
-    pub fn forward(&self, store: &ParamStore, x: &Tensor, c: &Tensor) -> Result<Tensor> {
+    /// The output `[N, out]` for inputs `x` (`[N, dim]`) at noise levels `c`, with class
+    /// `labels` for a class-conditional network (`None`: the null label).
+    pub fn forward(&self, store: &ParamStore, x: &Tensor, c: &Tensor, labels: Option<&Tensor>) -> Result<Tensor> {
         let (n, d) = x
             .dims2()
             .map_err(|_| crate::Error::new(format!("the MLP takes [N, {}] inputs, got {:?}", self.dim, x.dims())))?;
@@ -90,16 +119,16 @@ impl MlpConfig {
             crate::bail!("the MLP takes [N, {}] inputs, got [{n}, {d}]", self.dim);
         }
         let c = per_example(c, n, x.dtype())?;
-        if self.fused(store, x) && !c.track_op() {
+        if self.classes.is_none() && self.fused(store, x) && !c.track_op() {
             return mlp_train::forward(&self.weights(store)?, x, &self.time_embed.embed_input(&c)?);
         }
-        self.forward_tensors(store, x, &c)
+        self.forward_tensors(store, x, &c, labels)
     }
 
     /// The output for inputs `x` (`[N, dim]`, no gradient wanted) all at noise level `c`
     /// through the fused sampling kernel, or `None` where it does not apply.
     pub fn forward_fused_at_level(&self, store: &ParamStore, x: &Tensor, c: f64) -> Result<Option<Tensor>> {
-        if x.track_op() || !self.fused(store, x) {
+        if x.track_op() || self.classes.is_some() || !self.fused(store, x) {
             return Ok(None);
         }
         let c = Tensor::new(&[c as f32], x.device())?;
@@ -135,8 +164,18 @@ impl MlpConfig {
     }
 
     /// [`MlpConfig::forward`] as candle tensor ops, for levels `c` already one per example.
-    pub fn forward_tensors(&self, store: &ParamStore, x: &Tensor, c: &Tensor) -> Result<Tensor> {
-        let temb = time_mlp(store, "time", self.time_embed, c, self.time_dim)?;
+    pub fn forward_tensors(
+        &self,
+        store: &ParamStore,
+        x: &Tensor,
+        c: &Tensor,
+        labels: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        let mut temb = time_mlp(store, "time", self.time_embed, c, self.time_dim)?;
+        if self.classes.is_some() {
+            let table = store.get("class_embedding.weight")?;
+            temb = (temb + class_rows(&table, labels, c.dim(0)?, true)?)?;
+        }
         let mut h = if self.fourier > 0 { fourier_features(x, &store.get("fourier.B")?)? } else { x.clone() };
         for i in 0..self.hidden.len() {
             let pre = h.matmul(&store.get(&format!("layers.{i}.weight"))?)?;
@@ -161,7 +200,7 @@ mod tests {
     }
 
     fn shape(act: Act, fourier: usize, time_embed: TimeInput) -> MlpConfig {
-        MlpConfig { dim: 3, hidden: vec![64, 48], act, fourier, fourier_scale: 1.0, time_embed, time_dim: 32, out: 3 }
+        MlpConfig { dim: 3, hidden: vec![64, 48], act, fourier, time_embed, time_dim: 32, out: 3, ..Default::default() }
     }
 
     /// The fused training op's value and every gradient against the tensor form, for a batch
@@ -176,8 +215,8 @@ mod tests {
             let c = (Tensor::rand(0.05f32, 1.0, n, &Device::Cpu).unwrap()).contiguous().unwrap();
             assert!(cfg.fused(store, &x));
             let weights = Tensor::randn(0f32, 1.0, (n, 3), &Device::Cpu).unwrap();
-            let fused = cfg.forward(store, &x, &c).unwrap();
-            let plain = cfg.forward_tensors(store, &x, &c).unwrap();
+            let fused = cfg.forward(store, &x, &c, None).unwrap();
+            let plain = cfg.forward_tensors(store, &x, &c, None).unwrap();
             let close = |a: &Tensor, b: &Tensor, what: &str| assert_close(a, b, 3e-5, &format!("{act:?} {what}"));
             close(&fused, &plain, "value");
             let gf = (fused * &weights).unwrap().sum_all().unwrap().backward().unwrap();
@@ -208,7 +247,7 @@ mod tests {
         let grads = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| {
-                let g = cfg.forward(&net, &x, &c).unwrap().sqr().unwrap().sum_all().unwrap().backward().unwrap();
+                let g = cfg.forward(&net, &x, &c, None).unwrap().sqr().unwrap().sum_all().unwrap().backward().unwrap();
                 net.params()
                     .iter()
                     .map(|(_, v)| g.get(v).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap())
@@ -230,7 +269,7 @@ mod tests {
             let c = 0.37;
             let fused = cfg.forward_fused_at_level(&net, &x, c).unwrap().unwrap();
             let level = Tensor::new(&[c as f32], &Device::Cpu).unwrap();
-            let plain = cfg.forward_tensors(&net, &x, &per_example(&level, 700, DType::F32).unwrap()).unwrap();
+            let plain = cfg.forward_tensors(&net, &x, &per_example(&level, 700, DType::F32).unwrap(), None).unwrap();
             let diff = (fused - &plain).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
             let scale = plain.abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
             assert!(diff <= 2e-5 * scale.max(1.0), "{act:?}: max difference {diff} at scale {scale}");

@@ -163,6 +163,27 @@ impl Network {
         }
     }
 
+    /// Whether this network is class-conditional: it takes class labels.
+    pub fn takes_labels(&self) -> bool {
+        match &self.arch {
+            Architecture::Mlp(c) => c.classes.is_some(),
+            Architecture::Unet(c) => c.classes.is_some(),
+            Architecture::DiffusersUnet(c) => c.num_class_embeds.is_some(),
+            Architecture::Classifier(_) | Architecture::Composed(_) => false,
+        }
+    }
+
+    /// The null label of a class-conditional network of difflab's own (its class count: the
+    /// label it is trained with for "no class", the unconditional model); `None` for a network
+    /// without one (a pretrained model's class table has no null row).
+    pub fn null_label(&self) -> Option<usize> {
+        match &self.arch {
+            Architecture::Mlp(c) => c.classes,
+            Architecture::Unet(c) => c.classes,
+            _ => None,
+        }
+    }
+
     /// Whether this network is a classifier (one input) rather than a denoiser.
     pub fn is_classifier(&self) -> bool {
         self.time_input().is_none()
@@ -209,17 +230,16 @@ impl Network {
     pub fn forward_labeled(&self, x: &Tensor, c: &Tensor, labels: Option<&Tensor>) -> Result<Tensor> {
         let xs = self.prepare(x)?;
         let cs = crate::tensor::transfer::to_device(c.candle(), &self.store.device())?;
-        if labels.is_some() && !matches!(self.arch, Architecture::DiffusersUnet(_)) {
-            crate::bail!("this network takes no class labels");
+        if labels.is_some() && !self.takes_labels() {
+            crate::bail!("this network takes no class labels (make it with #{{ classes: K }} to condition on classes)");
         }
+        let labels =
+            labels.map(|l| crate::tensor::transfer::to_device(l.candle(), &self.store.device())).transpose()?;
+        let labels = labels.as_ref();
         let out = match &self.arch {
-            Architecture::DiffusersUnet(cfg) => {
-                let labels =
-                    labels.map(|l| crate::tensor::transfer::to_device(l.candle(), &self.store.device())).transpose()?;
-                cfg.forward(&self.store, &xs, &cs, labels.as_ref())?
-            }
-            Architecture::Mlp(cfg) => cfg.forward(&self.store, &xs, &cs)?,
-            Architecture::Unet(cfg) => cfg.forward(&self.store, &xs, &cs, self.is_training())?,
+            Architecture::DiffusersUnet(cfg) => cfg.forward(&self.store, &xs, &cs, labels)?,
+            Architecture::Mlp(cfg) => cfg.forward(&self.store, &xs, &cs, labels)?,
+            Architecture::Unet(cfg) => cfg.forward(&self.store, &xs, &cs, labels, self.is_training())?,
             Architecture::Classifier(_) => crate::bail!("a classifier takes one input: clf.forward(x)"),
             Architecture::Composed(cfg) if cfg.inputs == 2 => {
                 let c = super::functional::per_example(&cs, xs.dim(0).unwrap_or(1), xs.dtype())?;
@@ -330,23 +350,25 @@ impl Network {
     pub fn describe(&self) -> String {
         let what = match &self.arch {
             Architecture::Mlp(c) => format!(
-                "mlp({} → {:?} → {}, fourier {}, {}, time_embed {})",
+                "mlp({} → {:?} → {}, fourier {}, {}, time_embed {}{})",
                 c.dim,
                 c.hidden,
                 c.out,
                 c.fourier,
                 c.act.name(),
-                c.time_embed.name()
+                c.time_embed.name(),
+                classes_text(c.classes)
             ),
             Architecture::Unet(c) => format!(
-                "unet(image {:?}, channels {}, mults {:?}, res_blocks {}, attention_at {:?}, dropout {}, time_embed {})",
+                "unet(image {:?}, channels {}, mults {:?}, res_blocks {}, attention_at {:?}, dropout {}, time_embed {}{})",
                 c.image,
                 c.channels,
                 c.mults,
                 c.res_blocks,
                 c.attention_at,
                 c.dropout,
-                c.time_embed.name()
+                c.time_embed.name(),
+                classes_text(c.classes)
             ),
             Architecture::DiffusersUnet(c) => format!(
                 "diffusers UNet2DModel(image [{}, {s}, {s}], block_out_channels {:?}, layers_per_block {}, attention {:?}/{:?}{}{})",
@@ -382,6 +404,11 @@ impl Network {
     }
 }
 
+/// ", K classes" for a class-conditional network, nothing for another.
+fn classes_text(classes: Option<usize>) -> String {
+    classes.map(|k| format!(", {k} classes")).unwrap_or_default()
+}
+
 fn out_dtype(x: &Tensor) -> DType {
     if x.is_float() {
         x.dtype()
@@ -393,20 +420,10 @@ fn out_dtype(x: &Tensor) -> DType {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::act::Act;
     use crate::tensor::create::{randn, Placement};
 
     fn mlp() -> Architecture {
-        Architecture::Mlp(MlpConfig {
-            dim: 2,
-            hidden: vec![16, 16],
-            act: Act::Silu,
-            fourier: 4,
-            fourier_scale: 1.0,
-            time_embed: TimeInput::T,
-            time_dim: 8,
-            out: 2,
-        })
+        Architecture::Mlp(MlpConfig { hidden: vec![16, 16], fourier: 4, time_dim: 8, ..Default::default() })
     }
 
     #[test]
@@ -438,6 +455,7 @@ mod tests {
             attention_at: vec![4],
             dropout: 0.1,
             time_embed: TimeInput::T,
+            classes: None,
         });
         let net = Network::new(arch, &Placement::default()).unwrap();
         let x = randn(&[3, 1, 8, 8], &Placement::default()).unwrap();

@@ -48,7 +48,10 @@ impl UnetConfig {
         let h = Linear::at(store, "time_embedding.linear_1")?.forward(&sinus)?.silu()?;
         let mut temb = Linear::at(store, "time_embedding.linear_2")?.forward(&h)?;
         match (self.num_class_embeds, labels) {
-            (Some(classes), Some(labels)) => temb = (temb + self.class_embedding(store, labels, classes, n)?)?,
+            (Some(_), Some(labels)) => {
+                let table = store.get("class_embedding.weight")?;
+                temb = (temb + crate::nn::embed::class_rows(&table, Some(labels), n, false)?)?
+            }
             (Some(classes), None) => crate::bail!(
                 "the model is class-conditional ({classes} classes): give class labels (den.with_labels(labels), or net.forward(x, t, labels))"
             ),
@@ -94,20 +97,6 @@ impl UnetConfig {
         }
         let out_norm = GroupNorm::with_eps(store, "conv_norm_out", self.norm_num_groups, self.norm_eps)?;
         Conv2d::same(store, "conv_out", 1)?.forward(&out_norm.forward_silu(&h)?)
-    }
-
-    /// The class embedding's rows for `labels`, checked against the class count.
-    fn class_embedding(&self, store: &ParamStore, labels: &Tensor, classes: usize, n: usize) -> Result<Tensor> {
-        let values = labels.flatten_all()?.to_dtype(DType::F64)?.to_vec1::<f64>()?;
-        if values.len() != n && values.len() != 1 {
-            crate::bail!("{} class labels for {n} images; give one per image, or one for all", values.len());
-        }
-        if let Some(bad) = values.iter().find(|v| !(v.fract() == 0.0 && **v >= 0.0 && **v < classes as f64)) {
-            crate::bail!("class label {bad} is not one of the model's classes 0..{}", classes - 1);
-        }
-        let index: Vec<u32> = (0..n).map(|i| values[i.min(values.len() - 1)] as u32).collect();
-        let table = store.get("class_embedding.weight")?;
-        Ok(table.index_select(&Tensor::from_vec(index, n, table.device())?, 0)?)
     }
 
     /// The stride-2 convolution at `p`; with padding 0, one row and column of zeros are added

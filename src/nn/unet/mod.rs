@@ -7,7 +7,7 @@ pub mod attention_block;
 
 use super::cpu::elementwise::cpu_f32_images;
 use super::cpu::upsample;
-use super::embed::{init_time_mlp, time_mlp, TimeInput};
+use super::embed::{class_rows, init_class_embedding, init_time_mlp, time_mlp, TimeInput};
 use super::functional::per_example;
 use super::layer::conv::Conv2d;
 use super::layer::norm::{self, GroupNorm};
@@ -36,6 +36,11 @@ pub struct UnetConfig {
     pub dropout: f64,
     /// What the second input is.
     pub time_embed: TimeInput,
+    /// The number of classes of a class-conditional UNet (its labels 0..classes−1, and
+    /// `classes` the null label), whose embedding is added to the time embedding as in
+    /// ADM (Dhariwal & Nichol 2021); `None` for an unconditional one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<usize>,
 }
 
 impl UnetConfig {
@@ -69,6 +74,9 @@ impl UnetConfig {
         if let Some(r) = self.attention_at.iter().find(|r| !levels.contains(r)) {
             crate::bail!("attention_at {r} is not a resolution of this UNet; its resolutions are {levels:?}");
         }
+        if matches!(self.classes, Some(k) if k == 0 || k > 1 << 20) {
+            crate::bail!("classes must be from 1 to {}, got {}", 1 << 20, self.classes.unwrap_or(0));
+        }
         if !(0.0..1.0).contains(&self.dropout) {
             crate::bail!("dropout must be in [0, 1), got {}", self.dropout);
         }
@@ -84,6 +92,9 @@ impl UnetConfig {
         self.validate()?;
         let ch = self.channels;
         init_time_mlp(store, "time", ch, self.temb_dim(), at)?;
+        if let Some(classes) = self.classes {
+            init_class_embedding(store, classes, self.temb_dim(), at)?;
+        }
         Conv2d::init(store, "conv_in", (self.image[0], ch, 3), 1, at)?;
         let mut skips = vec![ch];
         let mut cur = ch;
@@ -124,15 +135,26 @@ impl UnetConfig {
         Ok(())
     }
 
-    /// The output `[N, C, H, W]` for images `x` at noise levels `c`; `train` enables dropout.
-    pub fn forward(&self, store: &ParamStore, x: &Tensor, c: &Tensor, train: bool) -> Result<Tensor> {
+    /// The output `[N, C, H, W]` for images `x` at noise levels `c`, with class `labels` for a
+    /// class-conditional UNet (`None`: the null label); `train` enables dropout.
+    pub fn forward(
+        &self,
+        store: &ParamStore,
+        x: &Tensor,
+        c: &Tensor,
+        labels: Option<&Tensor>,
+        train: bool,
+    ) -> Result<Tensor> {
         let want = self.image;
         let dims = x.dims();
         if dims.len() != 4 || dims[1..] != want {
             crate::bail!("the UNet takes [N, {}, {}, {}] images, got {dims:?}", want[0], want[1], want[2]);
         }
         let c = per_example(c, dims[0], x.dtype())?;
-        let temb = time_mlp(store, "time", self.time_embed, &c, self.channels)?;
+        let mut temb = time_mlp(store, "time", self.time_embed, &c, self.channels)?;
+        if self.classes.is_some() {
+            temb = (temb + class_rows(&store.get("class_embedding.weight")?, labels, dims[0], true)?)?;
+        }
         let p = if train { self.dropout } else { 0.0 };
         let resolutions = self.resolutions();
         let mut h = Conv2d::same(store, "conv_in", 1)?.forward(x)?;

@@ -44,10 +44,32 @@ const VE_KEYS: &[&str] = &["sigma_min", "sigma_max"];
 const EDM_KEYS: &[&str] = &["sigma_min", "sigma_max", "rho", "sigma_data"];
 const SPACING_KEYS: &[&str] = &["spacing"];
 const CONVERT_KEYS: &[&str] = &["from", "to"];
-const LOSS_KEYS: &[&str] =
-    &["pred", "weighting", "t_min", "t_max", "times", "p_mean", "p_std", "logit_mean", "logit_std", "noise"];
-const FLOW_LOSS_KEYS: &[&str] =
-    &["interpolant", "weighting", "t_sampling", "t_min", "t_max", "logit_mean", "logit_std", "noise"];
+const LOSS_KEYS: &[&str] = &[
+    "pred",
+    "weighting",
+    "t_min",
+    "t_max",
+    "times",
+    "p_mean",
+    "p_std",
+    "logit_mean",
+    "logit_std",
+    "noise",
+    "labels",
+    "label_dropout",
+];
+const FLOW_LOSS_KEYS: &[&str] = &[
+    "interpolant",
+    "weighting",
+    "t_sampling",
+    "t_min",
+    "t_max",
+    "logit_mean",
+    "logit_std",
+    "noise",
+    "labels",
+    "label_dropout",
+];
 
 /// The option keys of this module's functions (for completion).
 pub const OPTIONS: &[(&str, &[&str])] = &[
@@ -101,6 +123,19 @@ fn given_noise(o: &crate::runtime::options::CheckedOptions, x0: &Tensor) -> crat
     Ok(Some(eps.as_float()?))
 }
 
+/// The `labels` (one per row of the batch) and `label_dropout` (0) options of a loss.
+fn given_labels(o: &crate::runtime::options::CheckedOptions) -> crate::Result<Option<(Tensor, f64)>> {
+    let dropout = o.opt_f64("label_dropout")?;
+    let Some(v) = o.opt_value("labels") else {
+        if dropout.is_some() {
+            crate::bail!("option `label_dropout` needs `labels`, the class of each example");
+        }
+        return Ok(None);
+    };
+    let labels = crate::runtime::convert::label_tensor(&v).map_err(|e| e.context("option `labels`"))?;
+    Ok(Some((labels, dropout.unwrap_or(0.0))))
+}
+
 /// The `spacing` option of a step list ("uniform" when absent).
 fn spacing_of(o: &crate::runtime::options::CheckedOptions) -> crate::Result<crate::diffusion::timesteps::Spacing> {
     crate::diffusion::timesteps::Spacing::parse(&o.opt_string("spacing")?.unwrap_or_else(|| "uniform".into()))
@@ -148,10 +183,10 @@ fn schedule_from(kind: &str, options: rhai::Map) -> crate::Result<Schedule> {
 #[export_module]
 mod api {
     use super::{
-        elementwise, given_noise, schedule_from, spacing_of, time_sampling, times, CONVERT_KEYS, FLOW_LOSS_KEYS,
-        LOSS_KEYS, SPACING_KEYS,
+        elementwise, given_labels, given_noise, schedule_from, spacing_of, time_sampling, times, CONVERT_KEYS,
+        FLOW_LOSS_KEYS, LOSS_KEYS, SPACING_KEYS,
     };
-    use crate::diffusion::loss::{diffusion_loss as loss, LossOptions, Weighting};
+    use crate::diffusion::loss::{diffusion_loss as loss, LossOptions, TrainLabels, Weighting};
     use crate::diffusion::parameterization::{convert, flow_rates, per_row, EdmPrecond, Pred};
     use crate::diffusion::schedule::Schedule;
     use crate::diffusion::timesteps::{karras_sigmas as karras, sigma_steps, timesteps as steps};
@@ -335,7 +370,9 @@ mod api {
     /// (or `noise`, one ε per row), x_t = α x0 + σ ε. Options: pred ("eps"|"x0"|"v"|"score"|"edm"|"flow"),
     /// weighting ("simple": the target's own MSE, "snr", "snr_trunc" = max(SNR, 1), "snr+1", "edm"), times
     /// ("uniform" in [t_min, t_max], "lognormal" ln σ ~ N(p_mean, p_std²), EDM's default, or "logit_normal"
-    /// logit t ~ N(logit_mean, logit_std²)).
+    /// logit t ~ N(logit_mean, logit_std²)). For a class-conditional network (`#{ classes: K }`):
+    /// labels (one per row), label_dropout (0; the chance each label becomes the null label K,
+    /// 0.1–0.2 for classifier-free guidance, Ho & Salimans 2022).
     #[rhai_fn(return_raw)]
     pub fn diffusion_loss(
         ctx: NativeCallContext,
@@ -350,7 +387,9 @@ mod api {
             let weighting = Weighting::parse(&o.opt_string("weighting")?.unwrap_or_else(|| "simple".into()))?;
             let times = time_sampling(&o, o.opt_string("times")?.as_deref(), &sched)?;
             let eps = given_noise(&o, &x0)?;
-            loss(&net, &sched, &x0, &LossOptions { pred, weighting, times }, eps.as_ref())
+            let labels = given_labels(&o)?;
+            let labels = labels.as_ref().map(|(labels, dropout)| TrainLabels { labels, dropout: *dropout });
+            loss(&net, &sched, &x0, &LossOptions { pred, weighting, times }, eps.as_ref(), labels)
         })
     }
 
@@ -379,7 +418,9 @@ mod api {
             let kind = o.opt_string("t_sampling")?;
             let times = time_sampling(&o, Some(kind.as_deref().unwrap_or("uniform")), &sched)?;
             let eps = given_noise(&o, &x0)?;
-            loss(&net, &sched, &x0, &LossOptions { pred: Pred::Flow, weighting, times }, eps.as_ref())
+            let labels = given_labels(&o)?;
+            let labels = labels.as_ref().map(|(labels, dropout)| TrainLabels { labels, dropout: *dropout });
+            loss(&net, &sched, &x0, &LossOptions { pred: Pred::Flow, weighting, times }, eps.as_ref(), labels)
         })
     }
     #[rhai_fn(name = "flow_matching_loss", return_raw)]

@@ -10,6 +10,7 @@ pub mod data;
 pub mod diffusion;
 pub mod experiment;
 pub mod files;
+pub mod guidance;
 pub mod layers;
 pub mod math;
 pub mod methods;
@@ -63,6 +64,7 @@ pub const GROUPS: &[Group] = &[
     Group { name: "schedules and losses", module: diffusion::module },
     Group { name: "sampling", module: sample::module },
     Group { name: "pretrained models", module: pretrained::module },
+    Group { name: "class conditioning", module: guidance::module },
     Group { name: "methods", module: methods::module },
     Group { name: "metrics", module: metrics::module },
     Group { name: "data", module: data::module },
@@ -87,6 +89,7 @@ pub fn option_keys(function: &str) -> Vec<&'static str> {
         methods::OPTIONS,
         sample::OPTIONS,
         pretrained::OPTIONS,
+        guidance::OPTIONS,
         plot::OTHER_OPTIONS,
     ];
     let mut keys: Vec<&'static str> = tables

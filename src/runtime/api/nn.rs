@@ -41,10 +41,31 @@ fn image(o: &CheckedOptions) -> crate::Result<[usize; 3]> {
     }
 }
 
-const MLP_KEYS: &[&str] =
-    &["dim", "hidden", "act", "fourier", "fourier_scale", "time_embed", "time_dim", "out", "dtype", "device"];
-const UNET_KEYS: &[&str] =
-    &["image", "channels", "mults", "res_blocks", "attention_at", "dropout", "time_embed", "dtype", "device"];
+const MLP_KEYS: &[&str] = &[
+    "dim",
+    "hidden",
+    "act",
+    "fourier",
+    "fourier_scale",
+    "time_embed",
+    "time_dim",
+    "out",
+    "classes",
+    "dtype",
+    "device",
+];
+const UNET_KEYS: &[&str] = &[
+    "image",
+    "channels",
+    "mults",
+    "res_blocks",
+    "attention_at",
+    "dropout",
+    "time_embed",
+    "classes",
+    "dtype",
+    "device",
+];
 const CLASSIFIER_KEYS: &[&str] = &["classes", "dim", "hidden", "fourier", "act", "image", "dtype", "device"];
 
 /// The option keys of this module's functions (for completion).
@@ -54,19 +75,26 @@ fn build(arch: Architecture, o: &CheckedOptions) -> crate::Result<Network> {
     Network::new(arch, &o.placement(crate::tensor::dtype::DEFAULT_FLOAT)?)
 }
 
+/// The `classes` option of a class-conditional denoiser (absent: unconditional).
+fn classes(o: &CheckedOptions) -> crate::Result<Option<usize>> {
+    o.opt_value("classes").is_some().then(|| o.count_in("classes", 1, 1..=1 << 20)).transpose()
+}
+
 /// Builds an MLP from script options.
 pub fn mlp_from(options: Map) -> crate::Result<Network> {
     let o = CheckedOptions::new(options, MLP_KEYS)?;
-    let dim = o.usize_or("dim", 2)?;
+    let d = MlpConfig::default();
+    let dim = o.usize_or("dim", d.dim)?;
     let config = MlpConfig {
         dim,
-        hidden: sizes(&o, "hidden", &[256, 256, 256])?,
+        hidden: sizes(&o, "hidden", &d.hidden)?,
         act: act(&o)?,
-        fourier: o.usize_or("fourier", 0)?,
-        fourier_scale: o.f64_in("fourier_scale", 1.0, crate::runtime::options::Range::Positive)?,
+        fourier: o.usize_or("fourier", d.fourier)?,
+        fourier_scale: o.f64_in("fourier_scale", d.fourier_scale, crate::runtime::options::Range::Positive)?,
         time_embed: time_embed(&o)?,
-        time_dim: o.usize_or("time_dim", 64)?,
+        time_dim: o.usize_or("time_dim", d.time_dim)?,
         out: o.usize_or("out", dim)?,
+        classes: classes(&o)?,
     };
     build(Architecture::Mlp(config), &o)
 }
@@ -82,6 +110,7 @@ pub fn unet_from(options: Map) -> crate::Result<Network> {
         attention_at: sizes(&o, "attention_at", &[])?,
         dropout: o.f64_in("dropout", 0.0, crate::runtime::options::Range::UnitOpenAbove)?,
         time_embed: time_embed(&o)?,
+        classes: classes(&o)?,
     };
     build(Architecture::Unet(config), &o)
 }
@@ -119,7 +148,9 @@ mod api {
     /// Options: dim (2), hidden ([256, 256, 256]), act ("silu"|"relu"|"gelu"|"tanh"), fourier (0: off;
     /// the number of random Fourier frequencies of x), fourier_scale (1.0), time_embed ("t": the second
     /// input is t ∈ [0, 1], embedded as 1000·t; "log_sigma": it is σ, embedded as EDM's
-    /// c_noise = ln(σ)/4 — the one to use with `pred: "edm"`), time_dim (64), out (= dim), dtype, device.
+    /// c_noise = ln(σ)/4 — the one to use with `pred: "edm"`), time_dim (64), out (= dim), classes (a
+    /// class-conditional network: labels 0..classes−1 and the null label `classes`, trained with
+    /// `diffusion_loss(..., #{ labels, label_dropout })`, guided with `den.guided`), dtype, device.
     #[rhai_fn(return_raw)]
     pub fn mlp(ctx: NativeCallContext, options: Options) -> RhaiResult<Network> {
         guard(&ctx, || mlp_from(options))
@@ -127,7 +158,8 @@ mod api {
 
     /// A small UNet denoiser for images up to 32×32 (DDPM-style): `unet(#{ image: [1, 8, 8] })`.
     /// Options: image [C, H, W] (required), channels (32), mults ([1, 2]), res_blocks (1),
-    /// attention_at (resolutions with self-attention, []), dropout (0), time_embed ("t"|"log_sigma"), dtype, device.
+    /// attention_at (resolutions with self-attention, []), dropout (0), time_embed ("t"|"log_sigma"),
+    /// classes (class-conditional, as `mlp`'s: a class embedding added to the time embedding), dtype, device.
     #[rhai_fn(return_raw)]
     pub fn unet(ctx: NativeCallContext, options: Options) -> RhaiResult<Network> {
         guard(&ctx, || unet_from(options))
