@@ -64,7 +64,8 @@ pub fn run(s: &Settings) -> Result<()> {
         .iter()
         .filter(|c| s.only.is_empty() || s.only.iter().any(|o| o == c.name))
         .collect();
-    let model = cases.iter().any(|c| c.name == "sample_ddpm32").then(|| model_folder(s)).transpose()?;
+    // a failure to write the model fails its row only
+    let model = cases.iter().any(|c| c.name == "sample_ddpm32").then(|| model_folder(s));
     let thread_counts = if device.is_cuda() { vec![*s.threads.iter().max().unwrap_or(&1)] } else { s.threads.clone() };
 
     println!(
@@ -90,10 +91,9 @@ pub fn run(s: &Settings) -> Result<()> {
                 size_label(case),
                 if threads == 1 { "" } else { "s" }
             );
-            let model = model.as_deref();
-            let ours = difflab_side(case, threads, s, model);
-            let eager = w.reference.then(|| pytorch_side(case, threads, s, false, model));
-            let compiled = (w.reference && s.compile).then(|| pytorch_side(case, threads, s, true, model));
+            let ours = difflab_side(case, threads, s, model.as_ref());
+            let eager = w.reference.then(|| pytorch_side(case, threads, s, false, model.as_ref()));
+            let compiled = (w.reference && s.compile).then(|| pytorch_side(case, threads, s, true, model.as_ref()));
             let rate = |r: &Result<f64>| match r {
                 Ok(v) => format!("{} {}", fmt_rate(*v), w.unit),
                 Err(_) => "failed".into(),
@@ -223,10 +223,19 @@ fn model_folder(s: &Settings) -> Result<PathBuf> {
     Ok(dir)
 }
 
-fn difflab_side(case: &Case, threads: usize, s: &Settings, model: Option<&Path>) -> Result<Side> {
+/// The model folder of `case`, if it has one, or why it could not be written.
+fn model_of<'a>(case: &Case, model: Option<&'a Result<PathBuf>>) -> Result<Option<&'a Path>> {
+    match (case.name, model) {
+        ("sample_ddpm32", Some(Ok(dir))) => Ok(Some(dir)),
+        ("sample_ddpm32", Some(Err(e))) => Err(e.clone()),
+        _ => Ok(None),
+    }
+}
+
+fn difflab_side(case: &Case, threads: usize, s: &Settings, model: Option<&Result<PathBuf>>) -> Result<Side> {
     let exe = std::env::current_exe()?;
     let mut cmd = Command::new(exe);
-    if let Some(dir) = model {
+    if let Some(dir) = model_of(case, model)? {
         cmd.env(MODEL_VAR, dir);
     }
     cmd.args(["--device", &s.device, "bench-worker", case.name]).args([
@@ -245,7 +254,13 @@ fn difflab_side(case: &Case, threads: usize, s: &Settings, model: Option<&Path>)
     })
 }
 
-fn pytorch_side(case: &Case, threads: usize, s: &Settings, compile: bool, model: Option<&Path>) -> Result<Reference> {
+fn pytorch_side(
+    case: &Case,
+    threads: usize,
+    s: &Settings,
+    compile: bool,
+    model: Option<&Result<PathBuf>>,
+) -> Result<Reference> {
     let mut cmd = Command::new(&s.python);
     let size_flag = if case.name == "sample_mlp" { "--points" } else { "--batch" };
     cmd.arg(&s.reference)
@@ -265,7 +280,7 @@ fn pytorch_side(case: &Case, threads: usize, s: &Settings, compile: bool, model:
     if compile {
         cmd.arg("--compile");
     }
-    if let (Some(dir), "sample_ddpm32") = (model, case.name) {
+    if let Some(dir) = model_of(case, model)? {
         cmd.arg("--model").arg(dir);
     }
     let side = if compile { "PyTorch compiled" } else { "PyTorch" };
