@@ -146,14 +146,20 @@ pub const MODEL_VAR: &str = "DIFFLAB_BENCH_MODEL";
 
 /// `sample_ddpm32`'s model folder, which `difflab bench` writes and names in [`MODEL_VAR`].
 fn model_folder() -> Result<std::path::PathBuf> {
-    match std::env::var_os(MODEL_VAR) {
+    model_folder_from(std::env::var_os(MODEL_VAR))
+}
+
+/// The model folder named by `var`, or the error that says how to get one.
+fn model_folder_from(var: Option<std::ffi::OsString>) -> Result<std::path::PathBuf> {
+    match var {
         Some(dir) => Ok(dir.into()),
         None => crate::bail!("sample_ddpm32 needs {MODEL_VAR}: a diffusers model folder (`difflab bench` writes one)"),
     }
 }
 
-/// The Rhai that sets a case up and the Rhai of one iteration.
-fn script(case: &Case) -> Result<(String, String)> {
+/// The Rhai that sets a case up and the Rhai of one iteration; `model` names
+/// `sample_ddpm32`'s folder (asked only by that workload).
+fn script(case: &Case, model: impl FnOnce() -> Result<std::path::PathBuf>) -> Result<(String, String)> {
     let (n, steps) = (case.size, case.steps);
     let train = |net: &str, data: &str| {
         (
@@ -175,7 +181,7 @@ fn script(case: &Case) -> Result<(String, String)> {
         "train_unet" => train(UNET, "randn([4096, 1, 16, 16])"),
         "sample_unet" => sample(UNET),
         "sample_ddpm32" => (
-            format!("let den = load_pretrained({:?});", model_folder()?.display().to_string()),
+            format!("let den = load_pretrained({:?});", model()?.display().to_string()),
             format!("sample(den, #{{ method: \"ddim\", steps: {steps}, n: {n} }});"),
         ),
         "rm_parallel" => (
@@ -229,7 +235,7 @@ fn finish_device_work() -> Result<()> {
 /// Runs one case on the default device and returns its rate in its workload's unit, with the
 /// CPU time per iteration of the case's own side (the composed network, the Rhai loop, ...).
 pub fn run_case(case: &Case, seconds: f64) -> Result<Measured> {
-    let (setup, body) = script(case)?;
+    let (setup, body) = script(case, model_folder)?;
     let mut bench = Bench::new(&setup)?;
     let own = bench.rate(&body, seconds)?;
     let in_unit = |rate: f64| Ok(Measured { rate, ..own });
@@ -278,8 +284,12 @@ mod tests {
     fn every_case_names_a_workload_and_sets_up() {
         for case in CPU_CASES.iter().chain(GPU_CASES) {
             assert!(workload(case.name).is_ok(), "{}", case.name);
-            assert!(script(case).is_ok(), "{}", case.name);
+            let tiny = || Ok(std::path::PathBuf::from("tests/data/pretrained/tiny_ddpm"));
+            assert!(script(case, tiny).is_ok(), "{}", case.name);
         }
+        let unset = || model_folder_from(None);
+        let ddpm = Case { name: "sample_ddpm32", size: 1, steps: 1 };
+        assert!(script(&ddpm, unset).unwrap_err().message().contains(MODEL_VAR));
         assert!(workload("train_gan").unwrap_err().message().contains("train_mlp, train_mlp_composed, sample_mlp"));
     }
 
