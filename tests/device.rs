@@ -5,11 +5,27 @@
 mod common;
 
 /// The checks, one per script in `tests/device/`.
-const CHECKS: &[&str] = &["methods", "placement", "rng", "samplers", "training", "transfers"];
+const CHECKS: &[&str] = &["methods", "placement", "pretrained", "rng", "samplers", "training", "transfers"];
 
-/// Runs `tests/device/NAME.rhai --device cpu` in a temporary folder and returns its output.
+/// Copies the folder `from` into `to`, files and subfolders.
+fn copy_folder(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_folder(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+/// Runs `tests/device/NAME.rhai --device cpu` in a temporary folder holding a copy of
+/// `tests/data/pretrained` as `pretrained/` (as `tools/gpu-check.sh` runs it), and returns its output.
 fn check(name: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
+    copy_folder(std::path::Path::new("tests/data/pretrained"), &dir.path().join("pretrained"));
     let script = std::fs::canonicalize(format!("tests/device/{name}.rhai")).unwrap();
     let out = common::difflab().current_dir(dir.path()).args(["run", "--device", "cpu"]).arg(&script).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -29,6 +45,14 @@ fn every_script_in_the_folder_is_a_check() {
         .collect();
     found.sort();
     assert_eq!(found, CHECKS);
+}
+
+#[test]
+fn loaded_diffusers_models_sample_as_on_the_cpu() {
+    let out = check("pretrained");
+    for what in ["tiny_ddpm ddim", "tiny_ddpm dpmpp_2m", "tiny_cond guided ddim", "tiny_cond saved on the device"] {
+        assert!(out.contains(&format!("{what}: ")), "{what} was not compared:\n{out}");
+    }
 }
 
 #[test]

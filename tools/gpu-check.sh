@@ -63,7 +63,9 @@ say "libraries: $LD_LIBRARY_PATH"
 [ -n "$driver" ] || say "warning: ldconfig -p names no libcuda.so.1"
 
 failed=0
-# each check runs inside OUT_DIR, so the files it writes (checkpoints) land there
+# each check runs inside OUT_DIR, so the files it writes (checkpoints) land there; the
+# pretrained check reads the small diffusers models from a copy there
+rm -rf "$OUT/pretrained" && cp -r "$ROOT/tests/data/pretrained" "$OUT/pretrained"
 for script in "$ROOT"/tests/device/*.rhai; do
     name=$(basename "$script" .rhai)
     limit=$(left 120)

@@ -305,6 +305,8 @@ fn int_tensors(methods: &[String]) -> Vec<Case> {
         ("u8.sqrt", "zeros([4], #{ dtype: \"u8\" }).sqrt()"),
         ("u8.-", "-zeros([4], #{ dtype: \"u8\" })"),
         ("u8.log_softmax", "zeros([4], #{ dtype: \"u8\" }).log_softmax(0)"),
+        ("sample.z", "sample(den, #{ z: xi, steps: 3 }).x"),
+        ("sample.z_huge", "sample(den, #{ z: 1000000000000000000, steps: 3 }).x"),
         ("f64.sample", "sample(den, #{ x: randn([8, 2], #{ dtype: \"f64\" }), steps: 3 }).x"),
         ("f64.mlp", "sample(denoiser(mlp(#{ dim: 2, hidden: [8] }), vp_cosine(), \"eps\"), #{ x: randn([8, 2], #{ dtype: \"f64\" }), steps: 3 }).x"),
         ("stats::standardize", "stats::standardize(xi)"),

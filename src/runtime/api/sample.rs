@@ -254,7 +254,7 @@ fn sample_rows(
         }
     }
     let x = match o.opt_value("x") {
-        Some(v) => crate::runtime::convert::tensor_like(&v, None)?,
+        Some(v) => float_start(&v, "x")?,
         None => {
             let n = o.usize_or("n", lists.len())?;
             if n != lists.len() {
@@ -278,6 +278,19 @@ fn sample_rows(
     }
     let out = samplers::sample_per_row(method, &mut run, x, lists, params)?;
     Ok((out, run.record))
+}
+
+/// The start given as option `key` (`x` or `z`): a tensor, number or nested array, of a
+/// float dtype (an integer start would be sampled in integer arithmetic).
+fn float_start(v: &Dynamic, key: &str) -> crate::Result<Tensor> {
+    let t = crate::runtime::convert::tensor_like(v, None).map_err(|e| e.context(format!("option `{key}`")))?;
+    if !t.is_float() {
+        crate::bail!(
+            "option `{key}` must be a float tensor (the sampler's start), got {} values",
+            crate::tensor::dtype::dtype_name(t.dtype())
+        );
+    }
+    Ok(t)
 }
 
 /// Whether the warning of [`warn_if_unit_noise`] was printed (once a process).
@@ -583,12 +596,12 @@ mod api {
                     crate::bail!("give the start as `x` (at sigmas[0]) or as `z` (unit noise), not both")
                 }
                 (Some(v), None) => {
-                    let x = crate::runtime::convert::tensor_like(&v, None)?;
+                    let x = super::float_start(&v, "x")?;
                     super::warn_if_unit_noise(&x, sigmas[0])?;
                     x
                 }
                 (None, Some(v)) => {
-                    let z = crate::runtime::convert::tensor_like(&v, None).map_err(|e| e.context("option `z`"))?;
+                    let z = super::float_start(&v, "z")?;
                     Tensor::from_candle((z.candle() * sigmas[0])?)
                 }
                 (None, None) => {
